@@ -1,0 +1,67 @@
+"""The project's exceptions. Every message names what is at fault and what to do.
+
+The command-line tools turn any :class:`ChatrecError` into a one-line message and an
+exit code, without a traceback: these are user mistakes or missing pieces, not bugs.
+"""
+
+from __future__ import annotations
+
+
+class ChatrecError(Exception):
+    """Base class of every error this project raises on purpose."""
+
+    exit_code = 1
+
+
+class SettingsError(ChatrecError, ValueError):
+    """A setting has a wrong type or value (names the setting and its source)."""
+
+    exit_code = 2
+
+
+class CatalogError(ChatrecError):
+    """The catalog file as a whole cannot be read (row-level problems go to the report)."""
+
+    exit_code = 3
+
+
+class ModelUnavailable(ChatrecError):
+    """A model cannot be loaded: not downloaded, offline, or a missing package."""
+
+    exit_code = 4
+
+    def __init__(self, role: str, model_id: str, reason: str, hint: str | None = None):
+        self.role = role
+        self.model_id = model_id
+        self.reason = reason
+        self.hint = hint or "download it once with: python -m retrieval prefetch"
+        super().__init__(f"{role} model {model_id!r} is not available: {reason}. {self.hint}")
+
+
+class IndexMismatch(ChatrecError):
+    """The index was built with other models than the ones configured now."""
+
+    exit_code = 5
+
+
+class IndexMissing(ChatrecError):
+    """Search was asked of an index that was never built."""
+
+    exit_code = 6
+
+
+class InputError(ChatrecError, ValueError):
+    """A chat input (message, photo, voice message) is refused: too large, wrong kind, empty."""
+
+    exit_code = 7
+
+
+class MissingDependency(ChatrecError, ImportError):
+    """An optional package is not installed (names the pip extra)."""
+
+    exit_code = 8
+
+    def __init__(self, package: str, extra: str | None = None, purpose: str = ""):
+        what = f" for {purpose}" if purpose else ""
+        how = f"pip install 'chatrec[{extra}]'" if extra else f"pip install {package}"
+        super().__init__(f"the package {package!r} is needed{what}: {how}")

@@ -1,0 +1,146 @@
+"""Plain data shared by ingestion, search, the assistant and the evaluation.
+
+Everything here is a small dataclass that round-trips through JSON (``to_dict`` /
+``from_dict``), so sessions and results can cross process boundaries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+# Metadata values ChromaDB can store and filter on.
+Scalar = str | int | float | bool
+
+
+@dataclass
+class Item:
+    """One catalog row, validated. Media paths are absolute (resolved against the catalog file)."""
+
+    id: str
+    title: str
+    description: str = ""
+    # free attributes such as category, price, year; scalars or lists of scalars
+    attributes: dict[str, Any] = field(default_factory=dict)
+    image: Path | None = None
+    audio: Path | None = None
+    # where the row came from, for reports: (file, line)
+    source: tuple[str, int] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["image"] = str(self.image) if self.image else None
+        d["audio"] = str(self.audio) if self.audio else None
+        return d
+
+
+@dataclass
+class Problem:
+    """One row-level problem found while reading or ingesting a catalog."""
+
+    file: str
+    line: int | None
+    field: str | None
+    reason: str
+    # "error": the row (or that part of it) was skipped; "warning": kept, something left out
+    severity: str = "error"
+    item_id: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        what = f" [{self.field}]" if self.field else ""
+        who = f" (id {self.item_id})" if self.item_id else ""
+        return f"{where}{what}{who}: {self.reason}"
+
+
+@dataclass
+class ChannelHit:
+    """How one retrieval channel found a candidate."""
+
+    channel: str  # one of settings.CHANNELS
+    rank: int  # 1-based rank within that channel
+    score: float  # the channel's own similarity score (higher is better)
+    # what matched: e.g. {"words": [...]} or {"liked": "item id"} or {"photo": True}
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Candidate:
+    """A fused search result with its per-channel evidence."""
+
+    id: str
+    title: str
+    score: float  # fused score (higher is better)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    document: str = ""
+    image: str | None = None
+    evidence: list[ChannelHit] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Candidate:
+        d = dict(d)
+        d["evidence"] = [ChannelHit(**h) for h in d.get("evidence", [])]
+        return cls(**d)
+
+
+@dataclass
+class Query:
+    """What search is asked for. Any part may be empty, but not all of them."""
+
+    text: str = ""
+    # a photo: a path or a PIL image
+    image: Any = None
+    # metadata filters in ChromaDB's where syntax, e.g. {"price": {"$lte": 3}}
+    where: dict[str, Any] | None = None
+    # ids never returned (already recommended, rejected)
+    exclude: set[str] = field(default_factory=set)
+    # ids the user liked or mentioned: seeds for the collaborative channel
+    liked: list[str] = field(default_factory=list)
+    # how many fused candidates to return; None = settings.candidates
+    k: int | None = None
+
+
+# ---- the model roles: one narrow interface each ------------------------------------------
+
+
+@runtime_checkable
+class TextEncoder(Protocol):
+    model_id: str
+    dim: int
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """(n, dim) float32, L2-normalised."""
+
+
+@runtime_checkable
+class ClipEncoder(Protocol):
+    model_id: str
+    dim: int
+
+    def encode_images(self, images: list[Any]) -> np.ndarray:
+        """PIL images -> (n, dim) float32, L2-normalised."""
+
+    def encode_texts(self, texts: list[str]) -> np.ndarray:
+        """Texts -> (n, dim) float32, L2-normalised, in the same space as the images."""
+
+
+@runtime_checkable
+class Captioner(Protocol):
+    model_id: str
+
+    def caption(self, images: list[Any]) -> list[str]:
+        """PIL images -> one short caption each."""
+
+
+@runtime_checkable
+class Transcriber(Protocol):
+    model_id: str
+
+    def transcribe(self, audio: str | Path | np.ndarray) -> str:
+        """An audio file (or 16 kHz mono float32 samples) -> its transcript."""
