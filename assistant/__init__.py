@@ -1,0 +1,38 @@
+"""The conversational recommender: ``Recommender.from_settings(...).chat().send("...")``.
+
+Exports are loaded lazily so ``import assistant`` stays fast (no torch, no chromadb).
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_EXPORTS = {
+    "Recommender": "assistant.recommender",
+    "Chat": "assistant.chat",
+    "SessionState": "assistant.state",
+    "Reply": "assistant.reply",
+    "Recommendation": "assistant.reply",
+    "Event": "assistant.reply",
+    "TitleMatcher": "assistant.mentions",
+    "load_prompt": "assistant.prompts",
+    "LLM": "assistant.llm.base",
+    "ScriptedLLM": "assistant.llm.fake",
+    "TransformersLLM": "assistant.llm.local",
+    "OpenAICompatLLM": "assistant.llm.openai_compat",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'assistant' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

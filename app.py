@@ -1,0 +1,198 @@
+"""The web chat: a Gradio page over the assistant API, with no recommendation logic.
+
+    python app.py [--catalog PATH] [--host 127.0.0.1] [--port 7860] [--settings FILE]
+
+Without ``--catalog`` it serves the demo grocery catalog, ingested on the first start.
+``create_app(recommender)`` builds the page and ``main()`` launches it, so the page can be
+built around any recommender (tests use a fake one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import sys
+from typing import Any
+
+from retrieval.errors import ChatrecError
+from webui.cards import CSS
+from webui.session import ChatService, Options, new_session
+
+# card slots on the page; the "recommendations" slider cannot go higher
+MAX_CARDS = 10
+
+
+def create_app(recommender: Any, settings: Any = None, ingest_fn: Any = None):
+    """Build the page (a ``gr.Blocks``) around ``recommender``; launch it separately.
+
+    ``settings`` defaults to the recommender's; ``ingest_fn`` replaces
+    :func:`retrieval.ingest.ingest` for uploaded catalogs (tests)."""
+    import gradio as gr
+
+    service = ChatService(recommender, settings, ingest_fn=ingest_fn)
+    settings = service.settings
+
+    with gr.Blocks(title="chatrec: chat with your catalog") as demo:
+        demo.chatrec_service = service  # for tests and embedding
+        session = gr.State(new_session())
+        gr.Markdown("## Chat with your catalog\nAsk in words, send a photo, or record a voice message.")
+        with gr.Row():
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(elem_id="chatbot", height=420, label="Conversation",
+                                     feedback_options=None)
+                # the latest reply's cards, right under the conversation
+                cols, htmls, likes, dislikes = [], [], [], []
+                with gr.Row(elem_id="cards", equal_height=True):
+                    for i in range(MAX_CARDS):
+                        with gr.Column(visible=False, min_width=190, elem_classes=["rec-slot"],
+                                       elem_id=f"slot-{i}") as col:
+                            htmls.append(gr.HTML("", elem_id=f"card-{i}"))
+                            with gr.Row():
+                                likes.append(gr.Button("\u2665 Like", size="sm", min_width=60,
+                                                       elem_id=f"like-{i}"))
+                                dislikes.append(gr.Button("\u2715 Not for me", size="sm", min_width=60,
+                                                          elem_id=f"dislike-{i}"))
+                        cols.append(col)
+                status = gr.Markdown("", elem_id="status")
+                msg = gr.MultimodalTextbox(
+                    elem_id="message", file_types=["image", "audio"], sources=["upload"],
+                    placeholder="What are you looking for? (attach a photo or a voice note)",
+                    show_label=False, autofocus=True)
+                with gr.Accordion("Voice message", open=False):
+                    audio = gr.Audio(sources=["microphone", "upload"], type="filepath",
+                                     show_label=False, elem_id="voice")
+            with gr.Column(scale=1):
+                with gr.Accordion("Settings", open=True):
+                    top_k = gr.Slider(1, MAX_CARDS, value=min(settings.top_k, MAX_CARDS), step=1,
+                                      label="Recommendations", elem_id="top-k")
+                    category = gr.Dropdown(choices=[""], value="", label="Category",
+                                           elem_id="category")
+                    max_price = gr.Number(value=None, label="Max price (empty = any)",
+                                          minimum=0, elem_id="max-price")
+                with gr.Accordion("Models", open=False):
+                    models_md = gr.Markdown("", elem_id="models")
+                with gr.Accordion("Catalog", open=False):
+                    catalog_file = gr.File(label="Catalog (JSONL or CSV)", type="filepath",
+                                           elem_id="catalog-file")
+                    media_zip = gr.File(label="Its media (zip, optional)", type="filepath",
+                                        elem_id="media-zip")
+                    ingest_btn = gr.Button("Ingest and chat over it", variant="primary")
+                    demo_btn = gr.Button("Back to the demo catalog", size="sm")
+                    report_md = gr.Markdown("", elem_id="ingest-report")
+
+        slot_outputs = cols + htmls
+
+        def render_cards(cards):
+            cards = list(cards or [])[:MAX_CARDS]
+            vis = [gr.update(visible=i < len(cards)) for i in range(MAX_CARDS)]
+            body = [cards[i][2] if i < len(cards) else "" for i in range(MAX_CARDS)]
+            return vis + body
+
+        def panels(sess):
+            values, price_max = service.filter_choices(sess)
+            info = f"up to {price_max:g}" if isinstance(price_max, (int, float)) else None
+            return (gr.update(choices=[""] + values, value=""),
+                    gr.update(value=None, info=info), service.model_panel(sess))
+
+        def respond(message, voice, history, sess, k, cat, price):
+            options = Options(top_k=int(k) if k else None, category=cat or None,
+                              max_price=float(price) if price else None)
+            first = True
+            for up in service.respond(message, voice, history, sess, options):
+                cleared = [gr.update(value=None), gr.update(value=None)] if first else [gr.update(), gr.update()]
+                first = False
+                yield [up.history, up.session, up.status, *cleared, *render_cards(up.cards)]
+
+        chat_outputs = [chatbot, session, status, msg, audio, *slot_outputs]
+        inputs = [msg, audio, chatbot, session, top_k, category, max_price]
+        msg.submit(respond, inputs, chat_outputs, concurrency_id="chat")
+        audio.stop_recording(respond, inputs, chat_outputs, concurrency_id="chat")
+
+        def feedback(sess, slot, liked):
+            try:
+                sess, note = service.feedback(sess, slot, liked)
+            except ChatrecError as e:
+                note = f"Sorry, that did not work: {e}"
+            return [sess, note, *render_cards(sess.get("cards"))]
+
+        for i in range(MAX_CARDS):
+            likes[i].click(functools.partial(feedback, slot=i, liked=True), [session],
+                           [session, status, *slot_outputs])
+            dislikes[i].click(functools.partial(feedback, slot=i, liked=False), [session],
+                              [session, status, *slot_outputs])
+
+        def ingest(cat_file, zip_file, sess, progress=gr.Progress(track_tqdm=True)):  # noqa: B008 (gradio injects it)
+            try:
+                sess, report = service.ingest_upload(sess, cat_file, zip_file)
+            except ChatrecError as e:
+                return [sess, f"**Not ingested:** {e}", gr.update(), gr.update(), gr.update(),
+                        gr.update(), *render_cards(sess.get("cards"))]
+            return [sess, report, *panels(sess), [], *render_cards([])]
+
+        ingest_outputs = [session, report_md, category, max_price, models_md, chatbot, *slot_outputs]
+        ingest_btn.click(ingest, [catalog_file, media_zip, session], ingest_outputs,
+                         concurrency_id="ingest", concurrency_limit=1)
+
+        def back_to_demo(sess):
+            sess = service.use_default_catalog(sess)
+            return [sess, "Chatting over the demo catalog again.", *panels(sess), [], *render_cards([])]
+
+        demo_btn.click(back_to_demo, [session], ingest_outputs)
+        demo.load(panels, [session], [category, max_price, models_md])
+    return demo
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="app.py", description="The chatrec web chat.")
+    p.add_argument("--catalog", help="catalog file (JSONL or CSV) to serve; default: the demo catalog")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 for all)")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--settings", help="settings TOML file (default: $CHATREC_SETTINGS)")
+    p.add_argument("--data-dir", help="folder for the index and caches (overrides settings)")
+    p.add_argument("--concurrency", type=int, default=2,
+                   help="chat turns answered at the same time (the rest wait in a queue)")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Ingest the catalog when needed, build the page and serve it until interrupted."""
+    args = _parse_args(argv)
+    try:
+        from assistant import Recommender
+        from retrieval.errors import IndexMissing
+        from retrieval.index import CatalogIndex
+        from retrieval.ingest import ingest
+        from retrieval.models import ModelHub
+        from retrieval.settings import DEMO_CATALOG, Settings
+
+        settings = Settings.load(args.settings, data_dir=args.data_dir)
+        hub = ModelHub(settings)
+        catalog = args.catalog or str(DEMO_CATALOG)
+        # an explicit catalog is ingested at every start (unchanged rows are skipped, so a
+        # restart is quick); the demo catalog only when the index is still empty
+        needs_ingest = bool(args.catalog)
+        if not needs_ingest:
+            try:
+                index = CatalogIndex.open(settings, hub=hub)
+            except IndexMissing:
+                needs_ingest = True
+        if needs_ingest:
+            print(f"ingesting {catalog} into {settings.index_dir} ...", file=sys.stderr)
+            report = ingest(settings, catalog, hub=hub, progress=True)
+            print(f"ingested {report.items_total} items ({report.skipped} skipped)", file=sys.stderr)
+            for problem in report.problems[:20]:
+                print(f"  {problem}", file=sys.stderr)
+            index = CatalogIndex.open(settings, hub=hub)
+        recommender = Recommender.from_settings(settings=settings, index=index, hub=hub)
+    except ChatrecError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    demo = create_app(recommender, settings)
+    demo.queue(default_concurrency_limit=max(1, args.concurrency))
+    demo.launch(server_name=args.host, server_port=args.port, css=CSS,
+                max_file_size=settings.max_upload_bytes * 50, show_error=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,285 @@
+"""One conversation: each message runs inputs -> state -> query -> candidates -> ranking
+-> reasons, and the session state carries over to the next message.
+
+The guarantees live here: recommended ids come only from the retrieved candidate list
+(never parsed from LLM text); an item already recommended is left out unless the user
+names it again; a rejected item never comes back; all user and catalog text reaches the
+LLM as quoted data (see :mod:`assistant.llm_tasks`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from retrieval.errors import ChatrecError, InputError, ModelUnavailable
+from retrieval.types import Candidate, Query
+
+from . import constraints as cons
+from . import inputs, llm_tasks
+from .explain import reason_from_evidence
+from .feedback import classify_mentions
+from .reply import STAGES, Event, Recommendation, Reply
+from .state import SessionState
+
+if TYPE_CHECKING:
+    from .recommender import Recommender
+
+MAX_REASON_CHARS = 400
+# errors of an LLM call that make the turn fall back to retrieval instead of failing
+LLM_FAILURES = (ModelUnavailable, RuntimeError, ValueError, OSError, TimeoutError)
+
+
+class Chat:
+    """A session with a :class:`~assistant.recommender.Recommender`. Calls on one chat are
+    serialised; many chats may run at once (the recommender guards the LLM)."""
+
+    def __init__(self, recommender: Recommender, state: SessionState | None = None):
+        self.recommender = recommender
+        self._state = state or SessionState()
+        self._lock = threading.RLock()
+
+    @classmethod
+    def from_state(cls, recommender: Recommender, state: SessionState | dict) -> Chat:
+        """Resume a session from its state (or the state's ``to_dict()``)."""
+        if isinstance(state, dict):
+            state = SessionState.from_dict(state)
+        return cls(recommender, state)
+
+    @property
+    def state(self) -> SessionState:
+        return self._state
+
+    # ---- public API -----------------------------------------------------------------------
+    def send(self, text: str = "", image: Any = None, audio: Any = None) -> Reply:
+        """Run one turn and return the reply."""
+        reply = None
+        for event in self.stream(text, image=image, audio=audio):
+            if event.type == "done":
+                reply = event.data
+        assert reply is not None
+        return reply
+
+    def feedback(self, item_id: str, liked: bool = False) -> None:
+        """Record that the user liked (or rejected) an item; rejected items never return."""
+        titles = self.recommender.titles()
+        if item_id not in titles:
+            raise InputError(f"unknown item id {item_id!r}: not in the catalog")
+        with self._lock:
+            (self._state.like if liked else self._state.reject)(item_id)
+
+    def stream(self, text: str = "", image: Any = None, audio: Any = None) -> Iterator[Event]:
+        """Run one turn, yielding status, item, reason-token events and finally "done"
+        with the :class:`Reply`. Input problems raise :class:`InputError` before any work."""
+        settings = self.recommender.settings
+        text = inputs.check_text(text, settings)
+        photo = inputs.load_image(image, settings) if image is not None else None
+        samples = inputs.load_audio(audio, settings) if audio is not None else None
+        if not text and photo is None and samples is None:
+            raise InputError("the message is empty: write something, or send a photo or a voice message")
+        with self._lock:
+            yield from _Turn(self, text, photo, samples).run()
+
+
+class _Turn:
+    """The work of one message; a class only to share its many locals between stages."""
+
+    def __init__(self, chat: Chat, text: str, photo: Any, samples: Any):
+        self.chat, self.rec, self.state = chat, chat.recommender, chat.state
+        self.settings = self.rec.settings
+        self.text, self.photo, self.samples = text, photo, samples
+        self.timings = dict.fromkeys(STAGES, 0.0)
+        self.notices: list[str] = []
+        self.transcript = self.caption = ""
+
+    @contextmanager
+    def _stage(self, name: str):
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] += time.perf_counter() - t0
+
+    def _notice(self, message: str, key: str | None = None) -> None:
+        # keyed notices are said once per session; others once per turn
+        if key:
+            if key in self.state.notices_shown:
+                return
+            self.state.notices_shown.append(key)
+        if message not in self.notices:
+            self.notices.append(message)
+
+    def _status(self, stage: str, message: str) -> Event:
+        return Event("status", {"stage": stage, "message": message})
+
+    # ---- the stages -------------------------------------------------------------------------
+    def run(self) -> Iterator[Event]:
+        if self.samples is not None:
+            yield self._status("transcribe", "Listening to your voice message")
+            with self._stage("transcribe"):
+                self.transcript = self.rec.transcribe(self.samples, self._notice)
+        if self.photo is not None:
+            yield self._status("caption", "Looking at your photo")
+            with self._stage("caption"):
+                self.caption = self.rec.caption(self.photo, self._notice)
+        said = " ".join(t for t in (self.text, self.transcript) if t)
+        content = said + (f" [photo: {self.caption}]" if self.caption else " [photo]" if self.photo is not None else "")
+        self.state.messages.append({"role": "user", "content": content.strip()})
+        self.state.turns += 1
+        asked_again = self._read_mentions(said)
+
+        llm = self.rec.active_llm(self._notice)
+        yield self._status("rewrite", "Understanding your request")
+        with self._stage("rewrite"):
+            query_text, llm = self._rewrite(llm)
+
+        yield self._status("retrieve", "Searching the catalog")
+        with self._stage("retrieve"):
+            candidates = self._retrieve(query_text, asked_again)
+        if not candidates:
+            yield from self._finish([], query_text, llm is not None,
+                                    "I could not find anything in the catalog for that. Could you say it differently?")
+            return
+
+        yield self._status("rank", "Ranking the candidates")
+        with self._stage("rank"):
+            ranked, llm = self._rank(llm, candidates)
+        top = ranked[: self.settings.top_k]
+        recs = [Recommendation(c.id, c.title, c.image, round(float(score), 6), "",
+                               [asdict(h) for h in c.evidence], dict(c.metadata)) for c, score in top]
+        for r in recs:
+            yield Event("item", r)
+
+        yield self._status("explain", "Writing the reasons")
+        for r, (c, _) in zip(recs, top):
+            llm = yield from self._explain(llm, r, c, query_text)
+        mode = "llm" if llm is not None else "retrieval"
+        yield from self._finish(recs, query_text, mode == "llm")
+
+    def _read_mentions(self, said: str) -> set[str]:
+        """Update mentioned / liked / rejected from the user's words; return the already
+        recommended ids the user named again without rejecting them (they may return)."""
+        matcher = self.rec.matcher()
+        mentions = matcher.find_mentions(said) if said else []
+        again: set[str] = set()
+        for m, feeling in zip(mentions, classify_mentions(said, mentions)):
+            for item_id in m.ids:
+                self.state.mention(item_id)
+                if feeling == "liked":
+                    self.state.like(item_id)
+                elif feeling == "rejected":
+                    self.state.reject(item_id)
+                if feeling != "rejected" and item_id in self.state.recommended:
+                    again.add(item_id)
+        return again
+
+    def _fallback_query(self) -> str:
+        # the recent user turns, newest last, are what they are looking for now
+        return " ".join(self.state.user_texts(3))[-1000:]
+
+    def _rewrite(self, llm):
+        query = None
+        if llm is not None:
+            try:
+                with self.rec.llm_lock:
+                    raw = llm_tasks.extract_constraints(llm, self.state, self.rec.fields())
+                    if raw is not None:
+                        kept, _dropped = cons.validate(raw, self.rec.fields())
+                        self.state.constraints = cons.merge(self.state.constraints, kept)
+                    query = llm_tasks.rewrite_query(llm, self.state, self.rec.titles())
+            except LLM_FAILURES as e:
+                llm = self._llm_failed(e)
+        if query and self.caption and self.caption.lower() not in query.lower():
+            query = f"{query} {self.caption}"
+        return query or self._fallback_query() or self.caption, llm
+
+    def _llm_failed(self, error: Exception):
+        self._notice(f"The language model failed ({type(error).__name__}: {error}); "
+                     "this answer uses search ranking and simple reasons.")
+        return None
+
+    def _retrieve(self, query_text: str, asked_again: set[str]) -> list[Candidate]:
+        exclude = (set(self.state.recommended) | set(self.state.rejected)) - asked_again
+        rejected = set(self.state.rejected)
+        seeds = list(dict.fromkeys(self.state.liked + [m for m in self.state.mentioned if m not in rejected]))
+        where = cons.to_where(self.state.constraints)
+        query = Query(text=query_text, image=self.photo, where=where, exclude=exclude, liked=seeds,
+                      k=self.settings.candidates)
+        found = self.rec.index.search(query)
+        if not found and where is not None:
+            self._notice("No item meets all your conditions (" + "; ".join(map(cons.describe, self.state.constraints))
+                         + "), so these are the closest matches without them.")
+            query.where = None
+            found = self.rec.index.search(query)
+        # the index should honour exclude; this keeps the guarantee even if it does not
+        found = [c for c in found if c.id not in exclude]
+        missing = [i for i in asked_again if i not in {c.id for c in found}]
+        if missing:
+            got = self.rec.index.get(missing)
+            found = [got[i] for i in missing if i in got] + found
+        seen: set[str] = set()
+        unique = []
+        for c in found:
+            if c.id not in seen:
+                seen.add(c.id)
+                unique.append(c)
+        return unique[: max(self.settings.candidates, len(missing))]
+
+    def _rank(self, llm, candidates: list[Candidate]):
+        if llm is not None:
+            try:
+                with self.rec.llm_lock:
+                    return llm_tasks.rank(llm, self.state, self.rec.titles(), candidates), llm
+            except LLM_FAILURES as e:
+                llm = self._llm_failed(e)
+        ordered = sorted(enumerate(candidates), key=lambda t: (-t[1].score, t[0]))
+        return [(c, c.score) for _, c in ordered], llm
+
+    def _explain(self, llm, rec: Recommendation, cand: Candidate, query_text: str):
+        """Stream one reason as reason-token events; returns the LLM still usable afterwards
+        (None once it failed). Time spent by the consumer between tokens is not counted."""
+        if llm is not None:
+            text = ""
+            t0 = time.perf_counter()
+            try:
+                with self.rec.llm_lock:
+                    for piece in llm_tasks.explain_stream(llm, self.state, cand, self.settings.llm_max_new_tokens):
+                        piece = piece[: MAX_REASON_CHARS - len(text)]
+                        if not piece:
+                            break
+                        text += piece
+                        self.timings["explain"] += time.perf_counter() - t0
+                        yield Event("reason-token", {"id": rec.id, "token": piece})
+                        t0 = time.perf_counter()
+                rec.reason = text.strip()
+            except LLM_FAILURES as e:
+                llm = self._llm_failed(e)
+                if text:
+                    # tokens already sent are void: tell the consumer to start this reason again
+                    yield Event("status", {"stage": "explain", "message": f"rewriting the reason for {rec.title}",
+                                           "reset": rec.id})
+            self.timings["explain"] += time.perf_counter() - t0
+        if not rec.reason:
+            t0 = time.perf_counter()
+            rec.reason = reason_from_evidence(cand, query_text, self.state.constraints, self.rec.titles())
+            self.timings["explain"] += time.perf_counter() - t0
+            yield Event("reason-token", {"id": rec.id, "token": rec.reason})
+        return llm
+
+    def _finish(self, recs: list[Recommendation], query: str, used_llm: bool, text: str | None = None):
+        self.state.mark_recommended(r.id for r in recs)
+        if text is None:
+            lines = [f"{i}. {r.title} \u2014 {r.reason}" for i, r in enumerate(recs, 1)]
+            text = "Here is what I would suggest:\n" + "\n".join(lines)
+        self.state.messages.append({"role": "assistant", "content": text})
+        reply = Reply(text=text, items=recs, mode="llm" if used_llm else "retrieval",
+                      timings={k: round(v, 4) for k, v in self.timings.items()}, notices=list(self.notices),
+                      query=query, transcript=self.transcript, caption=self.caption)
+        yield Event("done", reply)
+
+
+__all__ = ["Chat", "ChatrecError"]

@@ -1,0 +1,65 @@
+"""Read likes and dislikes of named items from the user's own words.
+
+"I didn't like X", "not X", "X was boring" -> rejected; "I loved X", "something like X",
+"X was great" -> liked; otherwise neutral. The cue is looked for in the words between
+the previous clause break (or mention) and the title, then right after the title; items
+joined by "and"/"or"/"," share the sentiment of the one before ("I hated A and B").
+"""
+
+from __future__ import annotations
+
+import re
+
+from .mentions import Mention, tokens
+
+_NEG_BEFORE = [
+    "didnt like", "did not like", "dont like", "do not like", "didnt enjoy", "did not enjoy",
+    "dont want", "do not want", "dont recommend", "not a fan of", "not a big fan of", "not into",
+    "hate", "hated", "dislike", "disliked", "cant stand", "no more", "not", "no", "never", "except",
+    "instead of", "rather than", "other than", "besides", "without", "already have", "already seen",
+    "already watched", "already tried", "tired of", "sick of", "avoid",
+]
+_POS_BEFORE = [
+    "loved", "love", "liked", "like", "enjoyed", "enjoy", "adore", "adored", "favorite", "favourite",
+    "fan of", "similar to", "such as", "reminds me of", "into", "more of", "want", "recommend",
+]
+_NEG_AFTER = ["was boring", "is boring", "was bad", "is bad", "was awful", "was terrible", "sucked",
+              "sucks", "was not good", "wasnt good", "was meh", "was disappointing", "not for me",
+              "is not for me", "was too", "is too"]
+_POS_AFTER = ["was great", "is great", "was good", "is good", "was amazing", "is amazing", "was awesome",
+              "was fun", "is my favorite", "is my favourite", "was excellent", "rocks"]
+_BREAK = re.compile(r"[.!?;:\n]|\bbut\b|\bhowever\b|\balthough\b|\bthough\b|\bwhereas\b", re.I)
+_JOIN = {"and", "or", "nor", "", "also", "plus"}
+
+
+def _has(words: list[str], phrases: list[str]) -> bool:
+    text = " " + " ".join(words) + " "
+    return any(f" {p} " in text for p in phrases)
+
+
+def classify_mentions(text: str, mentions: list[Mention]) -> list[str]:
+    """One of "liked", "rejected", "neutral" per mention, in order."""
+    out: list[str] = []
+    prev_end = 0
+    for k, m in enumerate(mentions):
+        before_text = text[prev_end: m.start]
+        cut = None
+        for b in _BREAK.finditer(before_text):
+            cut = b.end()
+        joined_to_prev = cut is None and k > 0
+        window = tokens(before_text[cut:] if cut is not None else before_text)[-7:]
+        nxt = mentions[k + 1].start if k + 1 < len(mentions) else len(text)
+        after_text = text[m.end: nxt]
+        b = _BREAK.search(after_text)
+        after = tokens(after_text[: b.start()] if b else after_text)[:5]
+        if _has(window, _NEG_BEFORE) or _has(after, _NEG_AFTER):
+            label = "rejected"
+        elif _has(window, _POS_BEFORE) or _has(after, _POS_AFTER):
+            label = "liked"
+        elif joined_to_prev and set(window) <= _JOIN:
+            label = out[-1]  # "I loved A, B and C"
+        else:
+            label = "neutral"
+        out.append(label)
+        prev_end = m.end
+    return out

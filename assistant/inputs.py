@@ -1,0 +1,107 @@
+"""Checks on chat inputs against the limits in settings, by content, not file name.
+
+Photos are opened and verified with Pillow; voice messages are decoded with ffmpeg (as
+openai-whisper does) to 16 kHz mono samples, so a renamed or truncated file is refused
+with a clear :class:`~retrieval.errors.InputError` before any model sees it.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from retrieval.errors import InputError
+
+SAMPLE_RATE = 16_000
+
+
+def check_text(text: str | None, settings) -> str:
+    """The message, stripped; refused when longer than ``max_message_chars``."""
+    text = (text or "").strip()
+    if len(text) > settings.max_message_chars:
+        raise InputError(f"the message is {len(text)} characters long; the limit is "
+                         f"{settings.max_message_chars} (setting max_message_chars)")
+    return text
+
+
+def _read_upload(data: Any, what: str, settings) -> bytes:
+    """Bytes of an upload given as bytes or a path, within ``max_upload_bytes``."""
+    if isinstance(data, (bytes, bytearray)):
+        raw = bytes(data)
+    else:
+        path = Path(data)
+        if not path.is_file():
+            raise InputError(f"the {what} {path} does not exist")
+        size = path.stat().st_size
+        if size > settings.max_upload_bytes:
+            raise InputError(f"the {what} {path.name} is {size:,} bytes; the limit is "
+                             f"{settings.max_upload_bytes:,} (setting max_upload_bytes)")
+        raw = path.read_bytes()
+    if len(raw) > settings.max_upload_bytes:
+        raise InputError(f"the {what} is {len(raw):,} bytes; the limit is {settings.max_upload_bytes:,} "
+                         f"(setting max_upload_bytes)")
+    if not raw:
+        raise InputError(f"the {what} is empty")
+    return raw
+
+
+def load_image(image: Any, settings):
+    """A verified RGB PIL image from a path, bytes or a PIL image."""
+    from PIL import Image
+
+    if isinstance(image, Image.Image):
+        _check_pixels(image.size, settings)
+        return image.convert("RGB")
+    raw = _read_upload(image, "photo", settings)
+    try:
+        with Image.open(io.BytesIO(raw)) as probe:
+            _check_pixels(probe.size, settings)
+            probe.verify()  # checks the file's structure without decoding every pixel
+        img = Image.open(io.BytesIO(raw))
+        img.load()
+    except InputError:
+        raise
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+        raise InputError(f"the photo is not a readable image ({type(e).__name__}: {e}); "
+                         "send a JPEG, PNG or WebP file") from None
+    return img.convert("RGB")
+
+
+def _check_pixels(size: tuple[int, int], settings) -> None:
+    w, h = size
+    if w * h > settings.max_image_pixels:
+        raise InputError(f"the photo is {w}x{h} = {w * h:,} pixels; the limit is "
+                         f"{settings.max_image_pixels:,} (setting max_image_pixels)")
+
+
+def load_audio(audio: Any, settings):
+    """16 kHz mono float32 samples of a voice message (path, bytes or samples), refused
+    when it cannot be decoded, is silent-empty or lasts longer than ``max_audio_seconds``."""
+    import numpy as np
+
+    if isinstance(audio, np.ndarray):
+        samples = audio.astype(np.float32).reshape(-1)
+    else:
+        raw = _read_upload(audio, "voice message", settings)
+        if not shutil.which("ffmpeg"):
+            raise InputError("voice messages need ffmpeg, which is not installed (apt install ffmpeg)")
+        # decode at most a little past the limit: a long file is refused without decoding it all
+        cmd = ["ffmpeg", "-nostdin", "-loglevel", "error", "-i", "pipe:0", "-t",
+               str(settings.max_audio_seconds + 1), "-f", "s16le", "-ac", "1", "-acodec",
+               "pcm_s16le", "-ar", str(SAMPLE_RATE), "pipe:1"]
+        proc = subprocess.run(cmd, input=raw, capture_output=True, check=False)
+        if proc.returncode != 0 or not proc.stdout:
+            why = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise InputError("the voice message could not be decoded as audio"
+                             + (f" ({why[-1]})" if why else "") + "; send WAV, MP3, OGG or M4A")
+        samples = np.frombuffer(proc.stdout, np.int16).astype(np.float32) / 32768.0
+    seconds = len(samples) / SAMPLE_RATE
+    if seconds > settings.max_audio_seconds:
+        raise InputError(f"the voice message lasts more than {settings.max_audio_seconds:g} seconds "
+                         "(setting max_audio_seconds)")
+    if len(samples) == 0:
+        raise InputError("the voice message is empty")
+    return samples

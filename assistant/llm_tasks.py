@@ -1,0 +1,129 @@
+"""What the assistant asks the LLM: prompts built from templates with every piece of user
+or catalog text quoted as JSON data (:func:`assistant.prompts.quote`), and the parsing of
+the answers. Each function takes an :class:`~assistant.llm.base.LLM` and plain data.
+
+Ranking labels: up to 52 candidates are labelled A-Z then a-z, single ASCII letters that
+are one token in byte-level BPE and SentencePiece vocabularies alike (the local backend
+checks this), so every candidate is scored in one forward pass. Two-letter labels ("AA")
+are avoided because tokenizers split them into "A"+"A", which makes their first tokens
+collide. Beyond 52, candidates are scored in chunks of 52 and each probability is scaled
+by its chunk's size (the lift over a uniform guess), which makes chunks comparable.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from retrieval.types import Candidate
+
+from .constraints import RESERVED, describe, parse_json_object
+from .llm.base import LLM
+from .prompts import load_prompt, quote
+from .state import SessionState
+
+LABELS = tuple(string.ascii_uppercase + string.ascii_lowercase)
+MAX_FIELD_CHARS = 200
+MAX_DOC_CHARS = 400
+
+
+def messages_for(task: str, **values: Any) -> list[dict[str, str]]:
+    """[system, user] messages for the template ``task``."""
+    return [{"role": "system", "content": load_prompt("system").render()},
+            {"role": "user", "content": load_prompt(task).render(**values)}]
+
+
+def conversation_data(state: SessionState, last: int = 8, max_chars: int = 1500) -> str:
+    """The recent messages as one JSON line per message."""
+    msgs = [{"role": m["role"], "text": m["content"][:max_chars]} for m in state.messages[-last:]]
+    return "\n".join(quote(m) for m in msgs) or quote({"role": "user", "text": ""})
+
+
+def user_words(state: SessionState, last: int = 3) -> str:
+    return "\n".join(quote({"user": t[:1500]}) for t in state.user_texts(last)) or quote({"user": ""})
+
+
+def preferences_data(state: SessionState, titles: dict[str, str]) -> str:
+    def names(ids):
+        return [titles.get(i, i) for i in ids][:20]
+    return quote({"liked": names(state.liked), "rejected": names(state.rejected),
+                  "already_recommended": names(state.recommended[-20:]),
+                  "constraints": [describe(c) for c in state.constraints]})
+
+
+def candidate_data(c: Candidate) -> dict[str, Any]:
+    """The facts about an item the LLM may use: title, metadata fields, description."""
+    fields = {}
+    for k, v in (c.metadata or {}).items():
+        if k in RESERVED or k.startswith("_") or v in ("", None, []):
+            continue
+        fields[k] = v[:MAX_FIELD_CHARS] if isinstance(v, str) else v
+    doc = (c.document or "")[:MAX_DOC_CHARS]
+    return {"title": c.title, **fields, "description": doc}
+
+
+def fields_data(fields: dict[str, Any]) -> str:
+    out = {}
+    for name, info in fields.items():
+        if name in RESERVED or name.startswith("_"):
+            continue
+        d: dict[str, Any] = {"type": info.type}
+        if info.values:
+            d["values"] = list(info.values)[:30]
+        if info.min is not None:
+            d["min"], d["max"] = info.min, info.max
+        out[name] = d
+    return quote(out)
+
+
+# ---- the tasks ---------------------------------------------------------------------------
+def rewrite_query(llm: LLM, state: SessionState, titles: dict[str, str]) -> str | None:
+    """A search query from the conversation, or None when the answer is unusable."""
+    answer = llm.generate(messages_for("query_rewrite", conversation=conversation_data(state),
+                                       state=preferences_data(state, titles)), max_new_tokens=48)
+    obj = parse_json_object(answer)
+    query = obj.get("query") if obj else None
+    if isinstance(query, str) and query.strip():
+        return query.strip()[:300]
+    return None
+
+
+def extract_constraints(llm: LLM, state: SessionState, fields: dict[str, Any]) -> Any:
+    """The LLM's raw constraints object (validated by the caller), or None."""
+    if not fields:
+        return None
+    answer = llm.generate(messages_for("constraints", conversation=conversation_data(state, last=4),
+                                       fields=fields_data(fields)), max_new_tokens=96)
+    return parse_json_object(answer)
+
+
+def ranking_messages(state: SessionState, titles: dict[str, str], chunk: Sequence[Candidate]):
+    labels = LABELS[: len(chunk)]
+    lines = "\n".join(f"{lab}: {quote(candidate_data(c))}" for lab, c in zip(labels, chunk))
+    return messages_for("ranking", conversation=conversation_data(state),
+                        state=preferences_data(state, titles), candidates=lines,
+                        first_label=labels[0], last_label=labels[-1]), labels
+
+
+def rank(llm: LLM, state: SessionState, titles: dict[str, str],
+         candidates: Sequence[Candidate]) -> list[tuple[Candidate, float]]:
+    """Every candidate with its LLM score, best first; one forward pass per 52 candidates."""
+    scored: list[tuple[Candidate, float, int]] = []
+    for start in range(0, len(candidates), len(LABELS)):
+        chunk = candidates[start: start + len(LABELS)]
+        messages, labels = ranking_messages(state, titles, chunk)
+        probs = llm.score_labels(messages, labels)
+        for i, (lab, c) in enumerate(zip(labels, chunk)):
+            scored.append((c, probs.get(lab, 0.0) * len(chunk), start + i))
+    # ties keep the retrieval order
+    scored.sort(key=lambda t: (-t[1], t[2]))
+    total = sum(s for _, s, _ in scored) or 1.0
+    return [(c, s / total) for c, s, _ in scored]
+
+
+def explain_stream(llm: LLM, state: SessionState, candidate: Candidate, max_new_tokens: int) -> Iterator[str]:
+    """The reason for one item, streamed, from its own data and the user's words."""
+    messages = messages_for("explanation", conversation=user_words(state),
+                            item=quote(candidate_data(candidate)))
+    yield from llm.stream(messages, max_new_tokens=max_new_tokens, stop=["<<<", "\n\n"])

@@ -1,0 +1,173 @@
+"""Find catalog titles in free text, tolerant of case, punctuation and small typos.
+
+Titles and text are reduced to lowercase word tokens (punctuation, accents and a trailing
+"(1995)" year dropped). Exact matches are normalised n-grams (longest first, leading
+"the/a/an" optional); longer titles also match with a small edit distance on the text
+without spaces (1 for 8-15 characters, 2 from 16), so "godfater" finds "The Godfather"
+and "spiderman" finds "Spider-Man". One-word titles must be at least 3 letters and not a
+common word, so "it" or "up" in a sentence is not taken for a movie.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+
+_YEAR = re.compile(r"\s*\((\d{4})\)\s*$")
+_WORD = re.compile(r"[\w']+")
+ARTICLES = ("the", "a", "an")
+# words that are real titles somewhere but far more often just words
+COMMON = frozenset("""
+a an the and or but not no yes it its i me my you your he she we they them this that these those
+is are was were be been am do does did have has had can could will would should may might must
+of in on at to for from by with about as into like love liked loved want need some any more most
+very really just so too also one two all new old good great best bad big small up out over here there
+what which who how when where why well much many movie movies film films show item items thing things
+something anything please thanks thank hello hi ok okay sure maybe think know see seen watch watched
+""".split())
+MAX_TOKENS = 12
+
+
+def normalise_title(title: str) -> tuple[list[str], int | None]:
+    """Tokens of ``title`` without a trailing ``(year)``, and that year."""
+    year = None
+    m = _YEAR.search(title)
+    if m:
+        year = int(m.group(1))
+        title = title[: m.start()]
+    return tokens(title), year
+
+
+def tokens(text: str) -> list[str]:
+    """Lowercase word tokens, accents stripped, apostrophes dropped ("didn't" -> "didnt")."""
+    return [w for w, _, _ in token_spans(text)]
+
+
+def token_spans(text: str) -> list[tuple[str, int, int]]:
+    """Tokens with their character span in ``text``."""
+    out = []
+    for m in _WORD.finditer(text):
+        w = unicodedata.normalize("NFKD", m.group(0).lower())
+        w = "".join(c for c in w if not unicodedata.combining(c)).replace("'", "").replace("_", "")
+        if w:
+            out.append((w, m.start(), m.end()))
+    return out
+
+
+def bounded_edit_distance(a: str, b: str, limit: int) -> int:
+    """Levenshtein distance, or ``limit + 1`` as soon as it must exceed ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        best = cur[0]
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            best = min(best, cur[j])
+        if best > limit:
+            return limit + 1
+        prev = cur
+    return prev[-1]
+
+
+def typo_budget(n_chars: int) -> int:
+    return 0 if n_chars < 8 else 1 if n_chars < 16 else 2
+
+
+@dataclass
+class Mention:
+    """Catalog ids matched at ``text[start:end]`` (several when titles coincide)."""
+
+    ids: list[str]
+    start: int
+    end: int
+    exact: bool = True
+
+
+class TitleMatcher:
+    """Matches catalog titles (``{id: title}``) in free text."""
+
+    def __init__(self, titles: dict[str, str]):
+        self.exact: dict[tuple[str, ...], list[str]] = defaultdict(list)
+        self.years: dict[str, int | None] = {}
+        # fuzzy candidates blocked by their first and last three letters (a typo rarely
+        # hits both ends), so a message is compared with few titles, not all of them
+        self.fuzzy_by_key: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for item_id, title in titles.items():
+            toks, year = normalise_title(str(title))
+            self.years[item_id] = year
+            if not toks:
+                continue
+            forms = [tuple(toks)]
+            if len(toks) > 1 and toks[0] in ARTICLES:
+                forms.append(tuple(toks[1:]))
+            for form in forms:
+                if self._matchable(form) and item_id not in self.exact[form]:
+                    self.exact[form].append(item_id)
+                joined = "".join(form)
+                if typo_budget(len(joined)) and len(form) <= MAX_TOKENS:
+                    for key in {"^" + joined[:3], joined[-3:] + "$"}:
+                        self.fuzzy_by_key[key].append((joined, item_id))
+
+    @staticmethod
+    def _matchable(form: tuple[str, ...]) -> bool:
+        if len(form) > 1:
+            return not all(w in COMMON for w in form)
+        return len(form[0]) >= 3 and form[0] not in COMMON and not form[0].isdigit()
+
+    def find_mentions(self, text: str) -> list[Mention]:
+        """Non-overlapping mentions in reading order; exact matches win over typos."""
+        spans = token_spans(text)
+        words = [w for w, _, _ in spans]
+        out: list[Mention] = []
+        i = 0
+        while i < len(words):
+            hit = self._exact_at(words, i) or self._fuzzy_at(words, i)
+            if hit is None:
+                i += 1
+                continue
+            n, ids, exact = hit
+            ids = self._by_year(ids, words[i + n] if i + n < len(words) else "")
+            out.append(Mention(ids, spans[i][1], spans[i + n - 1][2], exact))
+            i += n
+        return out
+
+    def find(self, text: str) -> list[str]:
+        """Catalog ids mentioned in ``text``, in order of first mention, without repeats."""
+        seen: list[str] = []
+        for m in self.find_mentions(text):
+            seen.extend(i for i in m.ids if i not in seen)
+        return seen
+
+    def _exact_at(self, words, i):
+        for n in range(min(MAX_TOKENS, len(words) - i), 0, -1):
+            ids = self.exact.get(tuple(words[i: i + n]))
+            if ids:
+                return n, list(ids), True
+        return None
+
+    def _fuzzy_at(self, words, i):
+        best = None
+        for n in range(min(MAX_TOKENS, len(words) - i), 0, -1):
+            window = "".join(words[i: i + n])
+            limit = typo_budget(len(window))
+            if not limit or words[i] in COMMON and n == 1:
+                continue
+            pool = self.fuzzy_by_key.get("^" + window[:3], []) + self.fuzzy_by_key.get(window[-3:] + "$", [])
+            for joined, item_id in pool:
+                d = bounded_edit_distance(window, joined, min(limit, typo_budget(len(joined))))
+                if d <= min(limit, typo_budget(len(joined))) and (best is None or (d, -n) < best[0]):
+                    best = ((d, -n), n, [item_id])
+                elif best is not None and d == best[0][0] and n == best[1] and item_id not in best[2]:
+                    best[2].append(item_id)
+        return (best[1], best[2], False) if best else None
+
+    def _by_year(self, ids: list[str], next_word: str) -> list[str]:
+        # "Heat 1995" picks the 1995 film when titles coincide
+        if len(ids) > 1 and next_word.isdigit():
+            same = [i for i in ids if self.years.get(i) == int(next_word)]
+            return same or ids
+        return ids

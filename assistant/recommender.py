@@ -1,0 +1,173 @@
+"""The assistant's entry point: one :class:`Recommender` per catalog (index, models, LLM),
+shared by any number of :class:`~assistant.chat.Chat` sessions.
+
+The index and models are shared; the LLM is guarded by :attr:`Recommender.llm_lock`
+because a model (or a single server connection) answers one prompt at a time.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, is_dataclass
+from typing import Any, Callable
+
+from retrieval.errors import ChatrecError, ModelUnavailable
+
+from .llm.base import LLM
+from .mentions import TitleMatcher
+
+Notify = Callable[..., None]
+
+
+class Recommender:
+    """Ranks a catalog's items for chats. Build it with :meth:`from_settings`."""
+
+    def __init__(self, settings, index, llm: LLM | None = None, hub=None,
+                 llm_factory: Callable[[], LLM] | None = None, llm_off_reason: str = ""):
+        self.settings = settings
+        self.index = index
+        self.hub = hub
+        self.llm_lock = threading.RLock()
+        self._llm = llm
+        self._llm_factory = None if llm is not None else llm_factory
+        self._llm_error: str = "" if (llm is not None or llm_factory) else (llm_off_reason or "no LLM configured")
+        self._cache_lock = threading.Lock()
+        self._titles: dict[str, str] | None = None
+        self._matcher: TitleMatcher | None = None
+        self._fields: dict[str, Any] | None = None
+
+    @classmethod
+    def from_settings(cls, settings=None, index=None, llm: LLM | None = None, hub=None) -> Recommender:
+        """A recommender for ``settings`` (default: :meth:`Settings.load`). ``index``,
+        ``llm`` and ``hub`` replace the ones the settings describe (tests, custom setups).
+
+        The LLM is chosen as: ``llm`` if given; none when ``enable_llm`` is false; the
+        OpenAI-compatible server when ``llm_base_url`` is set; else the local
+        ``llm_model`` (loaded on first use; :meth:`load_llm` loads it now)."""
+        from retrieval.settings import Settings
+
+        settings = settings or Settings.load()
+        if hub is None:
+            try:
+                from retrieval.models import ModelHub
+                hub = ModelHub(settings)
+            except ImportError:
+                hub = None
+        if index is None:
+            from retrieval.index import CatalogIndex
+            index = CatalogIndex.open(settings, hub=hub)
+        factory, off = None, ""
+        if llm is None:
+            if not settings.enable_llm:
+                off = "the LLM is switched off (enable_llm = false)"
+            elif settings.llm_base_url:
+                def factory():
+                    from .llm.openai_compat import OpenAICompatLLM
+                    return OpenAICompatLLM.from_settings(settings)
+            elif settings.llm_model:
+                def factory():
+                    from .llm.local import TransformersLLM
+                    return TransformersLLM.from_settings(settings)
+            else:
+                off = "no LLM is configured (llm_model is empty and llm_base_url is not set)"
+        return cls(settings, index, llm=llm, hub=hub, llm_factory=factory, llm_off_reason=off)
+
+    def chat(self, state=None):
+        """A new conversation (or one resumed from ``state``)."""
+        from .chat import Chat
+
+        return Chat.from_state(self, state) if state is not None else Chat(self)
+
+    # ---- the LLM --------------------------------------------------------------------------
+    def load_llm(self) -> LLM | None:
+        """Load the configured LLM now (else on the first message); None when unavailable."""
+        with self.llm_lock:
+            if self._llm is None and self._llm_factory is not None:
+                factory, self._llm_factory = self._llm_factory, None
+                try:
+                    self._llm = factory()
+                except (ModelUnavailable, ChatrecError, ImportError, OSError) as e:
+                    self._llm_error = str(e)
+            return self._llm
+
+    def active_llm(self, notify: Notify | None = None) -> LLM | None:
+        """The LLM, or None with a once-per-session notice saying why."""
+        llm = self.load_llm()
+        if llm is None and notify is not None:
+            notify(f"No language model is available ({self._llm_error}): results are ranked by search "
+                   "relevance and reasons come from what matched.", key="no-llm")
+        return llm
+
+    # ---- media ------------------------------------------------------------------------------
+    def transcribe(self, samples, notify: Notify) -> str:
+        """The voice message's transcript, or "" with a notice when whisper is unavailable."""
+        if not self.settings.enable_transcripts or self.hub is None:
+            notify("Voice messages are switched off (enable_transcripts = false); please type instead.",
+                   key="no-whisper")
+            return ""
+        try:
+            return (self.hub.transcriber().transcribe(samples) or "").strip()
+        except ModelUnavailable as e:
+            notify(f"I cannot listen to voice messages: {e}", key="no-whisper")
+            return ""
+
+    def caption(self, image, notify: Notify) -> str:
+        """A caption of the photo, or "" with a notice when the captioner is unavailable
+        (the photo still searches through CLIP)."""
+        if not self.settings.enable_captions or self.hub is None:
+            return ""
+        try:
+            return (self.hub.captioner().caption([image])[0] or "").strip()
+        except ModelUnavailable as e:
+            notify(f"I cannot describe photos in words ({e}); searching by the picture alone.",
+                   key="no-caption")
+            return ""
+
+    # ---- catalog facts, computed once -------------------------------------------------------
+    def titles(self) -> dict[str, str]:
+        with self._cache_lock:
+            if self._titles is None:
+                self._titles = dict(self.index.titles())
+            return self._titles
+
+    def matcher(self) -> TitleMatcher:
+        titles = self.titles()
+        with self._cache_lock:
+            if self._matcher is None:
+                self._matcher = TitleMatcher(titles)
+            return self._matcher
+
+    def fields(self) -> dict[str, Any]:
+        with self._cache_lock:
+            if self._fields is None:
+                self._fields = dict(self.index.fields())
+            return self._fields
+
+    def refresh(self) -> None:
+        """Forget cached titles and fields (after the catalog was re-ingested)."""
+        with self._cache_lock:
+            self._titles = self._matcher = self._fields = None
+
+    # ---- status -----------------------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        """Which models are active or missing, and the mode chats will run in."""
+        if self._llm is not None:
+            llm = {"role": "llm", "model_id": getattr(self._llm, "model_id", ""), "state": "loaded",
+                   "reason": ""}
+        elif self._llm_factory is not None:
+            model = self.settings.llm_base_url or self.settings.llm_model
+            llm = {"role": "llm", "model_id": model, "state": "available", "reason": "loads on first use"}
+        else:
+            off = not self.settings.enable_llm or not (self.settings.llm_model or self.settings.llm_base_url)
+            llm = {"role": "llm", "model_id": self.settings.llm_base_url or self.settings.llm_model,
+                   "state": "disabled" if off else "missing", "reason": self._llm_error}
+        models = []
+        if self.hub is not None and hasattr(self.hub, "status"):
+            for s in self.hub.status():
+                models.append(asdict(s) if is_dataclass(s) else dict(s))
+        try:
+            items = self.index.count()
+        except Exception as e:  # status must answer even when the index is broken
+            items = f"unknown ({e})"
+        mode = "retrieval" if llm["state"] in ("disabled", "missing") else "llm"
+        return {"mode": mode, "llm": llm, "models": models + [llm], "items": items}

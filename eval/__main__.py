@@ -1,0 +1,153 @@
+"""Command line: ``python -m eval run|fit|bench|interactions``.
+
+    python -m eval run DATASET [--systems popularity,dense,hybrid,learned,assistant] [--out eval_out]
+    python -m eval fit DATASET [--objective r10+r50] [--dry-run]
+    python -m eval bench ranking [...]
+    python -m eval interactions redial DIALOGUES.jsonl OUT.csv
+
+Global options pick the index as ``python -m retrieval`` does: ``--settings``,
+``--data-dir``, ``--index``. ``--catalog PATH`` ingests a catalog first when the index is empty.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import shlex
+import sys
+from pathlib import Path
+
+from retrieval.errors import ChatrecError
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--settings", metavar="PATH", help="TOML settings file (default: $CHATREC_SETTINGS)")
+    p.add_argument("--data-dir", metavar="DIR", help="folder of the index, caches and fitted models")
+    p.add_argument("--index", metavar="NAME", help="index name inside the data folder")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+
+
+def _dataset_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("dataset", help="ReDial dialogues (.jsonl), grocery val.txt, or a JSONL of "
+                                   "{context, targets}")
+    p.add_argument("--format", default="auto", choices=["auto", "redial", "grocery", "jsonl"])
+    p.add_argument("--limit", type=int, help="at most this many turns (whole conversations, drawn by --seed)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the sampling, folds and bootstrap")
+    p.add_argument("--folds", type=int, default=5, help="cross-validation folds over conversations")
+    p.add_argument("--collab", default="auto", choices=["auto", "cv", "log", "index", "none"],
+                   help="where the collaborative model comes from (auto: cv for ReDial)")
+    p.add_argument("--interactions", action="append", default=[], metavar="CSV",
+                   help="extra interaction log user,item[,rating] for the collaborative model (repeatable)")
+    p.add_argument("--keep-mentioned", action="store_true",
+                   help="do not exclude items mentioned earlier in the conversation")
+    p.add_argument("--catalog", metavar="PATH", help="ingest this catalog first if the index is empty")
+    p.add_argument("--objective", default="r10+r50", choices=["r10+r50", "recall@50", "recall@10", "ndcg@10"],
+                   help="what the fusion weights maximise (targets not already mentioned)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m eval", description="Offline evaluation and benchmarks.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    run = sub.add_parser("run", help="evaluate systems on a dataset of conversations")
+    _common(run)
+    _dataset_args(run)
+    run.add_argument("--systems", default="popularity,dense,hybrid,learned,assistant",
+                     help="comma-separated: popularity, dense, hybrid, learned, assistant")
+    run.add_argument("--out", default="eval_out", help="output folder (results.json, report.md, recall.png)")
+    run.add_argument("-k", type=int, default=50, help="ranking depth scored per turn")
+    fit = sub.add_parser("fit", help="learn the fusion weights and save them beside the index")
+    _common(fit)
+    _dataset_args(fit)
+    fit.add_argument("--dry-run", action="store_true", help="report the weights without saving them")
+    bench = sub.add_parser("bench", help="benchmarks (bench NAME --help)")
+    bench.add_argument("name", choices=["ranking"])
+    bench.add_argument("args", nargs=argparse.REMAINDER)
+    inter = sub.add_parser("interactions", help="turn conversations into an interaction log CSV")
+    inter.add_argument("source", choices=["redial"])
+    inter.add_argument("dialogues")
+    inter.add_argument("out")
+    return parser
+
+
+def _settings(args):
+    from retrieval.settings import Settings
+
+    overrides = {"data_dir": args.data_dir, "index_name": args.index}
+    return Settings.load(args.settings, **overrides)
+
+
+def _open_index(settings, args):
+    from retrieval.errors import IndexMissing
+    from retrieval.index import CatalogIndex
+
+    try:
+        return CatalogIndex.open(settings)
+    except IndexMissing:
+        if not args.catalog:
+            raise
+        return CatalogIndex.build(settings, args.catalog, progress=not args.quiet)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "bench":
+            from .bench_ranking import main as bench_main
+
+            return int(bench_main(args.args) or 0)
+        if args.command == "interactions":
+            return _interactions(args)
+        settings = _settings(args)
+        index = _open_index(settings, args)
+        command = "python -m eval " + " ".join(shlex.quote(a) for a in argv)
+        if args.command == "run":
+            from .runner import run
+
+            result, paths = run(settings, args.dataset, out_dir=args.out, fmt=args.format,
+                                systems=[s.strip() for s in args.systems.split(",") if s.strip()],
+                                limit=args.limit, seed=args.seed, folds=args.folds, collab=args.collab,
+                                interactions=args.interactions, exclude_mentioned=not args.keep_mentioned,
+                                k=args.k, objective=args.objective, progress=not args.quiet,
+                                index=index, command=command)
+            _print_summary(result)
+            print(f"wrote {', '.join(str(p) for p in paths.values())}")
+            return 0
+        from .fit import fit_command
+
+        fit_command(settings, index, args, command)
+        return 0
+    except (ChatrecError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return getattr(e, "exit_code", 2)
+
+
+def _print_summary(result: dict) -> None:
+    print(f"{result['dataset']['turns']} turns, {result['dataset']['targets']} targets "
+          f"({result['dataset']['new_targets']} not already mentioned)")
+    print(f"{'system':<12} {'R@1':>6} {'R@10':>6} {'R@50':>6}   (targets not already mentioned)")
+    for name, s in result["systems"].items():
+        m = s["new"]
+        if m.get("targets"):
+            print(f"{name:<12} {m['recall@1']['mean']:6.3f} {m['recall@10']['mean']:6.3f} {m['recall@50']['mean']:6.3f}")
+
+
+def _interactions(args) -> int:
+    from .datasets import redial_dialogues
+
+    rows = 0
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["user", "item", "rating"])
+        for dialogue, ids in redial_dialogues(args.dialogues):
+            for item in ids:
+                w.writerow([f"dialogue:{dialogue}", item, ""])
+                rows += 1
+    print(f"wrote {rows} interactions to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

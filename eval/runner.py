@@ -1,0 +1,269 @@
+"""``python -m eval run``: every system over the same turns, scored, reported.
+
+Where the collaborative model comes from decides whether the figures are honest, so it is
+explicit (``collab``):
+
+- ``cv`` (default for ReDial): conversations are split into K folds; the turns of each fold
+  are searched with a model fitted on the dialogues of the *other* folds (the dataset file's
+  conversations as an interaction log) plus any ``interactions`` logs (e.g. MovieLens).
+- ``log``: one model fitted on the ``interactions`` logs alone.
+- ``index``: the model saved with the index (only fair if its log excludes this split).
+- ``none``: no collaborative or popularity channel.
+
+The learned-fusion system is always cross-validated: fold f is scored with weights fitted
+on the turns of the other folds.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+from retrieval.collab import CollabModel, read_interactions
+
+from . import metrics
+from .datasets import Turn, detect_format, load_turns, redial_dialogues
+from .fit import active_channels, cross_validated_weights, folds_by_dialogue
+from .systems import AssistantSystem, FusionSystem, TurnHits, baseline_systems, collect_hits, set_collab
+
+SYSTEMS = ("popularity", "dense", "hybrid", "learned", "assistant")
+CURVE_KS = (1, 2, 5, 10, 20, 30, 50)
+COLLAB_MODES = ("auto", "cv", "log", "index", "none")
+
+
+def training_log(dataset: Path, fmt: str, interactions: Iterable[str | Path]) -> list[tuple]:
+    """Rows ``(user, item, rating)`` of the extra interaction logs (CSV files)."""
+    rows: list[tuple] = []
+    for path in interactions:
+        rows.extend(read_interactions(path))
+    return rows
+
+
+class CollabFolds:
+    """The collaborative model of each fold (see module doc), fitted lazily and kept."""
+
+    def __init__(self, mode: str, dataset: Path, fmt: str, interactions: list, item_ids: set[str],
+                 k: int, seed: int, index=None):
+        self.mode, self.k = mode, k
+        self.extra = training_log(dataset, fmt, interactions)
+        self.item_ids = item_ids
+        self.models: dict[int, CollabModel | None] = {}
+        self.dialogues = redial_dialogues(dataset) if mode == "cv" else []
+        self.folds = folds_by_dialogue([_Stub(d) for d, _ in self.dialogues], k, seed) if self.dialogues else {}
+        self.index = index
+        if mode == "log" and not self.extra:
+            raise ValueError("collab mode 'log' needs at least one --interactions CSV")
+
+    def fold_of(self, turn: Turn) -> int:
+        return self.folds.get(turn.dialogue, 0)
+
+    def model(self, fold: int):
+        if fold not in self.models:
+            if self.mode == "none":
+                self.models[fold] = None
+            elif self.mode == "index":
+                self.models[fold] = CollabModel.load(self.index.settings.index_dir)
+            elif self.mode == "log":
+                self.models[fold] = self.models.get(-1) or CollabModel.fit(self.extra, self.item_ids)
+            else:
+                rows = [(f"dialogue:{d}", i, None) for d, ids in self.dialogues
+                        if self.folds[d] != fold for i in ids]
+                self.models[fold] = CollabModel.fit(rows + self.extra, self.item_ids)
+        return self.models[fold]
+
+    def for_turn(self, turn: Turn):
+        return self.model(self.fold_of(turn) if self.mode == "cv" else 0)
+
+    def describe(self) -> str:
+        extra = f" plus {len(self.extra)} rows of --interactions logs" if self.extra else ""
+        return {
+            "cv": f"collaborative model and popularity per fold ({self.k} folds over conversations), "
+                  f"fitted on the other folds' dialogues{extra}; never on the scored turns",
+            "log": f"collaborative model and popularity fitted on the --interactions logs only ({len(self.extra)} rows)",
+            "index": "collaborative model saved with the index (its log must not contain this split)",
+            "none": "no collaborative or popularity channel",
+        }[self.mode]
+
+
+class _Stub:
+    def __init__(self, dialogue: str):
+        self.dialogue = dialogue
+
+
+def resolve_collab_mode(mode: str, fmt: str, interactions: list) -> str:
+    if mode not in COLLAB_MODES:
+        raise ValueError(f"unknown collab mode {mode!r}; known: {', '.join(COLLAB_MODES)}")
+    if mode != "auto":
+        return mode
+    if fmt == "redial":
+        return "cv"
+    return "log" if interactions else "index"
+
+
+def gather(index, dataset: str | Path, *, fmt: str = "auto", limit: int | None = None, seed: int = 0,
+           folds: int = 5, collab: str = "auto", interactions: list | None = None,
+           exclude_mentioned: bool = True, progress: bool = True):
+    """Load the turns and run every channel once per turn. Returns
+    ``(turns, hits, collab_folds, dataset_info)``; shared by ``run`` and ``fit``."""
+    dataset = Path(dataset)
+    fmt = detect_format(dataset) if fmt == "auto" else fmt
+    interactions = list(interactions or [])
+    titles = index.titles()
+    turns = load_turns(dataset, fmt, limit=limit, seed=seed, titles=titles)
+    mode = resolve_collab_mode(collab, fmt, interactions)
+    if mode == "cv" and fmt != "redial":
+        raise ValueError("collab mode 'cv' needs ReDial dialogues (the dataset is the interaction log)")
+    cf = CollabFolds(mode, dataset, fmt, interactions, set(titles), folds, seed, index)
+    if mode == "cv":
+        turns.sort(key=lambda t: cf.fold_of(t))  # one model swap per fold
+    hits = collect_hits(index, turns, exclude_mentioned=exclude_mentioned,
+                        collab_for=cf.for_turn, progress=progress)
+    catalog = set(titles)
+    info = {
+        "name": dataset.stem, "path": str(dataset), "format": fmt, "limit": limit, "seed": seed,
+        "turns": len(turns), "dialogues": len({t.dialogue for t in turns}),
+        "targets": sum(len(t.targets) for t in turns),
+        "new_targets": sum(len(t.new_targets) for t in turns),
+        "targets_outside_catalog": sum(tg not in catalog for t in turns for tg in t.targets),
+    }
+    return turns, hits, cf, info
+
+
+def score_system(name: str, description: str, turns: list[Turn], rankings: list[list[str]],
+                 timings: list[dict[str, float]], catalog: set[str], errors: int = 0,
+                 list_k: int = 10, n_boot: int = 1000, seed: int = 0) -> dict:
+    """Every metric of one system from its per-turn rankings and timings."""
+    out: dict = {"description": description, "turns": len(turns), "errors": errors}
+    for subset in ("all", "new"):
+        ranks, groups = [], []
+        for turn, ranked in zip(turns, rankings, strict=True):
+            for target in (turn.targets if subset == "all" else turn.new_targets):
+                ranks.append(metrics.rank_of(ranked, target))
+                groups.append(turn.dialogue)
+        out[subset] = metrics.ranking_metrics(ranks, groups, n_boot=n_boot, seed=seed)
+        out[f"curve_{subset}"] = {str(k): (sum(metrics.recall_at(r, k) for r in ranks) / len(ranks)
+                                           if ranks else float("nan")) for k in CURVE_KS}
+    shown = [r[:list_k] for r in rankings]
+    out["outside_catalog"] = metrics.share_outside(shown, catalog)
+    out["repeated"] = metrics.share_repeated(shown, [t.mentioned for t in turns])
+    out["top_item_share"] = metrics.top_item_share(shown)
+    out["gini"] = metrics.recommendation_gini(shown, catalog)
+    stages: dict[str, list[float]] = {}
+    for t in timings:
+        for stage, seconds in t.items():
+            stages.setdefault(stage, []).append(seconds)
+        if "total" not in t:
+            stages.setdefault("total", []).append(sum(t.values()))
+    out["latency"] = {s: {"p50": metrics.percentile(v, 50), "p95": metrics.percentile(v, 95)}
+                      for s, v in stages.items()}
+    return out
+
+
+def run(settings, dataset: str | Path, *, out_dir: str | Path = "eval_out", fmt: str = "auto",
+        systems: Iterable[str] = SYSTEMS, limit: int | None = None, seed: int = 0, folds: int = 5,
+        collab: str = "auto", interactions: list | None = None, exclude_mentioned: bool = True,
+        k: int = 50, list_k: int = 10, objective: str = "r10+r50", progress: bool = True,
+        hub=None, index=None, llm=None, command: str | None = None) -> tuple[dict, dict]:
+    """Evaluate ``systems`` on ``dataset`` with the index of ``settings``; write the report
+    into ``out_dir``. Returns ``(result, paths)``."""
+    from retrieval.index import CatalogIndex
+
+    from .report import write_report
+
+    systems = list(dict.fromkeys(systems))
+    unknown = [s for s in systems if s not in SYSTEMS]
+    if unknown:
+        raise ValueError(f"unknown system(s) {unknown}; known: {', '.join(SYSTEMS)}")
+    started = time.time()
+    index = index or CatalogIndex.open(settings, hub)
+    turns, hits, cf, info = gather(index, dataset, fmt=fmt, limit=limit, seed=seed, folds=folds,
+                                   collab=collab, interactions=interactions,
+                                   exclude_mentioned=exclude_mentioned, progress=progress)
+    catalog = set(index.titles())
+    errors = sum(h.error is not None for h in hits)
+    fusion_systems: list[FusionSystem] = [s for s in baseline_systems(settings.fusion_weights)
+                                          if s.name in systems]
+    if "learned" in systems:
+        channels = active_channels(hits)
+        turn_folds = {t.dialogue: cf.fold_of(t) if cf.mode == "cv" else 0 for t in turns}
+        if cf.mode != "cv":
+            turn_folds = folds_by_dialogue(turns, folds, seed)
+        per_fold = cross_validated_weights(turns, hits, turn_folds, channels, settings.rrf_k, objective)
+        fusion_systems.append(FusionSystem(
+            "learned", f"every channel, weights fitted ({objective}, coordinate ascent) on the other "
+            f"{folds - 1} of {folds} folds", weights_for=lambda t: per_fold[turn_folds[t.dialogue]]))
+    result: dict = {"dataset": info, "catalog": {"items": len(catalog), "index": str(settings.index_dir)},
+                    "list_k": list_k, "k": k, "systems": {}, "command": command,
+                    "protocol": [cf.describe(),
+                                 "query: the last messages of the conversation as text; items mentioned "
+                                 "earlier are the liked seeds" + (" and are excluded from the ranking"
+                                                                  if exclude_mentioned else ""),
+                                 "targets are never used to build a query or an exclusion"]}
+    if "learned" in systems:
+        result["learned_weights"] = {str(f): w for f, w in per_fold.items()}
+    for system in fusion_systems:
+        ranked, times = [], []
+        for turn, h in zip(turns, hits, strict=True):
+            r, t = system.rank(turn, h, settings.rrf_k, k)
+            ranked.append(r)
+            times.append(t)
+        result["systems"][system.name] = score_system(system.name, system.description, turns, ranked,
+                                                      times, catalog, errors, list_k, seed=seed)
+    if "assistant" in systems:
+        scored = _run_assistant(settings, index, llm, turns, cf, k, progress)
+        if scored is not None:
+            ranked, times, errs, label = scored
+            result["systems"]["assistant"] = score_system("assistant", AssistantSystem.describe(label),
+                                                          turns, ranked, times, catalog, errs, list_k,
+                                                          seed=seed)
+        else:
+            result["protocol"].append("assistant system skipped: the assistant package is not available")
+    result["seconds"] = round(time.time() - started, 1)
+    paths = write_report(result, out_dir)
+    return result, paths
+
+
+def _run_assistant(settings, index, llm, turns, cf, k, progress):
+    try:
+        from assistant.recommender import Recommender
+    except ImportError:
+        return None
+    from tqdm import tqdm
+
+    # the product's own weights (fusion.json or settings), not the all-channels override
+    index._weights = None
+    # the reply lists k items (not the chat's usual handful) so Recall@k can be scored
+    wide = settings.replace(candidates=max(settings.candidates, k), top_k=k)
+    rec = Recommender.from_settings(wide, index=index, llm=llm, hub=index.hub)
+    system = None
+    ranked, times, errors = [], [], 0
+    current = object()
+    label = "retrieval only"
+    for turn in tqdm(turns, desc="assistant", disable=not progress, unit="turn"):
+        model = cf.for_turn(turn)
+        if model is not current:
+            index._collab = model
+            current = model
+        system = system or AssistantSystem(rec, label)
+        try:
+            r, t, mode = system.rank(turn, k)
+            label = "with its LLM" if mode == "llm" else "retrieval only"
+        except Exception as e:  # noqa: BLE001 - a failed turn counts as a miss, reported
+            print(f"warning: assistant failed on turn {turn.id}: {type(e).__name__}: {e}", file=sys.stderr)
+            r, t = [], {}
+            errors += 1
+        ranked.append(r)
+        times.append(t)
+    return ranked, times, errors, label
+
+
+def count_targets(turns: list[Turn]) -> Counter:
+    c = Counter()
+    for t in turns:
+        c["turns"] += 1
+        c["targets"] += len(t.targets)
+        c["new_targets"] += len(t.new_targets)
+    return c

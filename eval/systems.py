@@ -1,0 +1,175 @@
+"""The systems compared in one run, all over the same turns and the same catalog index.
+
+Retrieval systems share one search per turn: :func:`collect_hits` runs the index's own
+channels (``CatalogIndex.channel_hits``, the code ``search`` runs) once, and each system
+fuses them with its weights through ``retrieval.fusion.fuse`` exactly as ``search`` does.
+So "dense only", "hybrid" and "hybrid + learned fusion" differ only in their weights, and
+the comparison is not blurred by repeated encoding noise or timing.
+
+What a turn's query holds is what the product would know at that moment: the recent
+conversation as text, the items mentioned so far as liked seeds (the collaborative
+channel), and those same items excluded (the product does not recommend back what the
+user already talked about). Targets are never looked at.
+
+The assistant system runs ``assistant.Recommender`` turn by turn (retrieval-only when no
+LLM is configured).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from retrieval.fusion import fuse
+from retrieval.settings import CHANNELS
+from retrieval.types import Query
+
+from .datasets import Turn
+
+# the recent conversation the dense / keyword channels see: MiniLM reads 256 word pieces,
+# so the latest messages must come first in what it keeps
+QUERY_MESSAGES = 6
+QUERY_CHARS = 1500
+
+
+def query_text(turn: Turn, messages: int = QUERY_MESSAGES, chars: int = QUERY_CHARS) -> str:
+    """The text a turn searches with: its last ``messages`` messages, newest kept whole."""
+    parts = [m.text.strip() for m in turn.context[-messages:] if m.text.strip()]
+    text = " ".join(parts)
+    return text[-chars:] if len(text) > chars else text
+
+
+def turn_query(turn: Turn, exclude_mentioned: bool = True, k: int | None = None) -> Query:
+    """The :class:`Query` the product would send for ``turn`` (never built from targets)."""
+    return Query(text=query_text(turn), image=turn.image, liked=list(turn.mentioned),
+                 exclude=set(turn.mentioned) if exclude_mentioned else set(), k=k)
+
+
+@dataclass
+class TurnHits:
+    """One turn's channel hits as ranked id lists, plus how long retrieval took."""
+
+    channels: dict[str, list[str]]
+    seconds: float
+    error: str | None = None
+
+
+def collect_hits(index, turns: list[Turn], *, exclude_mentioned: bool = True,
+                 collab_for: Callable[[Turn], object] | None = None,
+                 progress: bool = True, desc: str = "search") -> list[TurnHits]:
+    """Run every channel of the index once per turn.
+
+    collab_for: the collaborative model to use for a turn (cross-validation: one fitted
+    without the turn's own conversation); None keeps the index's own model.
+    A turn whose search fails is recorded with its error and empty hits (a miss)."""
+    from tqdm import tqdm
+
+    out = []
+    current = object()
+    for turn in tqdm(turns, desc=desc, disable=not progress, unit="turn"):
+        if collab_for is not None:
+            model = collab_for(turn)
+            if model is not current:
+                set_collab(index, model)
+                current = model
+        start = time.perf_counter()
+        try:
+            hits = index.channel_hits(turn_query(turn, exclude_mentioned))
+            out.append(TurnHits({c: [h[0] for h in hs] for c, hs in hits.items()},
+                                time.perf_counter() - start))
+        except Exception as e:  # noqa: BLE001 - one bad turn must not end a long run
+            out.append(TurnHits({}, time.perf_counter() - start, f"{type(e).__name__}: {e}"))
+    return out
+
+
+def set_collab(index, model) -> None:
+    """Make ``index`` use ``model`` as its collaborative model (cross-validation folds).
+
+    The index loads its model once from disk and keeps it; there is no public setter yet,
+    so this replaces the cached one and runs every channel (weights are the systems')."""
+    index.collab_model()  # load (and lock in) the cached slot first
+    index._collab = model
+    # channel_hits skips channels weighted 0 in the index; every system fuses for itself
+    index._weights = {c: 1.0 for c in CHANNELS}
+
+
+def all_channels(index) -> None:
+    """Make ``channel_hits`` run every channel whatever ``fusion.json`` says."""
+    index.weights()
+    index._weights = {c: 1.0 for c in CHANNELS}
+
+
+def fused_ranking(hits: TurnHits, weights: dict[str, float], rrf_k: int, k: int) -> list[str]:
+    """The top ``k`` ids of ``hits`` fused with ``weights`` (channels not named weigh 0)."""
+    lists = {c: [(i, 0.0, {}) for i in ids] for c, ids in hits.channels.items()
+             if weights.get(c, 0.0) > 0}
+    return [i for i, _, _ in fuse(lists, weights, rrf_k)[:k]]
+
+
+@dataclass
+class FusionSystem:
+    """A retrieval system: the shared channel hits fused with fixed weights, or with
+    weights chosen per turn (``weights_for``, e.g. fitted on the other folds)."""
+
+    name: str
+    description: str
+    weights: dict[str, float] = field(default_factory=dict)
+    weights_for: Callable[[Turn], dict[str, float]] | None = None
+
+    def rank(self, turn: Turn, hits: TurnHits, rrf_k: int, k: int) -> tuple[list[str], dict[str, float]]:
+        w = self.weights_for(turn) if self.weights_for else self.weights
+        start = time.perf_counter()
+        ranked = fused_ranking(hits, w, rrf_k, k)
+        return ranked, {"retrieve": hits.seconds, "fuse": time.perf_counter() - start}
+
+
+def baseline_systems(weights_hybrid: dict[str, float] | None = None) -> list[FusionSystem]:
+    """popularity, dense only, hybrid (every channel, weights of the settings or 1.0)."""
+    hybrid = {c: 1.0 for c in CHANNELS}
+    hybrid.update(weights_hybrid or {})
+    return [
+        FusionSystem("popularity", "most interacted items of the training log (collab model prior)",
+                     {"popularity": 1.0}),
+        FusionSystem("dense", "text encoder over the recent conversation only", {"dense": 1.0}),
+        FusionSystem("hybrid", "every channel, reciprocal-rank fusion with "
+                     + ("the settings' weights" if weights_hybrid else "equal weights"), hybrid),
+    ]
+
+
+class AssistantSystem:
+    """The full assistant (``assistant.Recommender``), one fresh chat per turn: the
+    context up to the last user message is loaded as session state, the last user message
+    is sent, and the reply's items are the ranking."""
+
+    name = "assistant"
+
+    def __init__(self, recommender, mode_label: str = "retrieval only"):
+        self.recommender = recommender
+        self.description = self.describe(mode_label)
+
+    @staticmethod
+    def describe(mode_label: str) -> str:
+        return f"the assistant ({mode_label}): session state, query, fused search, ranking"
+
+    def rank(self, turn: Turn, k: int) -> tuple[list[str], dict[str, float], str]:
+        """The reply's item ids (top ``k``), its stage timings and its mode."""
+        from assistant.chat import Chat
+        from assistant.state import SessionState
+
+        messages = [{"role": m.role, "content": m.text} for m in turn.context]
+        last_user = max((i for i, m in enumerate(messages) if m["role"] == "user"), default=None)
+        if last_user is None:
+            prior, text = messages, ""
+        else:
+            prior, text = messages[:last_user], messages[last_user]["content"]
+        state = SessionState(messages=prior)
+        for item_id in turn.mentioned:
+            # the product learns these from the titles in earlier messages; ReDial gives them
+            state.mention(item_id)
+        chat = Chat.from_state(self.recommender, state)
+        start = time.perf_counter()
+        reply = chat.send(text or " ", image=turn.image)
+        timings = dict(reply.timings or {})
+        timings.setdefault("total", time.perf_counter() - start)
+        return [r.id for r in reply.items][:k], timings, reply.mode

@@ -1,0 +1,251 @@
+"""Command line: ``python -m retrieval ingest|search|stats|prefetch|convert``.
+
+Every :class:`~retrieval.errors.ChatrecError` ends the program with ``error: <message>``
+on stderr and its ``exit_code`` (no traceback); Ctrl-C exits with 130; bad usage with 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+from .errors import CatalogError, ChatrecError, InputError
+from .settings import Settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # The global options are accepted before or after the subcommand; SUPPRESS keeps a
+    # subcommand's absent option from overwriting one given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--settings", metavar="PATH", default=argparse.SUPPRESS,
+                        help="TOML settings file (default: $CHATREC_SETTINGS)")
+    common.add_argument("--data-dir", metavar="DIR", default=argparse.SUPPRESS,
+                        help="folder for the index, caches and fitted models")
+    common.add_argument("--index", metavar="NAME", default=argparse.SUPPRESS,
+                        help="index name inside the data folder (default: 'default')")
+    common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                        help="no progress bars or informational output")
+
+    parser = argparse.ArgumentParser(
+        prog="python -m retrieval", parents=[common],
+        description="Index a catalog (JSONL or CSV) and search it: text, photo, filters.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("ingest", parents=[common], help="index or update a catalog file",
+                       description="Validate a catalog and index it; unchanged items are skipped.")
+    p.add_argument("catalog", metavar="CATALOG", help=".jsonl, .ndjson or .csv file")
+    p.add_argument("--interactions", metavar="FILE",
+                   help="user,item[,rating] CSV for the collaborative channel")
+    p.add_argument("--prune", action="store_true", help="remove indexed items no longer in the catalog")
+    p.add_argument("--strict", action="store_true", help="exit with 1 when any row has an error")
+    p.add_argument("--report", metavar="FILE.json", help="write the full report (every problem) as JSON")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("search", parents=[common], help="search the index",
+                       description="Hybrid search: text, photo, metadata filters, liked items.")
+    p.add_argument("text", metavar="TEXT", help="what to look for ('' with --image for a photo-only search)")
+    p.add_argument("--image", metavar="PATH", help="a photo to search with")
+    p.add_argument("--where", metavar="JSON", help='metadata filter, e.g. \'{"category": "Apple"}\'')
+    p.add_argument("--exclude", metavar="ID", nargs="+", default=[], help="ids never to return")
+    p.add_argument("--liked", metavar="ID", nargs="+", default=[], help="ids the user liked (collaborative seeds)")
+    p.add_argument("-k", type=_positive_int, default=10, help="number of results (default 10)")
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("stats", parents=[common], help="what the index holds")
+    p.add_argument("--json", action="store_true", help="print the statistics as JSON")
+    p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("prefetch", parents=[common], help="download every configured model once")
+    p.set_defaults(func=cmd_prefetch)
+
+    p = sub.add_parser("convert", parents=[common], help="turn a public dataset into a catalog")
+    conv = p.add_subparsers(dest="dataset", metavar="DATASET", required=True)
+    c = conv.add_parser("grocery", help="Grocery Store Dataset -> OUT_DIR/grocery.jsonl + images/")
+    c.add_argument("src_dir", metavar="SRC_DIR", help="the dataset folder holding classes.csv")
+    c.add_argument("out_dir", metavar="OUT_DIR")
+    c.set_defaults(func=cmd_convert_grocery)
+    c = conv.add_parser("redial-movies", help="ReDial movies_id2info.json -> a movie catalog (.jsonl)")
+    c.add_argument("id2info", metavar="ID2INFO_JSON")
+    c.add_argument("out", metavar="OUT.jsonl")
+    c.add_argument("--mentions", metavar="CSV", help="movies_with_mentions.csv: include every ReDial movie")
+    c.set_defaults(func=cmd_convert_redial)
+    c = conv.add_parser("movielens", help="MovieLens ratings -> user,item,rating log with ReDial ids")
+    c.add_argument("ratings", metavar="RATINGS.csv")
+    c.add_argument("links", metavar="LINKS.csv")
+    c.add_argument("id2info", metavar="ID2INFO_JSON")
+    c.add_argument("out", metavar="OUT.csv")
+    c.set_defaults(func=cmd_convert_movielens)
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def load_settings(args: argparse.Namespace) -> Settings:
+    return Settings.load(getattr(args, "settings", None),
+                         data_dir=getattr(args, "data_dir", None),
+                         index_name=getattr(args, "index", None))
+
+
+def _quiet(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "quiet", False))
+
+
+# ---- commands --------------------------------------------------------------------------------
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    settings = load_settings(args)
+    # checked before the heavy imports, so a typo fails at once
+    for name in ("catalog", "interactions"):
+        value = getattr(args, name)
+        if value is not None and not Path(value).is_file():
+            what = "catalog file" if name == "catalog" else "interaction log"
+            raise CatalogError(f"{what} {value} does not exist")
+    from .cli_output import format_ingest_report, report_to_dict
+    from .ingest import ingest
+
+    report = ingest(settings, args.catalog, prune=args.prune, progress=not _quiet(args),
+                    interactions=args.interactions)
+    if args.report:
+        target = Path(args.report)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(report_to_dict(report), indent=2, ensure_ascii=False, default=str),
+                          encoding="utf-8")
+    print(format_ingest_report(report))
+    if args.strict and any(p.severity == "error" for p in report.problems):
+        print("--strict: some rows had errors", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_search(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    where = None
+    if args.where:
+        try:
+            where = json.loads(args.where)
+        except json.JSONDecodeError as e:
+            parser.error(f"--where is not valid JSON: {e.msg} at column {e.colno}")
+        if not isinstance(where, dict):
+            parser.error('--where must be a JSON object, e.g. \'{"category": "Apple"}\'')
+    if args.image and not Path(args.image).is_file():
+        raise InputError(f"image {args.image} does not exist")
+    if not args.text.strip() and not args.image and not args.liked:
+        parser.error("give TEXT, --image or --liked")
+    from .cli_output import candidates_to_json, format_candidates
+    from .index import CatalogIndex
+    from .types import Query
+
+    settings = load_settings(args)
+    index = CatalogIndex.open(settings)
+    query = Query(text=args.text.strip(), image=args.image, where=where, exclude=set(args.exclude),
+                  liked=list(args.liked), k=args.k)
+    results = index.search(query)[: args.k]
+    print(candidates_to_json(results) if args.json else format_candidates(results))
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    settings = load_settings(args)
+    from .cli_output import folder_size, format_stats
+    from .index import CatalogIndex
+
+    stats = CatalogIndex.open(settings).stats()
+    if args.json:
+        out = dict(stats)
+        out.setdefault("index_dir", str(settings.index_dir))
+        out.setdefault("size_bytes", folder_size(settings.index_dir))
+        print(json.dumps(out, indent=2, ensure_ascii=False, default=str))
+    else:
+        print(format_stats(stats, settings.index_dir))
+    return 0
+
+
+def cmd_prefetch(args: argparse.Namespace) -> int:
+    settings = load_settings(args)
+    from .cli_output import format_prefetch
+    from .prefetch import prefetch
+
+    results = prefetch(settings)
+    print(format_prefetch(results))
+    failed = [r for r in results if not (r[2] if isinstance(r, (tuple, list)) else r.ok)]
+    if failed:
+        print(f"error: {len(failed)} of {len(results)} models could not be fetched (see above)", file=sys.stderr)
+        return 4  # ModelUnavailable.exit_code
+    return 0
+
+
+def cmd_convert_grocery(args: argparse.Namespace) -> int:
+    from .convert import convert_grocery
+
+    return _converted(args, convert_grocery(args.src_dir, args.out_dir), "items")
+
+
+def cmd_convert_redial(args: argparse.Namespace) -> int:
+    from .convert import convert_redial_movies
+
+    return _converted(args, convert_redial_movies(args.id2info, args.out, args.mentions), "movies")
+
+
+def cmd_convert_movielens(args: argparse.Namespace) -> int:
+    from .convert import convert_movielens
+
+    return _converted(args, convert_movielens(args.ratings, args.links, args.id2info, args.out), "ratings")
+
+
+def _converted(args: argparse.Namespace, result: Any, noun: str) -> int:
+    counts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in result.counts.items())
+    print(f"wrote {result.rows} {noun} to {result.path}" + (f" ({counts})" if counts else ""))
+    for note in result.notes:
+        print(f"  note: {note}")
+    return 0
+
+
+# ---- entry point -----------------------------------------------------------------------------
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    # library warnings (a missing model, a skipped channel) are messages for the user here
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    warnings.showwarning = _show_warning
+    if _quiet(args) or args.func in (cmd_search, cmd_stats):
+        # model-loading bars of transformers / huggingface_hub: noise around a short answer
+        # (read when those libraries are first imported, which happens later)
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    try:
+        if args.func is cmd_search:
+            return cmd_search(args, parser)
+        return args.func(args)
+    except ChatrecError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # output piped into `head`: not an error; keep Python from complaining at exit
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

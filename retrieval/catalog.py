@@ -1,0 +1,429 @@
+"""Read a catalog file (JSONL or CSV) into validated :class:`~retrieval.types.Item` rows.
+
+One item schema for both formats:
+
+- ``id`` (required): text; whole numbers are accepted and turned into text.
+- ``title`` (required): non-empty text.
+- ``description`` (optional): text, truncated (with a warning) beyond 100,000 characters.
+- ``image``, ``audio`` (optional): file paths, relative to the catalog file's folder or
+  absolute. A path that does not lead to a file is left out with a warning; the row stays.
+- attributes (optional): free facts such as category, price or year. Values are text,
+  whole numbers, decimals, true/false, or lists of those.
+
+JSONL (``.jsonl``, ``.ndjson``): one JSON object a line. Attributes go in an
+``attributes`` object; any other top-level key is an attribute too.
+
+CSV (``.csv``): a header row, comma-separated (a header without commas but with tabs or
+semicolons switches to that separator). Every column other than the five above is an
+attribute, and its cells are typed: ``12`` -> 12, ``2.5`` -> 2.5, ``true`` / ``false`` ->
+booleans, and a cell containing ``|`` is a list (``drama|comedy`` -> ["drama", "comedy"]).
+Numbers with a leading zero (``0114709``) stay text. An empty cell means "no value".
+
+Problems in single rows never raise: each becomes a :class:`~retrieval.types.Problem`
+(file, line, field, reason) in :attr:`CatalogRead.problems`, severity ``"error"`` when the
+row or that part of it was left out, ``"warning"`` when the row was kept with something
+dropped or shortened. Only a file that cannot be read at all raises
+:class:`~retrieval.errors.CatalogError`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import CatalogError
+from .types import Item, Problem
+
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
+CSV_SUFFIXES = (".csv",)
+MAX_DESCRIPTION_CHARS = 100_000
+# Columns / keys with a meaning of their own; everything else is an attribute.
+CORE_FIELDS = ("id", "title", "description", "image", "audio")
+# Names the index stores beside the attributes in each item's metadata; an attribute may
+# not shadow them. Names starting with "_" are kept for internal bookkeeping.
+RESERVED_ATTRIBUTES = frozenset(CORE_FIELDS) | {"attributes", "content_hash", "document"}
+
+_INT = re.compile(r"[-+]?(0|[1-9]\d*)")
+_FLOAT = re.compile(r"[-+]?(\d+\.\d*|\.\d+|\d+(\.\d*)?[eE][-+]?\d+)")
+_UTF8_HINT = "re-save the file as UTF-8 (e.g. 'CSV UTF-8' in a spreadsheet, or: iconv -f latin1 -t utf-8 IN > OUT)"
+
+
+@dataclass
+class CatalogRead:
+    """What :func:`read_catalog` found: the valid items, in file order, and every problem."""
+
+    items: list[Item]
+    problems: list[Problem] = field(default_factory=list)
+    path: Path | None = None
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+
+def read_catalog(path: str | Path) -> CatalogRead:
+    """Read and validate a ``.jsonl`` / ``.ndjson`` / ``.csv`` catalog.
+
+    Returns every valid row as an :class:`Item` (media paths absolute) and every row
+    problem as a :class:`Problem`. Raises :class:`CatalogError` when the file is missing,
+    has an unsupported extension, cannot be decoded (CSV), lacks the id or title column
+    (CSV), or holds no rows at all.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise CatalogError(f"catalog file {path} does not exist")
+    if not path.is_file():
+        raise CatalogError(f"catalog path {path} is not a file")
+    suffix = path.suffix.lower()
+    if suffix not in JSONL_SUFFIXES + CSV_SUFFIXES:
+        hint = " (a .json file must hold one object per line: rename it to .jsonl)" if suffix == ".json" else ""
+        raise CatalogError(
+            f"catalog file {path} has an unsupported extension {path.suffix or '(none)'!r}: "
+            f"use .jsonl, .ndjson or .csv{hint}"
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise CatalogError(f"catalog file {path} cannot be read: {e.strerror or e}") from None
+    reader = _RowValidator(path)
+    if suffix in JSONL_SUFFIXES:
+        rows = _jsonl_rows(path, data, reader.problems)
+    else:
+        rows = _csv_rows(path, data, reader.problems)
+    seen_rows = 0
+    for line, raw in rows:
+        seen_rows += 1
+        reader.add(line, raw)
+    if seen_rows == 0:
+        raise CatalogError(f"catalog file {path} has no rows: add one item per line (id, title, ...)")
+    return CatalogRead(items=reader.items, problems=reader.problems, path=path)
+
+
+# ---- JSONL ---------------------------------------------------------------------------------
+
+
+def _jsonl_rows(path: Path, data: bytes, problems: list[Problem]):
+    """Yield (line number, dict) for each JSON object; report undecodable or invalid lines."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            problems.append(Problem(str(path), number, None,
+                                    f"line is not valid UTF-8 (byte 0x{raw[e.start]:02x} at column {e.start + 1}); "
+                                    f"{_UTF8_HINT}"))
+            continue
+        text = text.strip()
+        if not text:
+            continue
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as e:
+            problems.append(Problem(str(path), number, None, f"invalid JSON: {e.msg} at column {e.colno}"))
+            continue
+        if not isinstance(obj, dict):
+            problems.append(Problem(str(path), number, None,
+                                    f"expected a JSON object {{...}}, got {_kind(obj)}"))
+            continue
+        attrs = obj.get("attributes", None)
+        row = {k: v for k, v in obj.items() if k in CORE_FIELDS}
+        extra = {k: v for k, v in obj.items() if k not in CORE_FIELDS and k != "attributes"}
+        if attrs is not None and not isinstance(attrs, dict):
+            problems.append(Problem(str(path), number, "attributes",
+                                    f"attributes must be a JSON object, got {_kind(attrs)}; left out",
+                                    item_id=_peek_id(obj)))
+            attrs = None
+        merged = dict(attrs or {})
+        for key, value in extra.items():
+            if key in merged:
+                problems.append(Problem(str(path), number, key,
+                                        f"{key!r} is both a top-level key and in attributes; the attributes value is kept",
+                                        severity="warning", item_id=_peek_id(obj)))
+            else:
+                merged[key] = value
+        row["attributes"] = merged
+        yield number, row
+
+
+# ---- CSV ------------------------------------------------------------------------------------
+
+
+def _csv_rows(path: Path, data: bytes, problems: list[Problem]):
+    """Yield (line number, dict) per CSV record; raise CatalogError for an unreadable file."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise CatalogError(
+            f"catalog file {path} is not valid UTF-8: byte 0x{data[e.start]:02x} on line {line} "
+            f"(probably Latin-1 / Windows-1252); {_UTF8_HINT}"
+        ) from None
+    if not text.strip():
+        raise CatalogError(f"catalog file {path} is empty: it needs a header row (id,title,...) and one row per item")
+    first_line = text.lstrip("\r\n").split("\n", 1)[0]
+    delimiter = ","
+    if "," not in first_line:
+        delimiter = "\t" if "\t" in first_line else ";" if ";" in first_line else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header: list[str] | None = None
+    header_line = 0
+    last = 0
+    try:
+        for record in reader:
+            start, last = last + 1, reader.line_num
+            if not record or all(not cell.strip() for cell in record):
+                continue
+            if header is None:
+                header, header_line = _csv_header(path, record, start), start
+                continue
+            if len(record) > len(header):
+                problems.append(Problem(str(path), start, None,
+                                        f"row has {len(record)} values but the header has {len(header)} columns "
+                                        "(an unquoted comma?); row skipped"))
+                continue
+            row: dict[str, Any] = {}
+            attributes: dict[str, Any] = {}
+            for name, cell in zip(header, record):
+                if not name:
+                    continue  # an unnamed column, reported once with the header
+                key = name.lower()
+                if key in CORE_FIELDS:
+                    row[key] = cell.strip()
+                else:
+                    value = parse_cell(cell)
+                    if value is not None:
+                        attributes[name] = value
+            row["attributes"] = attributes
+            yield start, row
+    except csv.Error as e:
+        raise CatalogError(f"catalog file {path} is not valid CSV near line {reader.line_num}: {e}") from None
+    if header is not None and header_line:
+        unnamed = [i + 1 for i, name in enumerate(header) if not name]
+        if unnamed:
+            problems.insert(0, Problem(str(path), header_line, None,
+                                       f"column(s) {', '.join(map(str, unnamed))} have no name in the header; their values are ignored",
+                                       severity="warning"))
+
+
+def _csv_header(path: Path, record: list[str], line: int) -> list[str]:
+    header = [name.strip() for name in record]
+    lowered = [name.lower() for name in header]
+    for required in ("id", "title"):
+        if required not in lowered:
+            raise CatalogError(
+                f"catalog file {path} line {line}: the header has no {required!r} column "
+                f"(found: {', '.join(header) or 'nothing'}); the first row must name the columns"
+            )
+    named = [n for n in lowered if n]
+    duplicates = sorted({n for n in named if named.count(n) > 1})
+    if duplicates:
+        raise CatalogError(f"catalog file {path} line {line}: column name(s) repeated in the header: {', '.join(duplicates)}")
+    return header
+
+
+def parse_cell(cell: str) -> Any:
+    """Type one CSV attribute cell: int, float, bool, a ``|``-separated list, or text.
+
+    Returns None for an empty cell. List elements are typed alike; a list whose elements
+    do not share one type keeps them all as text.
+    """
+    cell = cell.strip()
+    if not cell:
+        return None
+    if "|" in cell:
+        parts = [_parse_scalar(p.strip()) for p in cell.split("|") if p.strip()]
+        if not parts:
+            return None
+        kinds = {type(p) for p in parts}
+        if kinds == {int, float}:
+            return [float(p) for p in parts]
+        if len(kinds) > 1:
+            return [str(p.strip()) for p in cell.split("|") if p.strip()]
+        return parts
+    return _parse_scalar(cell)
+
+
+def _parse_scalar(text: str) -> Any:
+    low = text.lower()
+    if low == "true":
+        return True
+    if low == "false":
+        return False
+    if _INT.fullmatch(text):
+        return int(text)
+    if _FLOAT.fullmatch(text):
+        return float(text)
+    return text
+
+
+# ---- one row -------------------------------------------------------------------------------
+
+
+class _RowValidator:
+    """Turns raw rows (dicts with core fields + "attributes") into Items, collecting problems."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.folder = path.resolve().parent
+        self.items: list[Item] = []
+        self.problems: list[Problem] = []
+        self.first_line: dict[str, int] = {}
+
+    def problem(self, line: int, fld: str | None, reason: str, severity: str = "error",
+                item_id: str | None = None) -> None:
+        self.problems.append(Problem(str(self.path), line, fld, reason, severity, item_id))
+
+    def add(self, line: int, row: dict[str, Any]) -> None:
+        item_id = self._id(line, row.get("id"))
+        if item_id is None:
+            return
+        if item_id in self.first_line:
+            self.problem(line, "id", f"duplicate id {item_id!r} (first on line {self.first_line[item_id]}); "
+                                     "this row is skipped", item_id=item_id)
+            return
+        title = row.get("title")
+        if title is None or (isinstance(title, str) and not title.strip()):
+            self.problem(line, "title", "missing title; row skipped", item_id=item_id)
+            return
+        if not isinstance(title, str):
+            self.problem(line, "title", f"title must be text, got {_kind(title)}; row skipped", item_id=item_id)
+            return
+        self.first_line[item_id] = line
+        item = Item(id=item_id, title=" ".join(title.split()), source=(str(self.path), line))
+        item.description = self._description(line, item_id, row.get("description"))
+        item.image = self._media(line, item_id, "image", row.get("image"))
+        item.audio = self._media(line, item_id, "audio", row.get("audio"))
+        item.attributes = self._attributes(line, item_id, row.get("attributes") or {})
+        self.items.append(item)
+
+    def _id(self, line: int, value: Any) -> str | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            self.problem(line, "id", "missing id; row skipped")
+            return None
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            self.problem(line, "id", f"id must be text or a whole number, got {_kind(value)}; row skipped")
+            return None
+        return str(value).strip()
+
+    def _description(self, line: int, item_id: str, value: Any) -> str:
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            self.problem(line, "description", f"description must be text, got {_kind(value)}; left out",
+                         item_id=item_id)
+            return ""
+        value = value.strip()
+        if len(value) > MAX_DESCRIPTION_CHARS:
+            self.problem(line, "description",
+                         f"description has {len(value):,} characters; cut to {MAX_DESCRIPTION_CHARS:,}",
+                         severity="warning", item_id=item_id)
+            value = value[:MAX_DESCRIPTION_CHARS]
+        return value
+
+    def _media(self, line: int, item_id: str, kind: str, value: Any) -> Path | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if not isinstance(value, str):
+            self.problem(line, kind, f"{kind} must be a file path, got {_kind(value)}; left out", item_id=item_id)
+            return None
+        value = value.strip()
+        if re.match(r"^[a-z][a-z0-9+.-]*://", value, re.IGNORECASE):
+            self.problem(line, kind, f"{kind} {value!r} is a URL; download the file and give its path. "
+                                     f"Row kept without {kind}", severity="warning", item_id=item_id)
+            return None
+        path = Path(value).expanduser()
+        resolved = path if path.is_absolute() else self.folder / path
+        if not resolved.exists():
+            self.problem(line, kind, f"{kind} file {value!r} not found (looked for {resolved}); "
+                                     f"row kept without {kind}", severity="warning", item_id=item_id)
+            return None
+        if not resolved.is_file():
+            self.problem(line, kind, f"{kind} path {value!r} is not a file ({resolved}); row kept without {kind}",
+                         severity="warning", item_id=item_id)
+            return None
+        return resolved.resolve()
+
+    def _attributes(self, line: int, item_id: str, attributes: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, value in attributes.items():
+            if not isinstance(name, str) or not name.strip():
+                self.problem(line, "attributes", "an attribute has an empty name; left out", item_id=item_id)
+                continue
+            name = name.strip()
+            if name.lower() in RESERVED_ATTRIBUTES or name.startswith("_"):
+                self.problem(line, name, f"attribute name {name!r} is reserved (rename it); left out",
+                             item_id=item_id)
+                continue
+            clean, reason = _attribute_value(value)
+            if reason:
+                self.problem(line, name, f"{reason}; attribute left out", item_id=item_id)
+            elif clean is not None:
+                out[name] = clean
+        return out
+
+
+def _attribute_value(value: Any) -> tuple[Any, str | None]:
+    """(cleaned value or None for "no value", reason it is refused or None)."""
+    if value is None:
+        return None, None
+    if isinstance(value, (bool, int)):
+        return value, None
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None, f"value {value} is not a finite number"
+        return value, None
+    if isinstance(value, str):
+        value = value.strip()
+        return (value or None), None
+    if isinstance(value, list):
+        elements = []
+        for element in value:
+            if element is None:
+                continue
+            if isinstance(element, (dict, list)):
+                return None, f"a list may hold only text, numbers or true/false, not {_kind(element)}"
+            clean, reason = _attribute_value(element)
+            if reason:
+                return None, reason
+            if clean is not None:
+                elements.append(clean)
+        if not elements:
+            return None, None
+        kinds = {type(e) for e in elements}
+        if kinds == {int, float}:
+            return [float(e) for e in elements], None
+        if len(kinds) > 1:
+            # the index stores lists of one type only
+            return None, "a list must hold values of one type (all text, all numbers or all true/false)"
+        return elements, None
+    return None, f"value must be text, a number, true/false or a list of those, not {_kind(value)}"
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    return type(value).__name__
+
+
+def _peek_id(obj: dict[str, Any]) -> str | None:
+    value = obj.get("id")
+    return str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip() else None

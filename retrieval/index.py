@@ -1,0 +1,393 @@
+"""The façade the assistant, the evaluation and the app use: one ingested catalog, searchable.
+
+``CatalogIndex.open(settings)`` opens what ``python -m retrieval ingest`` built; ``search``
+runs the channels of a :class:`Query`, fuses them and returns :class:`Candidate` objects
+with their evidence. Everything a search needs (collections, encoders, the collaborative
+model, the metadata table and the title index) is loaded once and kept, and every lazy
+load is guarded by a lock, so one index serves concurrent chat sessions.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import IndexMissing, InputError, ModelUnavailable
+from .fusion import fuse, load_fusion
+from .search import (
+    KeywordIndex,
+    adapt_to_lists,
+    drop_excluded,
+    merge_by_rank,
+    normalise_where,
+    where_matches,
+)
+from .settings import CHANNELS, Settings
+from .types import Candidate, Query
+
+# metadata keys written by the store, not catalog attributes
+_INTERNAL = ("content_hash", "image", "title")
+_MAX_VALUES = 50
+
+
+@dataclass
+class FieldInfo:
+    """A filterable metadata field: its type ("str", "int", "float", "bool", "list"), up to
+    50 distinct values of text and list fields (most frequent first), min / max of numbers,
+    and how many items have it."""
+
+    name: str
+    type: str
+    values: list[Any] = field(default_factory=list)
+    min: float | None = None
+    max: float | None = None
+    count: int = 0
+
+
+class CatalogIndex:
+    """One catalog's index. Build with :meth:`open` (or :meth:`build` to ingest first)."""
+
+    def __init__(self, settings: Settings, hub=None):
+        from .store import Store
+
+        if hub is None:
+            from .models import ModelHub
+            hub = ModelHub(settings)
+        self.settings = settings
+        self.hub = hub
+        self.store = Store(settings)
+        self._lock = threading.RLock()
+        self._encode_locks = {"text": threading.Lock(), "clip": threading.Lock()}
+        self._reset()
+
+    # ---- opening --------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, settings: Settings, hub=None) -> CatalogIndex:
+        """Open the index of ``settings``. Raises :class:`IndexMissing` when nothing was
+        ingested and :class:`IndexMismatch` when it was built with another text model."""
+        index = cls(settings, hub)
+        if index.store.count("docs") == 0:
+            raise IndexMissing(
+                f"the index {settings.index_name!r} ({index.store.where}) is empty: build it with "
+                "python -m retrieval ingest CATALOG (for the demo: python -m retrieval ingest "
+                "data/demo/grocery.jsonl)")
+        index.text_encoder()  # loads the encoder and checks it made the index
+        return index
+
+    @classmethod
+    def build(cls, settings: Settings, catalog_path: str | Path, hub=None, **ingest_args) -> CatalogIndex:
+        """Ingest ``catalog_path`` (see :func:`retrieval.ingest.ingest`) and open the result."""
+        index = cls(settings, hub)
+        index.ingest(catalog_path, **ingest_args)
+        return cls.open(settings, index.hub)
+
+    def _reset(self) -> None:
+        self._text = None
+        self._clip: Any = False  # False: not looked up yet; None: no CLIP channels
+        self._clip_note: str | None = None
+        self._collab: Any = False
+        self._table: dict[str, dict] | None = None
+        self._keywords: KeywordIndex | None = None
+        self._fields: dict[str, FieldInfo] | None = None
+        self._weights: dict[str, float] | None = None
+        self._weights_source = ""
+        self._counts: dict[str, int] | None = None
+        self.store._collections.clear()
+
+    # ---- lazily loaded parts --------------------------------------------------------------
+
+    def text_encoder(self):
+        with self._lock:
+            if self._text is None:
+                text = self.hub.text_encoder()
+                self.store.collection("docs", text.model_id, text.dim)
+                self._text = text
+            return self._text
+
+    def clip_encoder(self):
+        """The CLIP encoder when the index has CLIP vectors and CLIP is enabled, else None."""
+        with self._lock:
+            if self._clip is False:
+                self._clip = None
+                if not self.settings.enable_clip:
+                    self._clip_note = "CLIP disabled in settings (enable_clip)"
+                elif self.store.collection("images") is None and self.store.collection("docs_clip") is None:
+                    self._clip_note = "the index has no CLIP vectors (ingest with enable_clip on)"
+                else:
+                    try:
+                        clip = self.hub.clip()
+                    except ModelUnavailable as e:
+                        clip = None
+                        self._clip_note = str(e)
+                        warnings.warn(f"CLIP channels off: {e}", stacklevel=3)
+                    if clip is not None:
+                        for kind in ("images", "docs_clip"):
+                            if self.store.collection(kind) is not None:
+                                self.store.collection(kind, clip.model_id, clip.dim)
+                        self._clip = clip
+            return self._clip
+
+    def collab_model(self):
+        with self._lock:
+            if self._collab is False:
+                from .collab import CollabModel
+                self._collab = CollabModel.load(self.settings.index_dir)
+            return self._collab
+
+    def table(self) -> dict[str, dict]:
+        """``{id: metadata}`` of every item, loaded once (filters for the non-vector
+        channels, titles, fields) together with the keyword index."""
+        self._load_table()
+        return self._table
+
+    def _load_table(self) -> None:
+        with self._lock:
+            if self._table is None:
+                table, records = {}, []
+                for item_id, meta, document in self.store.iter_records("docs", documents=True):
+                    table[item_id] = meta
+                    records.append((item_id, meta.get("title", ""), document))
+                self._keywords = KeywordIndex(records)
+                self._table = table
+
+    def keyword_index(self) -> KeywordIndex:
+        self._load_table()
+        return self._keywords
+
+    def weights(self) -> dict[str, float]:
+        """Channel weights: ``fusion.json`` beside the index when present, else
+        ``settings.fusion_weights``; a channel named in neither weighs 1.0."""
+        with self._lock:
+            if self._weights is None:
+                learned = load_fusion(self.settings.index_dir)
+                if learned is not None:
+                    self._weights, self._weights_source = learned, "fusion.json"
+                elif self.settings.fusion_weights:
+                    self._weights, self._weights_source = dict(self.settings.fusion_weights), "settings"
+                else:
+                    self._weights, self._weights_source = {}, "default"
+            return self._weights
+
+    # ---- search ---------------------------------------------------------------------------
+
+    def search(self, query: Query) -> list[Candidate]:
+        """The fused candidates of ``query``, best first (``query.k`` or
+        ``settings.candidates`` of them), each with its per-channel evidence."""
+        hits = self.channel_hits(query)
+        fused = fuse(hits, self.weights(), self.settings.rrf_k)
+        k = query.k or self.settings.candidates
+        top = fused[:k]
+        docs = self.store.get([i for i, _, _ in top]) if top else {}
+        table = self.table()
+        out = []
+        for item_id, score, evidence in top:
+            meta, document = docs.get(item_id, (table.get(item_id, {}), ""))
+            out.append(_candidate(item_id, meta, document, score, evidence))
+        return out
+
+    def channel_hits(self, query: Query) -> dict[str, list[tuple[str, float, dict]]]:
+        """Each channel's ranked hits for ``query`` (channels weighted 0 are not run)."""
+        text = (query.text or "").strip()
+        if len(text) > self.settings.max_message_chars:
+            raise InputError(f"query text has {len(text)} characters; the limit is "
+                             f"{self.settings.max_message_chars} (max_message_chars)")
+        where = normalise_where(query.where)
+        if where:
+            where = adapt_to_lists(where, {n for n, f in self.fields().items() if f.type == "list"})
+        exclude = set(query.exclude or ())
+        depth = self.settings.channel_depth
+        fetch = depth + len(exclude)
+        weights = self.weights()
+
+        def wanted(channel: str) -> bool:
+            return weights.get(channel, 1.0) > 0
+
+        table = self.table()
+
+        def keep(item_id: str) -> bool:
+            meta = table.get(item_id)
+            return meta is not None and item_id not in exclude and where_matches(where, meta)
+
+        hits: dict[str, list] = {}
+        try:
+            if text and wanted("dense"):
+                with self._encode_locks["text"]:
+                    vector = self.text_encoder().encode([text])[0]
+                hits["dense"] = self._query("docs", vector, fetch, where, exclude, depth)
+            clip = self.clip_encoder() if (text and wanted("clip_text")) or (
+                query.image is not None and wanted("clip_image")) else None
+            if clip is not None and text and wanted("clip_text"):
+                with self._encode_locks["clip"]:
+                    vector = clip.encode_texts([text])[0]
+                hits["clip_text"] = self._clip_query(vector, fetch, where, exclude, depth, {})
+            if clip is not None and query.image is not None and wanted("clip_image"):
+                image = _load_query_image(query.image, self.settings.max_image_pixels)
+                with self._encode_locks["clip"]:
+                    vector = clip.encode_images([image])[0]
+                hits["clip_image"] = self._clip_query(vector, fetch, where, exclude, depth, {"photo": True})
+        except ValueError as e:
+            if "where" in str(e).lower() or "operator" in str(e).lower():
+                raise InputError(f"invalid filter {query.where!r}: {e}") from None
+            raise
+        collab = self.collab_model() if wanted("collab") or wanted("popularity") else None
+        if collab is not None:
+            # these lists are filtered here, not in Chroma: fetch more to fill the depth
+            extra = fetch * (5 if where else 1)
+            if query.liked and wanted("collab"):
+                hits["collab"] = [(i, s, {"liked": seed}) for i, s, seed in
+                                  collab.neighbours(query.liked, extra) if keep(i)][:depth]
+            if wanted("popularity"):
+                hits["popularity"] = [(i, s, {}) for i, s in collab.popular(extra) if keep(i)][:depth]
+        if text and wanted("keyword"):
+            hits["keyword"] = self.keyword_index().find(text, depth, keep)
+        return hits
+
+    def _query(self, kind: str, vector, fetch: int, where, exclude, depth: int, detail=None):
+        n = min(fetch, self._collection_count(kind))
+        found = self.store.query(kind, vector, n, where)
+        return drop_excluded(((i, s, dict(detail or {})) for i, s in found), exclude, depth)
+
+    def _clip_query(self, vector, fetch, where, exclude, depth, detail):
+        lists = {}
+        for via, kind in (("image", "images"), ("text", "docs_clip")):
+            n = min(fetch, self._collection_count(kind))
+            lists[via] = [(i, s) for i, s in self.store.query(kind, vector, n, where) if i not in exclude]
+        return [(i, s, {**detail, **d}) for i, s, d in merge_by_rank(lists, depth)]
+
+    def _collection_count(self, kind: str) -> int:
+        # Chroma wants n_results <= the collection size; counts change only by ingest
+        with self._lock:
+            if self._counts is None:
+                self._counts = {k: self.store.count(k) for k in ("docs", "images", "docs_clip")}
+            return self._counts[kind]
+
+    # ---- lookups --------------------------------------------------------------------------
+
+    def get(self, ids: list[str]) -> dict[str, Candidate]:
+        """Candidates (score 0, no evidence) of the given ids; unknown ids are left out."""
+        return {i: _candidate(i, meta, doc, 0.0, []) for i, (meta, doc) in self.store.get(list(ids)).items()}
+
+    def titles(self) -> dict[str, str]:
+        """``{id: title}`` of every item."""
+        return {i: m.get("title", "") for i, m in self.table().items()}
+
+    def count(self) -> int:
+        return self._collection_count("docs")
+
+    def fields(self) -> dict[str, FieldInfo]:
+        """The filterable metadata fields with their types and values (computed once)."""
+        with self._lock:
+            if self._fields is None:
+                self._fields = _fields(self.table().values())
+            return self._fields
+
+    def stats(self) -> dict[str, Any]:
+        """Counts, models, channels and fusion weights, for the CLI and the app."""
+        from .ingest import read_manifest
+
+        clip = self.clip_encoder()
+        weights = self.weights()
+        collab = self.collab_model()
+        text = self.text_encoder()
+        channels = {
+            "dense": True, "keyword": True,
+            "clip_text": clip is not None, "clip_image": clip is not None,
+            "collab": collab is not None, "popularity": collab is not None,
+        }
+        return {
+            "index_name": self.settings.index_name,
+            "location": self.store.where,
+            "items": self.count(),
+            "collections": {k: self._collection_count(k) for k in ("docs", "images", "docs_clip")},
+            "models": {"text": text.model_id, "clip": clip.model_id if clip else None,
+                       "collab": repr(collab) if collab else None},
+            "channels": {c: channels[c] for c in CHANNELS},
+            "clip_note": self._clip_note,
+            "fusion": {"weights": {c: weights.get(c, 1.0) for c in CHANNELS}, "source": self._weights_source},
+            "manifest": read_manifest(self.settings),
+        }
+
+    def ingest(self, catalog_path: str | Path, prune: bool = False, progress: bool = True, **kwargs):
+        """Ingest (or update from) a catalog into this index; see :func:`retrieval.ingest.ingest`.
+        Cached tables, counts and models are refreshed afterwards."""
+        from .ingest import ingest
+
+        with self._lock:
+            try:
+                return ingest(self.settings, catalog_path, hub=self.hub, prune=prune,
+                              progress=progress, **kwargs)
+            finally:
+                self._reset()
+
+
+def _candidate(item_id: str, meta: dict, document: str, score: float, evidence) -> Candidate:
+    meta = {k: v for k, v in meta.items() if k != "content_hash"}
+    return Candidate(id=item_id, title=str(meta.get("title", "")), score=float(score),
+                     metadata=meta, document=document, image=meta.get("image") or None,
+                     evidence=list(evidence))
+
+
+def _load_query_image(image: Any, max_pixels: int):
+    """A query photo (path or PIL image) as RGB; :class:`InputError` when it cannot be read."""
+    from PIL import Image
+
+    if isinstance(image, Image.Image):
+        img = image
+    else:
+        try:
+            with Image.open(image) as f:
+                if f.width * f.height > max_pixels:
+                    raise InputError(f"photo {image} has {f.width}x{f.height} pixels; the limit is "
+                                     f"{max_pixels} (max_image_pixels)")
+                f.draft("RGB", (448, 448))
+                img = f.convert("RGB")
+        except InputError:
+            raise
+        except Exception as e:
+            raise InputError(f"cannot read the photo {image}: {e}") from None
+    return img if img.mode == "RGB" else img.convert("RGB")
+
+
+def _fields(metas) -> dict[str, FieldInfo]:
+    kinds: dict[str, set[str]] = {}
+    values: dict[str, Counter] = {}
+    numbers: dict[str, list[float]] = {}
+    counts: Counter = Counter()
+    for meta in metas:
+        for key, value in meta.items():
+            if key in _INTERNAL:
+                continue
+            counts[key] += 1
+            kind = ("list" if isinstance(value, list) else "bool" if isinstance(value, bool)
+                    else "int" if isinstance(value, int) else "float" if isinstance(value, float) else "str")
+            kinds.setdefault(key, set()).add(kind)
+            if kind in ("int", "float"):
+                nums = numbers.setdefault(key, [float("inf"), float("-inf")])
+                nums[0], nums[1] = min(nums[0], value), max(nums[1], value)
+            elif kind == "list":
+                values.setdefault(key, Counter()).update(v for v in value if isinstance(v, (str, int, float)))
+            elif kind in ("str", "bool"):
+                values.setdefault(key, Counter())[value] += 1
+    out = {}
+    for key, ks in sorted(kinds.items()):
+        if ks <= {"int"}:
+            kind = "int"
+        elif ks <= {"int", "float"}:
+            kind = "float"
+        elif len(ks) == 1:
+            kind = next(iter(ks))
+        else:
+            kind = "list" if "list" in ks else "str"
+        info = FieldInfo(name=key, type=kind, count=counts[key])
+        if kind in ("int", "float"):
+            lo, hi = numbers[key]
+            info.min, info.max = (int(lo), int(hi)) if kind == "int" else (lo, hi)
+        elif key in values:
+            info.values = [v for v, _ in values[key].most_common(_MAX_VALUES)]
+        out[key] = info
+    return out

@@ -1,0 +1,425 @@
+"""The ingest pipeline: catalog -> documents -> vectors -> ChromaDB, idempotently.
+
+Stages (each timed in the report): read the catalog; caption images and transcribe audio
+(cached by content hash, left out with one warning when those models are missing or
+disabled); build one document per item; hash what each vector is made from and skip items
+whose hash is already stored (one ``get`` for all hashes); encode the changed documents in
+batches and upsert them in batches; CLIP vectors of changed items' pictures and documents;
+prune removed items on request; fit the collaborative model from an interaction log.
+
+A second ingest of the same catalog writes nothing; editing one row re-embeds that row only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ModelUnavailable
+from .settings import Settings
+from .store import KINDS, RESERVED, Store, to_metadata
+from .types import Item, Problem
+
+MANIFEST = "manifest.json"
+# bump when the document layout changes, so every item is re-embedded once
+DOC_FORMAT = 1
+
+
+@dataclass
+class IngestReport:
+    """What one ingest did. ``skipped`` counts catalog rows refused by validation;
+    ``stale`` counts indexed items no longer in the catalog (left in place without prune)."""
+
+    catalog: str
+    items_total: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    skipped: int = 0
+    stale: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    seconds: float = 0.0
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    models: dict[str, str | None] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def summary(self) -> str:
+        """A few human-readable lines for the CLI."""
+        lines = [f"{self.catalog}: {self.items_total} items: {self.added} added, {self.updated} updated, "
+                 f"{self.unchanged} unchanged, {self.removed} removed, {self.skipped} rows skipped "
+                 f"({self.seconds:.1f} s)"]
+        if self.stale:
+            lines.append(f"{self.stale} indexed items are no longer in the catalog: --prune removes them")
+        for p in self.problems[:20]:
+            lines.append(f"  {p.severity}: {p}")
+        if len(self.problems) > 20:
+            lines.append(f"  ... and {len(self.problems) - 20} more problems")
+        return "\n".join(lines)
+
+
+def ingest(settings: Settings, catalog_path: str | Path, hub=None, prune: bool = False,
+           progress: bool = True, interactions: str | Path | None = None,
+           reindex: bool = False) -> IngestReport:
+    """Ingest ``catalog_path`` into the index of ``settings`` and return a report.
+
+    hub: a ``ModelHub`` (made from ``settings`` when None). prune: delete indexed items no
+    longer in the catalog. interactions: a ``user,item[,rating]`` CSV; fits the
+    collaborative model saved beside the index. reindex: drop the index first (needed
+    after changing a model). Raises :class:`IndexMismatch` when the index was built with
+    other models, :class:`CatalogError` when the catalog cannot be read at all.
+    """
+    from .catalog import read_catalog
+
+    started = time.perf_counter()
+    report = IngestReport(catalog=str(catalog_path))
+    stages = report.stage_seconds
+    if hub is None:
+        from .models import ModelHub
+        hub = ModelHub(settings)
+
+    with _timed(stages, "read"):
+        read = read_catalog(catalog_path)
+        items = _unique(read.items, report.problems)
+        report.problems.extend(read.problems)
+        report.skipped = len({(p.file, p.line) for p in read.problems if p.severity == "error"})
+        report.items_total = len(items)
+
+    with _timed(stages, "open"):
+        store = Store(settings)
+        if reindex:
+            store.drop()
+        text = hub.text_encoder()
+        store.collection("docs", text.model_id, text.dim, create=True)
+        clip = _clip_encoder(hub, settings)
+        if clip is not None:
+            for kind in ("images", "docs_clip"):
+                store.collection(kind, clip.model_id, clip.dim, create=True)
+        report.models = {"text": text.model_id, "clip": clip.model_id if clip else None}
+
+    with _timed(stages, "media"):
+        digests = _digest_media(items, report.problems)
+        captions, transcripts = _media_text(settings, hub, items, digests, progress, report)
+
+    metas: dict[str, dict] = {}
+    documents: dict[str, str] = {}
+    for item in items:
+        has_image = str(item.image) in digests if item.image else False
+        documents[item.id] = build_document(item, captions.get(str(item.image)) if has_image else None,
+                                            transcripts.get(str(item.audio)) if item.audio else None)
+        meta = to_metadata(item.attributes)
+        meta.update(title=item.title, image=str(item.image) if has_image else "")
+        metas[item.id] = meta
+
+    with _timed(stages, "diff"):
+        old_docs = store.hashes("docs")
+        old_clip = store.hashes("docs_clip") if clip is not None else {}
+        doc_hash = {i.id: _hash("doc", DOC_FORMAT, text.model_id, documents[i.id], metas[i.id])
+                    for i in items}
+        clip_hash = {}
+        if clip is not None:
+            clip_hash = {i.id: _hash("clip", DOC_FORMAT, clip.model_id, documents[i.id], metas[i.id],
+                                     digests.get(str(i.image)) if i.image else None) for i in items}
+        doc_changed = [i for i in items if old_docs.get(i.id) != doc_hash[i.id]]
+        clip_changed = [i for i in items if clip is not None and old_clip.get(i.id) != clip_hash[i.id]]
+        touched = {i.id for i in doc_changed} | {i.id for i in clip_changed}
+        report.added = sum(1 for i in items if i.id not in old_docs)
+        report.updated = sum(1 for i in touched if i in old_docs)
+        report.unchanged = report.items_total - report.added - report.updated
+        catalog_ids = {i.id for i in items}
+        gone = [i for i in old_docs if i not in catalog_ids]
+
+    # pictures first: a picture PIL cannot decode is known before the documents are
+    # written, so no record points at it (the stored hash stays that of the declared row,
+    # so the next ingest does not retry it)
+    if clip is not None:
+        with _timed(stages, "encode_images"):
+            broken = _embed_images(store, clip, clip_changed, metas, clip_hash, settings, progress,
+                                   report.problems)
+    else:
+        with _timed(stages, "check_images"):
+            broken = {i.id for i in doc_changed
+                      if metas[i.id]["image"] and _load_image(i, report.problems, verify=True) is None}
+    for item_id in broken:
+        metas[item_id]["image"] = ""
+
+    with _timed(stages, "encode_text"):
+        _embed_texts(store, "docs", text.encode, doc_changed, documents, metas, doc_hash,
+                     settings, progress, "text vectors", with_documents=True)
+    if clip is not None:
+        with _timed(stages, "encode_clip_text"):
+            _embed_texts(store, "docs_clip", clip.encode_texts, clip_changed, documents, metas,
+                         clip_hash, settings, progress, "CLIP text vectors", with_documents=False)
+
+    if gone:
+        if prune:
+            with _timed(stages, "prune"):
+                for kind in KINDS:
+                    store.delete(kind, gone)
+                report.removed = len(gone)
+        else:
+            report.stale = len(gone)
+
+    if interactions is not None:
+        with _timed(stages, "collab"):
+            _fit_collab(settings, interactions, [i.id for i in items], report)
+
+    report.problems = _dedupe(report.problems)
+    report.seconds = time.perf_counter() - started
+    _write_manifest(settings, store, report)
+    return report
+
+
+# ---- documents --------------------------------------------------------------------------
+
+
+def build_document(item: Item, caption: str | None = None, transcript: str | None = None) -> str:
+    """The text embedded for an item, one sentence per line: title, description,
+    attributes ("genre: drama, romance; year: 1999"), the picture's caption and the
+    audio's transcript. Each line ends with a full stop: sentence encoders weigh
+    unterminated fragments run together noticeably worse."""
+    lines = [item.title.strip()]
+    if item.description and item.description.strip():
+        lines.append(item.description.strip())
+    attributes = []
+    for key, value in item.attributes.items():
+        if key in RESERVED or value is None or value == "" or value == []:
+            continue
+        if isinstance(value, (list, tuple, set)):
+            value = ", ".join(str(v) for v in value if v is not None)
+        elif isinstance(value, bool):
+            value = "yes" if value else "no"
+        attributes.append(f"{key}: {value}")
+    if attributes:
+        lines.append("; ".join(attributes))
+    if caption and caption.strip():
+        lines.append(f"Picture: {caption.strip()}")
+    if transcript and transcript.strip():
+        lines.append(f"Audio: {transcript.strip()}")
+    return "\n".join(_sentence(line) for line in lines)
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "!", "?", "…")) else text + "."
+
+
+def _hash(*parts: Any) -> str:
+    text = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def _unique(items: Sequence[Item], problems: list[Problem]) -> list[Item]:
+    """Items with distinct ids; a repeated id keeps the first row and is reported."""
+    seen: dict[str, Item] = {}
+    for item in items:
+        if item.id in seen:
+            file, line = item.source or ("", None)
+            first = seen[item.id].source
+            problems.append(Problem(file, line, "id", f"duplicate id {item.id!r} (first at line "
+                                    f"{first[1] if first else '?'}); row skipped", "error", item.id))
+            continue
+        seen[item.id] = item
+    return list(seen.values())
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen, out = set(), []
+    for p in problems:
+        # the same broken picture is met by the captioner and by CLIP: report it once
+        key = (p.file, p.line, p.field, p.item_id) if p.item_id else (p.file, p.line, p.field, p.reason)
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
+
+
+# ---- media ------------------------------------------------------------------------------
+
+
+def _digest_media(items: Sequence[Item], problems: list[Problem]) -> dict[str, str]:
+    """sha1 of every image and audio file (``{path: digest}``); an unreadable file is a
+    problem for its row and is left out (the item is still indexed by its text)."""
+    out: dict[str, str] = {}
+    for item in items:
+        for field_name, path in (("image", item.image), ("audio", item.audio)):
+            if not path or str(path) in out:
+                continue
+            try:
+                out[str(path)] = hashlib.sha1(Path(path).read_bytes()).hexdigest()
+            except OSError as e:
+                file, line = item.source or ("", None)
+                problems.append(Problem(file, line, field_name, f"cannot read {path}: {e.strerror or e}; "
+                                        "indexed without it", "warning", item.id))
+    return out
+
+
+def _media_text(settings: Settings, hub, items: Sequence[Item], digests: dict[str, str],
+                progress: bool, report: IngestReport) -> tuple[dict[str, str], dict[str, str]]:
+    """Captions of the pictures and transcripts of the audio, through the media cache."""
+    images = [str(i.image) for i in items if i.image and str(i.image) in digests]
+    audio = [str(i.audio) for i in items if i.audio and str(i.audio) in digests]
+    if not (settings.enable_captions and images) and not (settings.enable_transcripts and audio):
+        return {}, {}
+    from .media import MediaCache, MediaText
+
+    media = MediaText(hub, MediaCache(settings.cache_dir), progress=progress)
+    by_path: dict[str, Item] = {}
+    for item in items:
+        for path in (item.image, item.audio):
+            if path:
+                by_path.setdefault(str(path), item)
+    out = []
+    for kind, enabled, paths, field_name in (("captions", settings.enable_captions, images, "image"),
+                                             ("transcripts", settings.enable_transcripts, audio, "audio")):
+        texts: dict = {}
+        if enabled and paths:
+            try:
+                texts = getattr(media, kind)(paths)
+            except ModelUnavailable as e:
+                warnings.warn(f"{kind} left out: {e}", stacklevel=3)
+            # problems are (path, reason) and reset by each call: take them now
+            for path, reason in getattr(media, "problems", []):
+                item = by_path.get(str(path))
+                file, line = item.source if item is not None and item.source else (str(path), None)
+                report.problems.append(Problem(file, line, field_name, f"{reason}; indexed without "
+                                               f"its {kind[:-1]}", "warning", item.id if item else None))
+        out.append({str(k): v for k, v in texts.items()})
+    return out[0], out[1]
+
+
+def _load_image(item: Item, problems: list[Problem], verify: bool = False):
+    """The item's picture as an RGB PIL image (None and a problem when PIL cannot read it).
+    ``verify`` only checks the file, without decoding all of it."""
+    from PIL import Image
+
+    try:
+        with Image.open(item.image) as img:
+            if verify:
+                img.verify()
+                return True
+            # decode JPEGs at reduced size: CLIP looks at 224 px, and this is most of the cost
+            img.draft("RGB", (448, 448))
+            return img.convert("RGB")
+    except Exception as e:  # PIL raises many kinds for a bad file
+        file, line = item.source or ("", None)
+        problems.append(Problem(file, line, "image", f"cannot decode {item.image}: {e}; "
+                                "indexed by its text only", "warning", item.id))
+        return None
+
+
+# ---- vectors ----------------------------------------------------------------------------
+
+
+def _chunks(seq: Sequence, size: int) -> Iterator[Sequence]:
+    for start in range(0, len(seq), size):
+        yield seq[start:start + size]
+
+
+def _bar(total: int, desc: str, progress: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="item", disable=not progress or total == 0)
+
+
+def _embed_texts(store: Store, kind: str, encode, changed: Sequence[Item], documents, metas,
+                 hashes, settings: Settings, progress: bool, desc: str, with_documents: bool) -> None:
+    # encode one upsert batch at a time: bounded memory, and the encoder batches inside
+    with _bar(len(changed), desc, progress) as bar:
+        for chunk in _chunks(changed, settings.upsert_batch_size):
+            ids = [i.id for i in chunk]
+            texts = [documents[i] for i in ids]
+            store.upsert(kind, ids, encode(texts), [dict(metas[i], content_hash=hashes[i]) for i in ids],
+                         texts if with_documents else None)
+            bar.update(len(chunk))
+
+
+def _embed_images(store: Store, clip, changed: Sequence[Item], metas, hashes, settings: Settings,
+                  progress: bool, problems: list[Problem]) -> set[str]:
+    """CLIP vectors of the changed items' pictures; returns the ids whose picture broke."""
+    with_image = [i for i in changed if metas[i.id]["image"]]
+    without = [i.id for i in changed if not metas[i.id]["image"]]
+    broken: set[str] = set()
+    with _bar(len(with_image), "CLIP image vectors", progress) as bar:
+        for chunk in _chunks(with_image, settings.image_batch_size):
+            loaded = [(i, _load_image(i, problems)) for i in chunk]
+            good = [(i, img) for i, img in loaded if img is not None]
+            broken.update(i.id for i, img in loaded if img is None)
+            if good:
+                vectors = clip.encode_images([img for _, img in good])
+                store.upsert("images", [i.id for i, _ in good], vectors,
+                             [dict(metas[i.id], content_hash=hashes[i.id]) for i, _ in good])
+            bar.update(len(chunk))
+    # an item whose picture was removed or broke must not keep its old image vector
+    store.delete("images", without + sorted(broken))
+    return broken
+
+
+def _clip_encoder(hub, settings: Settings):
+    """The CLIP encoder, or None when disabled or unavailable (then one warning)."""
+    if not settings.enable_clip:
+        return None
+    try:
+        return hub.clip()
+    except ModelUnavailable as e:
+        warnings.warn(f"CLIP vectors left out: {e}", stacklevel=3)
+        return None
+
+
+# ---- after the vectors ----------------------------------------------------------------------
+
+
+def _fit_collab(settings: Settings, interactions, item_ids: list[str], report: IngestReport) -> None:
+    from .collab import CollabModel, read_interactions
+
+    rows = read_interactions(interactions) if isinstance(interactions, (str, Path)) else interactions
+    model = CollabModel.fit(rows, item_ids)
+    model.save(settings.index_dir)
+    report.models["collab"] = f"{model!r} from {interactions if isinstance(interactions, (str, Path)) else 'rows'}"
+
+
+def _write_manifest(settings: Settings, store: Store, report: IngestReport) -> None:
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    manifest = {
+        "catalog": str(Path(report.catalog).resolve()) if report.catalog else None,
+        "index_name": settings.index_name,
+        "chroma": store.where,
+        "items": store.count("docs"),
+        "counts": {k: store.count(k) for k in KINDS},
+        "models": report.models,
+        "last_ingest": {k: v for k, v in report.to_dict().items() if k not in ("problems",)},
+        "problems": len(report.problems),
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    path = settings.index_dir / MANIFEST
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
+    tmp.replace(path)
+
+
+def read_manifest(settings: Settings) -> dict | None:
+    """The manifest of the last ingest, or None."""
+    path = settings.index_dir / MANIFEST
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+@contextmanager
+def _timed(stages: dict[str, float], name: str):
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        stages[name] = stages.get(name, 0.0) + time.perf_counter() - start
+
+

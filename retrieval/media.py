@@ -1,0 +1,334 @@
+"""Media to text: captions for images, transcripts for audio, cached by content.
+
+:class:`BlipCaptioner` and :class:`WhisperTranscriber` wrap the models;
+:class:`MediaCache` remembers every result under (sha256 of the file bytes, model id,
+kind), so re-ingesting a catalog never recomputes; :class:`MediaText` is what the
+pipeline calls: it hashes files, serves cache hits, runs the model on the misses in
+batches and reports files it could not decode instead of stopping.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+import time
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import ModelUnavailable
+
+SAMPLE_RATE = 16_000  # what whisper expects
+
+
+def file_sha256(path: str | Path) -> str:
+    """Hex sha256 of a file's bytes, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    """The gist of an error: ffmpeg errors span pages, a report wants one line."""
+    lines = [ln.strip() for ln in str(text).splitlines() if ln.strip()]
+    line = lines[-1] if lines else ""
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+# ---- the models ----------------------------------------------------------------------------
+
+
+class BlipCaptioner:
+    """A transformers image-to-text model (BLIP by default) as a
+    :class:`~retrieval.types.Captioner`: ``AutoProcessor`` + ``AutoModelForImageTextToText``
+    + ``generate``. ``model_id_or_path`` is a local folder or a hub id already cached.
+    ``prompt`` is an optional text the caption continues (e.g. "a photography of")."""
+
+    def __init__(self, model_id_or_path: str, device: str = "cpu", batch_size: int = 8,
+                 model_id: str | None = None, max_new_tokens: int = 30, prompt: str | None = None):
+        import torch
+        from transformers import AutoModelForImageTextToText, AutoProcessor
+
+        from .models import resolve_device
+
+        self.device = resolve_device(device)
+        self.batch_size = batch_size
+        self.max_new_tokens = max_new_tokens
+        self.prompt = prompt
+        self.model_id = model_id or str(model_id_or_path)
+        dtype = torch.float16 if self.device.startswith("cuda") else torch.float32
+        # local_files_only: loading never downloads (prefetch does), so no network stalls
+        self._processor = AutoProcessor.from_pretrained(str(model_id_or_path), local_files_only=True)
+        self._model = AutoModelForImageTextToText.from_pretrained(
+            str(model_id_or_path), local_files_only=True, dtype=dtype).to(self.device).eval()
+        self._dtype = dtype
+        self._lock = threading.Lock()
+
+    def caption(self, images: list[Any]) -> list[str]:
+        """PIL images (or paths) -> one short caption each."""
+        from PIL import Image
+
+        rgb = []
+        for img in images:
+            if not isinstance(img, Image.Image):
+                with Image.open(img) as opened:
+                    img = opened.convert("RGB")
+            rgb.append(img.convert("RGB"))
+        captions: list[str] = []
+        for start in range(0, len(rgb), self.batch_size):
+            captions.extend(self._caption_batch(rgb[start:start + self.batch_size]))
+        return captions
+
+    def _caption_batch(self, images: list[Any]) -> list[str]:
+        import torch
+
+        kwargs: dict[str, Any] = {"images": images, "return_tensors": "pt"}
+        if self.prompt:
+            kwargs["text"] = [self.prompt] * len(images)
+        inputs = self._processor(**kwargs).to(self.device)
+        if "pixel_values" in inputs:
+            inputs["pixel_values"] = inputs["pixel_values"].to(self._dtype)
+        with self._lock, torch.inference_mode():
+            out = self._model.generate(**inputs, max_new_tokens=self.max_new_tokens)
+        prompt_ids = inputs.get("input_ids")
+        if prompt_ids is not None and out.shape[1] >= prompt_ids.shape[1] \
+                and torch.equal(out[:, : prompt_ids.shape[1]], prompt_ids):
+            out = out[:, prompt_ids.shape[1]:]  # decoder-only models echo the prompt
+        texts = self._processor.batch_decode(out, skip_special_tokens=True)
+        return [" ".join(t.split()) for t in texts]
+
+    def __repr__(self) -> str:
+        return f"BlipCaptioner({self.model_id!r}, device={self.device!r})"
+
+
+class WhisperTranscriber:
+    """openai-whisper as a :class:`~retrieval.types.Transcriber`.
+
+    ``name_or_path``: a whisper model name ("tiny", "base" ...) already downloaded to
+    ``download_root``, or a checkpoint file. ``options`` are whisper decoding options
+    (``language``, ``temperature``, ``sample_len`` ...) applied to every call.
+    """
+
+    def __init__(self, name_or_path: str, device: str = "cpu", model_id: str | None = None,
+                 download_root: str | None = None, **options: Any):
+        import whisper
+
+        from .models import resolve_device
+
+        self.device = resolve_device(device)
+        self.model_id = model_id or str(name_or_path)
+        self.options = options
+        self._model = whisper.load_model(str(name_or_path), device=self.device,
+                                         download_root=download_root)
+        # decoding installs hooks on the model for its key/value cache: one call at a time
+        self._lock = threading.Lock()
+
+    def transcribe(self, audio: str | Path | np.ndarray, **options: Any) -> str:
+        """An audio file (decoded by ffmpeg) or 16 kHz mono float32 samples -> the text.
+        Raises ``RuntimeError`` when ffmpeg cannot decode the file."""
+        if isinstance(audio, (str, Path)):
+            import whisper
+
+            samples = whisper.load_audio(str(audio))  # raises RuntimeError on undecodable files
+        else:
+            samples = np.asarray(audio, dtype=np.float32)
+            if samples.ndim == 2:  # (samples, channels) or (channels, samples): mix down
+                samples = samples.mean(axis=int(np.argmin(samples.shape)))
+            if samples.ndim != 1:
+                raise ValueError(f"audio samples must be 1-D (mono), got shape {samples.shape}")
+        opts = {**self.options, **options}
+        with self._lock:
+            result = self._model.transcribe(samples, fp16=self.device.startswith("cuda"),
+                                            verbose=None, **opts)
+        return str(result.get("text", "")).strip()
+
+    def __repr__(self) -> str:
+        return f"WhisperTranscriber({self.model_id!r}, device={self.device!r})"
+
+
+# ---- the cache -----------------------------------------------------------------------------
+
+
+class MediaCache:
+    """Captions and transcripts keyed by (sha256 of the file, model id, kind), in one
+    SQLite file under ``cache_dir``. Safe across threads and processes."""
+
+    def __init__(self, cache_dir: str | Path):
+        self.path = Path(cache_dir) / "media.sqlite3"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS media (sha256 TEXT NOT NULL, model_id TEXT NOT NULL,"
+                       " kind TEXT NOT NULL, text TEXT NOT NULL, created REAL NOT NULL,"
+                       " PRIMARY KEY (sha256, model_id, kind))")
+
+    def _connect(self) -> sqlite3.Connection:
+        # one short-lived connection per call: no sharing between threads, and the
+        # timeout waits out another process's write
+        db = sqlite3.connect(self.path, timeout=30)
+        db.execute("PRAGMA journal_mode=WAL")
+        return db
+
+    def get(self, sha256: str, model_id: str, kind: str) -> str | None:
+        """The cached text, or None."""
+        return self.get_many([sha256], model_id, kind).get(sha256)
+
+    def get_many(self, hashes: Iterable[str], model_id: str, kind: str) -> dict[str, str]:
+        """{sha256: text} for the hashes that are cached."""
+        hashes = list(dict.fromkeys(hashes))
+        found: dict[str, str] = {}
+        db = self._connect()
+        try:
+            for start in range(0, len(hashes), 500):  # SQLite's limit on bound variables
+                chunk = hashes[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = db.execute(f"SELECT sha256, text FROM media WHERE model_id = ? AND kind = ?"
+                                  f" AND sha256 IN ({marks})", [model_id, kind, *chunk])
+                found.update(rows.fetchall())
+        finally:
+            db.close()
+        return found
+
+    def put(self, sha256: str, model_id: str, kind: str, text: str) -> None:
+        """Store (or replace) one result."""
+        self.put_many({sha256: text}, model_id, kind)
+
+    def put_many(self, texts: dict[str, str], model_id: str, kind: str) -> None:
+        """Store (or replace) {sha256: text} results."""
+        now = time.time()
+        db = self._connect()
+        try:
+            with db:
+                db.executemany("INSERT OR REPLACE INTO media VALUES (?, ?, ?, ?, ?)",
+                               [(h, model_id, kind, t, now) for h, t in texts.items()])
+        finally:
+            db.close()
+
+    def __len__(self) -> int:
+        db = self._connect()
+        try:
+            return db.execute("SELECT COUNT(*) FROM media").fetchone()[0]
+        finally:
+            db.close()
+
+
+# ---- what the pipeline calls ------------------------------------------------------------------
+
+
+class MediaText:
+    """Captions and transcripts for many files, computed once per file content.
+
+    ``hub`` is a :class:`~retrieval.models.ModelHub`; ``cache`` defaults to a
+    :class:`MediaCache` in ``hub.settings.cache_dir``. After each call, ``problems`` lists
+    ``(path, reason)`` for files that were left out (unreadable, undecodable). When a
+    model cannot be loaded, one warning names it and the cached results are returned.
+    """
+
+    def __init__(self, hub: Any, cache: MediaCache | None = None, progress: bool = True):
+        self.hub = hub
+        self.cache = cache if cache is not None else MediaCache(hub.settings.cache_dir)
+        self.progress = progress
+        self.problems: list[tuple[str, str]] = []
+        self._warned: set[str] = set()
+
+    def captions(self, paths: Iterable[str | Path]) -> dict[str, str]:
+        """{path: caption} for the images (keys are ``str(path)``). Empty when
+        ``enable_captions`` is false."""
+        if not self.hub.settings.enable_captions:
+            self.problems = []
+            return {}
+        return self._texts("caption", paths)
+
+    def transcripts(self, paths: Iterable[str | Path]) -> dict[str, str]:
+        """{path: transcript} for the audio files (keys are ``str(path)``). Empty when
+        ``enable_transcripts`` is false."""
+        if not self.hub.settings.enable_transcripts:
+            self.problems = []
+            return {}
+        return self._texts("transcript", paths)
+
+    def _texts(self, kind: str, paths: Iterable[str | Path]) -> dict[str, str]:
+        role = "caption" if kind == "caption" else "whisper"
+        self.problems = []
+        hashes: dict[str, str] = {}
+        for p in dict.fromkeys(str(p) for p in paths):
+            try:
+                hashes[p] = file_sha256(p)
+            except OSError as e:
+                self.problems.append((p, f"cannot read the file: {e.strerror or e}"))
+        model_id = self.hub.model_id(role)
+        done = self.cache.get_many(hashes.values(), model_id, kind)
+        # one model run per distinct content, whichever paths share it
+        todo = {h: p for p, h in reversed(hashes.items()) if h not in done}
+        if todo:
+            try:
+                model = self.hub.captioner() if role == "caption" else self.hub.transcriber()
+            except ModelUnavailable as e:
+                if role not in self._warned:
+                    self._warned.add(role)
+                    warnings.warn(f"{e} ({len(todo)} file(s) left without a {kind}; cached "
+                                  f"{kind}s are still used)", stacklevel=3)
+                model = None
+            if model is not None:
+                run = self._run_captions if role == "caption" else self._run_transcripts
+                new = run(model, todo)
+                self.cache.put_many(new, model_id, kind)
+                done.update(new)
+        return {p: done[h] for p, h in hashes.items() if h in done}
+
+    def _bar(self, total: int, desc: str, unit: str):
+        from tqdm.auto import tqdm
+
+        return tqdm(total=total, desc=desc, unit=unit, disable=not self.progress)
+
+    def _run_captions(self, model: Any, todo: dict[str, str]) -> dict[str, str]:
+        from PIL import Image
+
+        batch_size = max(1, int(getattr(self.hub.settings, "caption_batch_size", 8)))
+        items = list(todo.items())
+        new: dict[str, str] = {}
+        with self._bar(len(items), "captions", "image") as bar:
+            for start in range(0, len(items), batch_size):
+                chunk = items[start:start + batch_size]
+                images, keys = [], []
+                for h, p in chunk:
+                    try:
+                        with Image.open(p) as img:
+                            images.append(img.convert("RGB"))
+                        keys.append((h, p))
+                    except Exception as e:  # PIL raises many kinds on broken files
+                        self.problems.append((p, f"cannot decode the image: {_one_line(e)}"))
+                if images:
+                    new.update(self._caption_chunk(model, keys, images))
+                bar.update(len(chunk))
+        return new
+
+    def _caption_chunk(self, model: Any, keys: list[tuple[str, str]], images: list[Any]) -> dict[str, str]:
+        try:
+            texts = model.caption(images)
+            return {h: t for (h, _), t in zip(keys, texts)}
+        except Exception as e:
+            if len(images) == 1:
+                self.problems.append((keys[0][1], f"captioning failed: {type(e).__name__}: {_one_line(e)}"))
+                return {}
+            # find the image that breaks the batch; the others still get captions
+            out: dict[str, str] = {}
+            for key, image in zip(keys, images):
+                out.update(self._caption_chunk(model, [key], [image]))
+            return out
+
+    def _run_transcripts(self, model: Any, todo: dict[str, str]) -> dict[str, str]:
+        new: dict[str, str] = {}
+        with self._bar(len(todo), "transcripts", "file") as bar:
+            for h, p in todo.items():
+                try:
+                    new[h] = model.transcribe(p)
+                except Exception as e:  # ffmpeg cannot decode, empty file ...
+                    self.problems.append((p, f"cannot transcribe the audio: {_one_line(e)}"))
+                bar.update(1)
+        return new

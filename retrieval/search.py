@@ -1,0 +1,273 @@
+"""The retrieval channels of one query, each a ranked list of ``(id, score, detail)``.
+
+- ``dense``: the query text through the text encoder, against ``docs``;
+- ``clip_text``: the query text through CLIP's text tower, against ``images`` and ``docs_clip``;
+- ``clip_image``: the query photo through CLIP's image tower, against the same two;
+- ``collab``: neighbours of the liked items in the collaborative model;
+- ``popularity``: the collaborative model's popularity prior;
+- ``keyword``: BM25 over titles (boosted: a title word in the query names the item) and
+  documents, from an inverted index built once.
+
+Vector channels filter inside ChromaDB (``where``); the others filter their (short) hit
+lists against the in-memory metadata table with :func:`where_matches`, which follows
+Chroma's filter semantics.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from .errors import InputError
+
+Hit = tuple[str, float, dict]
+
+# ---- filters ------------------------------------------------------------------------------
+
+OPERATORS = ("$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$contains", "$not_contains")
+_COMPARE = {
+    "$eq": lambda a, b: a == b,
+    "$ne": lambda a, b: a != b,
+    "$gt": lambda a, b: _num(a) and _num(b) and a > b,
+    "$gte": lambda a, b: _num(a) and _num(b) and a >= b,
+    "$lt": lambda a, b: _num(a) and _num(b) and a < b,
+    "$lte": lambda a, b: _num(a) and _num(b) and a <= b,
+}
+
+
+def _num(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def normalise_where(where: dict | None) -> dict | None:
+    """A filter Chroma accepts: several top-level fields become an explicit ``$and``
+    (Chroma refuses the implicit form, LLM-written filters often use it). Raises
+    :class:`InputError` for a filter that is not a dict of the right shape."""
+    if not where:
+        return None
+    if not isinstance(where, dict):
+        raise InputError(f"a filter must be a JSON object, not {type(where).__name__}")
+    if len(where) > 1:
+        return {"$and": [normalise_where({k: v}) for k, v in where.items()]}
+    (key, value), = where.items()
+    if key in ("$and", "$or"):
+        if not isinstance(value, list) or not value:
+            raise InputError(f"{key} needs a non-empty list of filters, got {value!r}")
+        parts = [normalise_where(v) for v in value]
+        return parts[0] if len(parts) == 1 else {key: parts}
+    if key.startswith("$"):
+        raise InputError(f"unknown filter operator {key!r} at the top level (use $and / $or or a field name)")
+    if isinstance(value, dict):
+        for op, target in value.items():
+            if op not in OPERATORS:
+                raise InputError(f"unknown filter operator {op!r} on {key!r} (known: {' '.join(OPERATORS)})")
+            if op in ("$in", "$nin") and (not isinstance(target, list) or not target):
+                raise InputError(f"{op} on {key!r} needs a non-empty list, got {target!r}")
+        if len(value) > 1:
+            return {"$and": [{key: {op: v}} for op, v in value.items()]}
+    elif isinstance(value, (list, tuple)):
+        raise InputError(f"filter on {key!r}: use {{'$in': [...]}} to match one of several values")
+    return where
+
+
+def adapt_to_lists(where: dict | None, list_fields: set[str]) -> dict | None:
+    """Rewrite a normalised filter so equality on a list field means membership, as a
+    reader expects (``{"genre": "drama"}`` matches ``["drama", "romance"]``): Chroma's
+    ``$eq`` / ``$in`` never match lists, ``$contains`` does."""
+    if not where or not list_fields:
+        return where
+    (key, value), = where.items()
+    if key in ("$and", "$or"):
+        return {key: [adapt_to_lists(w, list_fields) for w in value]}
+    if key not in list_fields:
+        return where
+    op, target = next(iter(value.items())) if isinstance(value, dict) else ("$eq", value)
+    if op == "$eq":
+        return {key: {"$contains": target}}
+    if op == "$ne":
+        return {key: {"$not_contains": target}}
+    if op in ("$in", "$nin"):
+        inner, join = ("$contains", "$or") if op == "$in" else ("$not_contains", "$and")
+        parts = [{key: {inner: t}} for t in target]
+        return parts[0] if len(parts) == 1 else {join: parts}
+    return where
+
+
+def where_matches(where: dict | None, meta: dict[str, Any]) -> bool:
+    """Whether a metadata record passes a Chroma ``where`` filter (normalised or not).
+    A list field matches ``$eq`` / ``$in`` / ``$contains`` when any element does."""
+    if not where:
+        return True
+    for key, cond in where.items():
+        if key == "$and":
+            if not all(where_matches(c, meta) for c in cond):
+                return False
+        elif key == "$or":
+            if not any(where_matches(c, meta) for c in cond):
+                return False
+        elif not _field_matches(meta.get(key), cond):
+            return False
+    return True
+
+
+def _field_matches(value: Any, cond: Any) -> bool:
+    if not isinstance(cond, dict):
+        cond = {"$eq": cond}
+    for op, target in cond.items():
+        values = value if isinstance(value, list) else [value]
+        if op in ("$eq", "$gt", "$gte", "$lt", "$lte"):
+            ok = value is not None and any(_COMPARE[op](v, target) for v in values)
+        elif op == "$ne":
+            ok = value is None or all(v != target for v in values)
+        elif op == "$in":
+            ok = value is not None and any(v in target for v in values)
+        elif op == "$nin":
+            ok = value is None or all(v not in target for v in values)
+        elif op == "$contains":
+            ok = value is not None and (target in values if isinstance(value, list)
+                                        else isinstance(value, str) and str(target) in value)
+        elif op == "$not_contains":
+            ok = value is None or (target not in values if isinstance(value, list)
+                                   else not (isinstance(value, str) and str(target) in value))
+        else:
+            raise InputError(f"unknown filter operator {op!r} (known: {' '.join(OPERATORS)})")
+        if not ok:
+            return False
+    return True
+
+
+# ---- keyword channel ----------------------------------------------------------------------
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_STOP = frozenset("""a an and are as at be but by for from has have i in is it its me my
+of on or our so that the their this to was we what with you your new""".split())
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-case word tokens without stop words, plural ``s`` stripped."""
+    out = []
+    for w in _WORD.findall(text.lower()):
+        if w in _STOP or (len(w) < 2 and not w.isdigit()):
+            continue
+        if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
+            w = w[:-1]
+        out.append(w)
+    return out
+
+
+# ---- vector channels ------------------------------------------------------------------------
+
+
+def merge_by_rank(lists: dict[str, list[tuple[str, float]]], n: int) -> list[Hit]:
+    """One list from several of the same channel (e.g. CLIP against pictures and against
+    documents, whose similarity scales differ): each id at its best rank, ties in the
+    order the lists are given; detail says which list (``via``) found it."""
+    best: dict[str, tuple[int, int, float, str]] = {}
+    for order, (via, hits) in enumerate(lists.items()):
+        for rank, (item_id, score) in enumerate(hits):
+            key = (rank, order, score, via)
+            if item_id not in best or key[:2] < best[item_id][:2]:
+                best[item_id] = key
+    ranked = sorted(best.items(), key=lambda kv: (kv[1][0], kv[1][1], kv[0]))
+    return [(item_id, score, {"via": via}) for item_id, (_, _, score, via) in ranked[:n]]
+
+
+def drop_excluded(hits: Iterable[Hit], exclude: set[str], n: int) -> list[Hit]:
+    out = []
+    for hit in hits:
+        if hit[0] not in exclude:
+            out.append(hit)
+            if len(out) >= n:
+                break
+    return out
+
+
+class KeywordIndex:
+    """BM25 over each item's title (words counted ``title_boost`` times) and document.
+
+    A title word in the query is the strongest lexical evidence (the user named the item),
+    the document's words the next. Stored as per-token numpy posting arrays of
+    precomputed BM25 weights, so a query costs a few vector additions, whatever the
+    catalog size. Tokens that occur in more than ``max_df`` of the items carry almost no
+    information and are skipped at query time.
+    """
+
+    def __init__(self, records: Iterable[tuple[str, str, str]], title_boost: float = 3.0,
+                 k1: float = 1.2, b: float = 0.75, max_df: float = 0.5):
+        import numpy as np
+
+        self.ids: list[str] = []
+        rows: dict[str, list[int]] = defaultdict(list)
+        tfs: dict[str, list[float]] = defaultdict(list)
+        lengths = []
+        self._title_tokens: list[frozenset] = []
+        for item_id, title, document in records:
+            row = len(self.ids)
+            self.ids.append(item_id)
+            counts: dict[str, float] = defaultdict(float)
+            title_toks = tokens(title or "")
+            for t in title_toks:
+                counts[t] += title_boost
+            body = tokens(document or "")
+            for t in body:
+                counts[t] += 1.0
+            lengths.append(len(title_toks) * title_boost + len(body))
+            self._title_tokens.append(frozenset(title_toks))
+            for t, c in counts.items():
+                rows[t].append(row)
+                tfs[t].append(c)
+        n = max(len(self.ids), 1)
+        lengths_a = np.asarray(lengths or [0.0], dtype=np.float32)
+        avg = float(lengths_a.mean()) or 1.0
+        self._n = len(self.ids)
+        self._max_df = max_df
+        self._post: dict[str, tuple] = {}
+        for t, r in rows.items():
+            r_a = np.asarray(r, dtype=np.int32)
+            tf = np.asarray(tfs[t], dtype=np.float32)
+            idf = math.log(1 + (n - len(r) + 0.5) / (len(r) + 0.5))
+            w = idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths_a[r_a] / avg))
+            self._post[t] = (r_a, w.astype(np.float32))
+
+    def __len__(self) -> int:
+        return self._n
+
+    def find(self, text: str, n: int, keep: Callable[[str], bool] | None = None) -> list[Hit]:
+        """The best ``n`` items for the words of ``text``, best first, as ``(id, BM25
+        score, {"words": matched words, "title": True when a title word matched})``;
+        ``keep`` filters ids."""
+        import numpy as np
+
+        query = [t for t in dict.fromkeys(tokens(text)) if t in self._post
+                 and len(self._post[t][0]) <= max(1, self._max_df * self._n)]
+        if not query or n <= 0:
+            return []
+        scores = np.zeros(self._n, dtype=np.float32)
+        for t in query:
+            r, w = self._post[t]
+            scores[r] += w
+        hit_rows = np.flatnonzero(scores)
+        order = hit_rows[np.argsort(-scores[hit_rows], kind="stable")]
+        out = []
+        for row in order:
+            item_id = self.ids[row]
+            if keep is not None and not keep(item_id):
+                continue
+            words = [t for t in query if _has(self._post[t][0], row)]
+            detail = {"words": words}
+            if self._title_tokens[row].intersection(words):
+                detail["title"] = True
+            out.append((item_id, float(scores[row]), detail))
+            if len(out) >= n:
+                break
+        return out
+
+
+def _has(sorted_rows, row: int) -> bool:
+    import numpy as np
+
+    i = int(np.searchsorted(sorted_rows, row))
+    return i < len(sorted_rows) and int(sorted_rows[i]) == row

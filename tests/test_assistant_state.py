@@ -1,0 +1,104 @@
+"""Session state, title mentions, likes/dislikes from words, and constraint validation."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assistant.constraints import merge, parse_json_object, to_where, validate
+from assistant.feedback import classify_mentions
+from assistant.mentions import TitleMatcher
+from assistant.state import SessionState
+from tests.tiny_llm import FakeIndex, movie_rows
+
+
+@pytest.fixture(scope="module")
+def redial_titles(shared_datasets):
+    info = json.loads((shared_datasets / "redial" / "movies_id2info.json").read_text())
+    return {k: v["name"] for k, v in info.items()}
+
+
+@pytest.fixture(scope="module")
+def matcher(redial_titles):
+    return TitleMatcher(redial_titles)
+
+
+def _names(matcher_, titles, text):
+    return [titles[i] for i in matcher_.find(text)]
+
+
+def test_titles_found_despite_case_punctuation_and_year(matcher, redial_titles):
+    found = _names(matcher, redial_titles, "have you seen JURASSIC PARK?? or titanic (1997)")
+    assert "Titanic (1997)" in found
+    assert any(t.startswith("Jurassic Park") for t in found)
+
+
+def test_small_typos_in_longer_titles(matcher, redial_titles):
+    assert any("Godfather" in t for t in _names(matcher, redial_titles, "i loved the godfater"))
+    assert any("Spider-Man" in t for t in _names(matcher, redial_titles, "spiderman was fun"))
+    # short words are not fuzzily matched to titles
+    assert _names(matcher, redial_titles, "it was up to me to see it") == []
+
+
+def test_year_in_text_picks_among_same_titles(redial_titles):
+    ids = [i for i, t in redial_titles.items() if t.startswith("Titanic")]
+    m = TitleMatcher({i: redial_titles[i] for i in ids})
+    one = m.find("Titanic (1997)")
+    assert len(one) == 1 and redial_titles[one[0]] == "Titanic (1997)"
+
+
+def test_likes_and_dislikes_from_words(matcher, redial_titles):
+    text = "I didn't like Titanic (1997), but Jurassic Park was great. I loved The Godfather and Jaws."
+    mentions = matcher.find_mentions(text)
+    feelings = {redial_titles[m.ids[0]].split(" (")[0]: f for m, f in zip(mentions, classify_mentions(text, mentions))}
+    assert feelings["Titanic"] == "rejected"
+    assert feelings["Jurassic Park"] == "liked"
+    assert feelings["The Godfather"] == "liked" and feelings["Jaws"] == "liked"
+    text = "something like Jaws but not Titanic (1997)"
+    ms = matcher.find_mentions(text)
+    assert classify_mentions(text, ms) == ["liked", "rejected"]
+    text = "Have you seen Jaws?"
+    assert classify_mentions(text, matcher.find_mentions(text)) == ["neutral"]
+
+
+def test_state_round_trips_through_json_and_keeps_likes_exclusive():
+    s = SessionState()
+    s.messages.append({"role": "user", "content": "hi"})
+    s.like("a")
+    s.reject("a")
+    s.like("b")
+    s.mark_recommended(["c", "b", "c"])
+    s.constraints = [{"field": "year", "op": ">=", "value": 1990}]
+    back = SessionState.from_dict(json.loads(json.dumps(s.to_dict())))
+    assert back == s
+    assert back.liked == ["b"] and back.rejected == ["a"] and back.recommended == ["c", "b"]
+
+
+@pytest.fixture
+def movie_fields(shared_datasets):
+    return FakeIndex(movie_rows(shared_datasets, 40)).fields()
+
+
+def test_constraints_validated_against_catalog_fields(movie_fields):
+    raw = parse_json_object('Sure! ```json\n{"constraints": ['
+                            '{"field": "year", "op": ">=", "value": "1990"},'
+                            '{"field": "genre", "op": "=", "value": "Comedy"},'
+                            '{"field": "price", "op": "<=", "value": 3},'
+                            '{"field": "year", "op": "<", "value": "recent"},'
+                            '{"field": "genre", "op": "contains", "value": "telenovela"},'
+                            '{"field": "year", "op": "like", "value": 2000}]}```')
+    kept, dropped = validate(raw, movie_fields)
+    assert kept == [{"field": "year", "op": ">=", "value": 1990},
+                    {"field": "genre", "op": "contains", "value": "comedy"}]
+    assert len(dropped) == 4
+    assert any("price" in d for d in dropped) and any("telenovela" in d for d in dropped)
+    assert to_where(kept) == {"$and": [{"year": {"$gte": 1990}}, {"genre": {"$contains": "comedy"}}]}
+
+
+def test_merge_replaces_the_same_bound_and_keeps_others():
+    old = [{"field": "year", "op": ">=", "value": 1990}, {"field": "year", "op": "<=", "value": 2010}]
+    new = [{"field": "year", "op": ">", "value": 2000}]
+    assert merge(old, new) == [{"field": "year", "op": "<=", "value": 2010}, {"field": "year", "op": ">", "value": 2000}]
+    assert to_where([]) is None
+    assert parse_json_object("no json here") is None

@@ -1,0 +1,144 @@
+"""The OpenAI-compatible backend against a small chat-completions server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from assistant.llm.openai_compat import OpenAICompatLLM
+from retrieval.errors import ModelUnavailable
+
+MESSAGES = [{"role": "user", "content": "Recommend a fruit."}]
+ANSWER = "Try the Granny Smith: crisp and sour."
+
+
+class _Handler(BaseHTTPRequestHandler):
+    requests: list = []
+    top: list = []
+
+    def log_message(self, *args):  # keep test output clean
+        pass
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        type(self).requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
+        if self.path != "/v1/chat/completions":
+            self.send_response(404)
+            self.end_headers()
+            self.wfile.write(b'{"error": "not found"}')
+            return
+        if body.get("stream"):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            for word in ANSWER.split(" "):
+                chunk = {"choices": [{"index": 0, "delta": {"content": word + " "}}]}
+                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                self.wfile.flush()
+            self.wfile.write(b"data: [DONE]\n\n")
+            return
+        choice = {"index": 0, "message": {"role": "assistant", "content": ANSWER}, "finish_reason": "stop"}
+        if body.get("logprobs"):
+            top = type(self).top[: body.get("top_logprobs", 0)]
+            choice["message"]["content"] = top[0]["token"] if top else ""
+            choice["logprobs"] = {"content": [{"token": top[0]["token"], "logprob": top[0]["logprob"],
+                                               "top_logprobs": top}]}
+        data = json.dumps({"id": "x", "object": "chat.completion", "choices": [choice]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@pytest.fixture
+def server():
+    _Handler.requests = []
+    _Handler.top = []
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd, _Handler
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def _llm(httpd, **kw):
+    host, port = httpd.server_address
+    return OpenAICompatLLM(f"http://{host}:{port}", "tiny-model", api_key="sekret", timeout=5, **kw)
+
+
+def test_generate_posts_a_chat_completion(server):
+    httpd, h = server
+    assert _llm(httpd).generate(MESSAGES, max_new_tokens=20) == ANSWER
+    req = h.requests[-1]
+    assert req["path"] == "/v1/chat/completions" and req["auth"] == "Bearer sekret"
+    assert req["body"]["model"] == "tiny-model" and req["body"]["messages"] == MESSAGES
+    assert req["body"]["max_tokens"] == 20 and req["body"]["temperature"] == 0
+
+
+def test_base_url_with_v1_is_not_doubled(server):
+    httpd, h = server
+    host, port = httpd.server_address
+    OpenAICompatLLM(f"http://{host}:{port}/v1/", "m").generate(MESSAGES)
+    assert h.requests[-1]["path"] == "/v1/chat/completions"
+
+
+def test_stream_reads_server_sent_events(server):
+    httpd, h = server
+    pieces = list(_llm(httpd).stream(MESSAGES))
+    assert len(pieces) > 3 and "".join(pieces).strip() == ANSWER
+    assert h.requests[-1]["body"]["stream"] is True
+
+
+def test_stream_stops_at_a_stop_string_split_across_events(server):
+    httpd, _ = server
+    # "crisp and" arrives as two events; the text must end before it
+    out = "".join(_llm(httpd).stream(MESSAGES, stop=["crisp and"]))
+    assert out == "Try the Granny Smith: "
+
+
+def test_score_labels_from_top_logprobs(server):
+    httpd, h = server
+    h.top = [{"token": "B", "logprob": math.log(0.6)}, {"token": " A", "logprob": math.log(0.2)},
+             {"token": "A", "logprob": math.log(0.1)}, {"token": "The", "logprob": math.log(0.05)}]
+    probs = _llm(httpd).score_labels(MESSAGES, ["A", "B", "C"])
+    body = h.requests[-1]["body"]
+    assert body["max_tokens"] == 1 and body["logprobs"] is True and body["top_logprobs"] == 3
+    assert sum(probs.values()) == pytest.approx(1.0)
+    # " A" and "A" are the same label; C was not listed and gets at most the leftover mass
+    assert probs["B"] > probs["A"] > probs["C"]
+    assert probs["B"] / probs["A"] == pytest.approx(0.6 / 0.3)
+
+
+def test_labels_beyond_the_top_logprobs_cap_share_the_rest(server):
+    httpd, h = server
+    h.top = [{"token": "C", "logprob": math.log(0.5)}, {"token": "A", "logprob": math.log(0.3)}]
+    probs = _llm(httpd, top_logprobs=2).score_labels(MESSAGES, ["A", "B", "C", "D"])
+    assert h.requests[-1]["body"]["top_logprobs"] == 2
+    assert probs["C"] > probs["A"] > probs["B"] > 0
+    assert probs["B"] == pytest.approx(probs["D"])
+    # 0.2 left over, 0.1 each for B and D
+    assert probs["B"] / probs["C"] == pytest.approx(0.1 / 0.5)
+
+
+def test_http_error_becomes_model_unavailable(server):
+    httpd, _ = server
+    host, port = httpd.server_address
+    with pytest.raises(ModelUnavailable, match="HTTP 404"):
+        OpenAICompatLLM(f"http://{host}:{port}/wrong", "m").generate(MESSAGES)
+
+
+def test_unreachable_server_becomes_model_unavailable():
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()  # nothing listens there now
+    with pytest.raises(ModelUnavailable, match="cannot reach"):
+        OpenAICompatLLM(f"http://127.0.0.1:{port}", "m", timeout=2).generate(MESSAGES)

@@ -1,0 +1,234 @@
+"""Fixtures for the assistant's tests: a tiny random-weight chat model saved with a real
+tokenizer and chat template, real catalog rows, and a small in-memory index over them.
+
+Registered through ``pytest_plugins`` in ``tests/conftest.py``. Nothing is downloaded: the
+tokenizer is a byte-level BPE trained in a second on the grocery descriptions, and the
+model is a two-layer Qwen2 built from a config, saved with ``save_pretrained`` and loaded
+back through the same ``AutoModelForCausalLM`` path users take.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from retrieval.types import Candidate, ChannelHit, Query
+
+# ChatML, the template Qwen instruct models ship; the generation prompt ends with a newline,
+# so a label's token after it is "A", not " A".
+CHAT_TEMPLATE = (
+    "{% for message in messages %}"
+    "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+
+
+def grocery_rows(datasets: Path, n: int = 20) -> list[dict[str, Any]]:
+    """The first ``n`` grocery products as catalog-like rows (id, title, description,
+    attributes: category, kind, origin), read from the real Grocery Store Dataset."""
+    root = datasets / "grocery"
+    rows = []
+    with open(root / "classes.csv", newline="", encoding="utf-8") as f:
+        for rec in csv.DictReader(f):
+            if len(rows) >= n:
+                break
+            image = root / rec["Iconic Image Path (str)"].lstrip("/")
+            desc_path = root / rec["Product Description Path (str)"].lstrip("/")
+            info_path = Path(str(desc_path).replace("_Description.txt", "_Information.txt"))
+            description = desc_path.read_text(encoding="utf-8").strip() if desc_path.exists() else ""
+            title = rec["Class Name (str)"].replace("-", " ")
+            origin = ""
+            if info_path.exists():
+                m = re.search(r"Country and volume:\s*([^,\n]+)", info_path.read_text(encoding="utf-8"))
+                origin = m.group(1).strip() if m else ""
+            kind = image.relative_to(root / "iconic-images-and-descriptions").parts[0]
+            rows.append({
+                "id": f"g{int(rec['Class ID (int)']):03d}",
+                "title": title,
+                "description": description,
+                "attributes": {"category": rec["Coarse Class Name (str)"], "kind": kind,
+                               "origin": origin},
+                "image": str(image) if image.exists() else None,
+            })
+    return rows
+
+
+def movie_rows(datasets: Path, n: int = 40) -> list[dict[str, Any]]:
+    """The first ``n`` ReDial movies with a plot, as catalog rows: year (int) from the
+    title, genre (list), director, star."""
+    info = json.loads((datasets / "redial" / "movies_id2info.json").read_text(encoding="utf-8"))
+    rows = []
+    for movie_id, m in info.items():
+        year = re.search(r"\((\d{4})\)\s*$", m["name"])
+        if not m.get("plot") or not year or not m.get("genre"):
+            continue
+        rows.append({"id": movie_id, "title": m["name"].strip(), "description": m["plot"],
+                     "attributes": {"year": int(year.group(1)), "genre": list(m["genre"]),
+                                    "director": ", ".join(m.get("director") or [])},
+                     "image": None})
+        if len(rows) >= n:
+            break
+    return rows
+
+
+class FakeFieldInfo:
+    """Same attributes as retrieval.index.FieldInfo."""
+
+    def __init__(self, name, type, values=None, min=None, max=None):
+        self.name, self.type, self.values, self.min, self.max = name, type, values or [], min, max
+
+
+def _matches(meta: dict, where: dict | None) -> bool:
+    """A small evaluator of ChromaDB's where syntax ($and/$or, $eq..$lte, $in, $contains)."""
+    if not where:
+        return True
+    if "$and" in where:
+        return all(_matches(meta, w) for w in where["$and"])
+    if "$or" in where:
+        return any(_matches(meta, w) for w in where["$or"])
+    for name, cond in where.items():
+        value = meta.get(name)
+        if not isinstance(cond, dict):
+            cond = {"$eq": cond}
+        for op, ref in cond.items():
+            if value is None:
+                return False
+            ok = {
+                "$eq": lambda: value == ref, "$ne": lambda: value != ref,
+                "$gt": lambda: value > ref, "$gte": lambda: value >= ref,
+                "$lt": lambda: value < ref, "$lte": lambda: value <= ref,
+                "$in": lambda: value in ref, "$nin": lambda: value not in ref,
+                "$contains": lambda: ref in value if isinstance(value, list) else False,
+            }[op]()
+            if not ok:
+                return False
+    return True
+
+
+class FakeIndex:
+    """An in-memory stand-in for ``retrieval.index.CatalogIndex`` over real rows: the same
+    methods, word-overlap scoring as the "keyword" channel, exact where-filtering."""
+
+    def __init__(self, rows: list[dict[str, Any]]):
+        self.rows = {r["id"]: r for r in rows}
+        self.queries: list[Query] = []
+
+    def _doc(self, r):
+        attrs = " ".join(f"{k}: {v}" for k, v in r["attributes"].items())
+        return f"{r['title']}. {r['description']} {attrs}"
+
+    def _meta(self, r):
+        return {**r["attributes"], "title": r["title"], "image": r.get("image") or ""}
+
+    def _candidate(self, r, score=0.0, evidence=None):
+        return Candidate(id=r["id"], title=r["title"], score=score, metadata=self._meta(r),
+                         document=self._doc(r), image=r.get("image"), evidence=evidence or [])
+
+    def search(self, query: Query) -> list[Candidate]:
+        self.queries.append(query)
+        words = set(re.findall(r"[a-z]+", query.text.lower()))
+        scored = []
+        for i, r in enumerate(self.rows.values()):
+            if r["id"] in query.exclude or not _matches(self._meta(r), query.where):
+                continue
+            doc_words = set(re.findall(r"[a-z]+", self._doc(r).lower()))
+            hit = sorted(words & doc_words)
+            # a small prior keeps the order total and deterministic
+            scored.append((len(hit) + 1.0 / (i + 2), r, hit))
+        scored.sort(key=lambda t: -t[0])
+        out = []
+        for rank, (score, r, hit) in enumerate(scored[: query.k or 30], start=1):
+            ev = [ChannelHit("keyword", rank, float(len(hit)), {"words": hit})] if hit else []
+            if query.image is not None:
+                ev.append(ChannelHit("clip_image", rank, 0.5, {"photo": True}))
+            out.append(self._candidate(r, score, ev))
+        return out
+
+    def get(self, ids) -> dict[str, Candidate]:
+        return {i: self._candidate(self.rows[i]) for i in ids if i in self.rows}
+
+    def titles(self) -> dict[str, str]:
+        return {i: r["title"] for i, r in self.rows.items()}
+
+    def fields(self) -> dict[str, FakeFieldInfo]:
+        names = sorted({k for r in self.rows.values() for k in r["attributes"]})
+        out = {}
+        for name in names:
+            vals = [r["attributes"].get(name) for r in self.rows.values() if name in r["attributes"]]
+            if all(isinstance(v, list) for v in vals):
+                flat = sorted({str(x) for v in vals for x in v})
+                out[name] = FakeFieldInfo(name, "list", flat[:50])
+            elif all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals):
+                kind = "int" if all(isinstance(v, int) for v in vals) else "float"
+                out[name] = FakeFieldInfo(name, kind, None, min(vals), max(vals))
+            else:
+                out[name] = FakeFieldInfo(name, "str", sorted(set(map(str, vals)))[:50])
+        return out
+
+    def count(self) -> int:
+        return len(self.rows)
+
+
+def build_tokenizer(datasets: Path, folder: Path):
+    """A byte-level BPE tokenizer trained on the grocery texts, with a ChatML template."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    texts = [f"{r['title']} {r['description']}" for r in grocery_rows(datasets, 81)]
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=600, special_tokens=SPECIAL_TOKENS,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(texts + ["A B C D E F G H I J K L M N O P Q R S T U V W X Y Z"], trainer)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>",
+                                   pad_token="<|endoftext|>", bos_token=None)
+    fast.chat_template = CHAT_TEMPLATE
+    fast.save_pretrained(folder)
+    return fast
+
+
+def build_tiny_llm(datasets: Path, folder: Path) -> Path:
+    """Save a random-weight two-layer Qwen2 chat model with its tokenizer to ``folder``."""
+    import torch
+    from transformers import AutoModelForCausalLM, Qwen2Config
+
+    folder.mkdir(parents=True, exist_ok=True)
+    tok = build_tokenizer(datasets, folder)
+    torch.manual_seed(0)
+    # 64-wide layers: the smallest that bitsandbytes' 4-bit blocks (64 values) pack cleanly
+    config = Qwen2Config(vocab_size=len(tok), hidden_size=64, intermediate_size=128,
+                         num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                         max_position_embeddings=2048, eos_token_id=tok.eos_token_id,
+                         pad_token_id=tok.pad_token_id, tie_word_embeddings=True)
+    model = AutoModelForCausalLM.from_config(config)
+    model.generation_config.eos_token_id = tok.eos_token_id
+    model.generation_config.pad_token_id = tok.pad_token_id
+    model.save_pretrained(folder)
+    (folder / "chatrec_fixture.json").write_text(json.dumps({"built_by": __name__}))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_llm_path(tmp_path_factory, shared_datasets) -> Path:
+    """Folder of a tiny random-weight Qwen2 chat model (config, weights, tokenizer)."""
+    return build_tiny_llm(shared_datasets, tmp_path_factory.mktemp("tiny-llm"))
+
+
+@pytest.fixture
+def movie_index(shared_datasets) -> FakeIndex:
+    """A fake CatalogIndex over 40 real ReDial movies (year, genre, director)."""
+    return FakeIndex(movie_rows(shared_datasets, 40))
+
+
+@pytest.fixture
+def grocery_index(shared_datasets) -> FakeIndex:
+    """A fake CatalogIndex over the first 20 real grocery products."""
+    return FakeIndex(grocery_rows(shared_datasets, 20))
