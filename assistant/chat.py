@@ -65,7 +65,8 @@ class Chat:
         return reply
 
     def feedback(self, item_id: str, liked: bool = False) -> None:
-        """Record that the user liked (or rejected) an item; rejected items never return."""
+        """Record that the user liked (or rejected) an item. Rejected items never return;
+        only ``feedback(item_id, liked=True)`` takes a rejection back."""
         titles = self.recommender.titles()
         if item_id not in titles:
             raise InputError(f"unknown item id {item_id!r}: not in the catalog")
@@ -169,7 +170,8 @@ class _Turn:
         for m, feeling in zip(mentions, classify_mentions(said, mentions)):
             for item_id in m.ids:
                 self.state.mention(item_id)
-                if feeling == "liked":
+                if feeling == "liked" and item_id not in self.state.rejected:
+                    # a rejection is only undone by an explicit feedback(liked=True)
                     self.state.like(item_id)
                 elif feeling == "rejected":
                     self.state.reject(item_id)

@@ -2,7 +2,8 @@
 
 Titles and text are reduced to lowercase word tokens (punctuation, accents and a trailing
 "(1995)" year dropped). Exact matches are normalised n-grams (longest first, leading
-"the/a/an" optional); longer titles also match with a small edit distance on the text
+"the/a/an" optional); a part of a title that belongs to that title alone also counts
+("Granny Smith" for "Apple Granny Smith Class 1"); longer titles also match with a small edit distance on the text
 without spaces (1 for 8-15 characters, 2 from 16), so "godfater" finds "The Godfather"
 and "spiderman" finds "Spider-Man". One-word titles must be at least 3 letters and not a
 common word, so "it" or "up" in a sentence is not taken for a movie.
@@ -90,8 +91,15 @@ class Mention:
 class TitleMatcher:
     """Matches catalog titles (``{id: title}``) in free text."""
 
-    def __init__(self, titles: dict[str, str]):
+    def __init__(self, titles: dict[str, str], partial_words: bool | None = None):
+        """``partial_words``: also match a single distinctive word of a title ("mango" for
+        "Mango Class 1"); by default only for catalogs of up to 2,000 items, where such
+        a word rarely collides with ordinary language."""
+        if partial_words is None:
+            partial_words = len(titles) <= 2000
         self.exact: dict[tuple[str, ...], list[str]] = defaultdict(list)
+        # parts of a title that name one item only: "granny smith" for "Apple Granny Smith Class 1"
+        self.partial: dict[tuple[str, ...], list[str]] = {}
         self.years: dict[str, int | None] = {}
         # fuzzy candidates blocked by their first and last three letters (a typo rarely
         # hits both ends), so a message is compared with few titles, not all of them
@@ -111,6 +119,25 @@ class TitleMatcher:
                 if typo_budget(len(joined)) and len(form) <= MAX_TOKENS:
                     for key in {"^" + joined[:3], joined[-3:] + "$"}:
                         self.fuzzy_by_key[key].append((joined, item_id))
+        self._build_partial(titles, partial_words)
+
+    def _build_partial(self, titles: dict[str, str], single_words: bool) -> None:
+        owners: dict[tuple[str, ...], set[str]] = defaultdict(set)
+        for item_id, title in titles.items():
+            toks = normalise_title(str(title))[0]
+            for n in range(1, min(len(toks), 7)):
+                for i in range(len(toks) - n + 1):
+                    owners[tuple(toks[i: i + n])].add(item_id)
+        for part, ids in owners.items():
+            if len(ids) != 1 or part in self.exact:
+                continue
+            if len(part) == 1:
+                w = part[0]
+                if not single_words or len(w) < 5 or w in COMMON or any(c.isdigit() for c in w):
+                    continue
+            elif all(w in COMMON or w.isdigit() for w in part) or not self._matchable(part):
+                continue
+            self.partial[part] = sorted(ids)
 
     @staticmethod
     def _matchable(form: tuple[str, ...]) -> bool:
@@ -125,7 +152,7 @@ class TitleMatcher:
         out: list[Mention] = []
         i = 0
         while i < len(words):
-            hit = self._exact_at(words, i) or self._fuzzy_at(words, i)
+            hit = self._exact_at(words, i) or self._partial_at(words, i) or self._fuzzy_at(words, i)
             if hit is None:
                 i += 1
                 continue
@@ -147,6 +174,13 @@ class TitleMatcher:
             ids = self.exact.get(tuple(words[i: i + n]))
             if ids:
                 return n, list(ids), True
+        return None
+
+    def _partial_at(self, words, i):
+        for n in range(min(6, len(words) - i), 0, -1):
+            ids = self.partial.get(tuple(words[i: i + n]))
+            if ids:
+                return n, list(ids), False
         return None
 
     def _fuzzy_at(self, words, i):

@@ -250,7 +250,8 @@ def _run_assistant(settings, index, llm, turns, cf, k, progress):
         system = system or AssistantSystem(rec, label)
         try:
             r, t, mode = system.rank(turn, k)
-            label = "with its LLM" if mode == "llm" else "retrieval only"
+            if mode != "none":
+                label = "with its LLM" if mode == "llm" else "retrieval only"
         except Exception as e:  # noqa: BLE001 - a failed turn counts as a miss, reported
             print(f"warning: assistant failed on turn {turn.id}: {type(e).__name__}: {e}", file=sys.stderr)
             r, t = [], {}

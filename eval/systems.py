@@ -167,9 +167,12 @@ class AssistantSystem:
         for item_id in turn.mentioned:
             # the product learns these from the titles in earlier messages; ReDial gives them
             state.mention(item_id)
+        if not text.strip() and turn.image is None:
+            # nothing the user said yet (the recommender opened): the chat has no input
+            return [], {}, "none"
         chat = Chat.from_state(self.recommender, state)
         start = time.perf_counter()
-        reply = chat.send(text or " ", image=turn.image)
+        reply = chat.send(text, image=turn.image)
         timings = dict(reply.timings or {})
         timings.setdefault("total", time.perf_counter() - start)
         return [r.id for r in reply.items][:k], timings, reply.mode

@@ -1,5 +1,9 @@
 """Command line: ``python -m retrieval ingest|search|stats|prefetch|convert``.
 
+    python -m retrieval ingest data/demo/grocery.jsonl
+    python -m retrieval search "something sweet for dessert" --where '{"group": "Fruit"}'
+    python -m retrieval stats
+
 Every :class:`~retrieval.errors.ChatrecError` ends the program with ``error: <message>``
 on stderr and its ``exit_code`` (no traceback); Ctrl-C exits with 130; bad usage with 2.
 """
@@ -42,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--interactions", metavar="FILE",
                    help="user,item[,rating] CSV for the collaborative channel")
     p.add_argument("--prune", action="store_true", help="remove indexed items no longer in the catalog")
+    p.add_argument("--reindex", action="store_true",
+                   help="drop the index first and embed everything again (after changing a model)")
     p.add_argument("--strict", action="store_true", help="exit with 1 when any row has an error")
     p.add_argument("--report", metavar="FILE.json", help="write the full report (every problem) as JSON")
     p.set_defaults(func=cmd_ingest)
@@ -55,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--liked", metavar="ID", nargs="+", default=[], help="ids the user liked (collaborative seeds)")
     p.add_argument("-k", type=_positive_int, default=10, help="number of results (default 10)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
-    p.set_defaults(func=cmd_search)
+    p.set_defaults(func=cmd_search, subparser=p)
 
     p = sub.add_parser("stats", parents=[common], help="what the index holds")
     p.add_argument("--json", action="store_true", help="print the statistics as JSON")
@@ -119,7 +125,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from .ingest import ingest
 
     report = ingest(settings, args.catalog, prune=args.prune, progress=not _quiet(args),
-                    interactions=args.interactions)
+                    interactions=args.interactions, reindex=args.reindex)
     if args.report:
         target = Path(args.report)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -132,7 +138,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_search(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+def cmd_search(args: argparse.Namespace) -> int:
+    parser = args.subparser  # usage errors name the subcommand
     where = None
     if args.where:
         try:
@@ -179,9 +186,9 @@ def cmd_prefetch(args: argparse.Namespace) -> int:
     from .cli_output import format_prefetch
     from .prefetch import prefetch
 
-    results = prefetch(settings)
+    results = prefetch(settings, progress=not _quiet(args))
     print(format_prefetch(results))
-    failed = [r for r in results if not (r[2] if isinstance(r, (tuple, list)) else r.ok)]
+    failed = [r for r in results if not r.ok]
     if failed:
         print(f"error: {len(failed)} of {len(results)} models could not be fetched (see above)", file=sys.stderr)
         return 4  # ModelUnavailable.exit_code
@@ -232,8 +239,6 @@ def main(argv: list[str] | None = None) -> int:
         # (read when those libraries are first imported, which happens later)
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     try:
-        if args.func is cmd_search:
-            return cmd_search(args, parser)
         return args.func(args)
     except ChatrecError as e:
         print(f"error: {e}", file=sys.stderr)

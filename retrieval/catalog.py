@@ -61,6 +61,13 @@ class CatalogRead:
     items: list[Item]
     problems: list[Problem] = field(default_factory=list)
     path: Path | None = None
+    # data rows seen (blank lines not counted); rows - len(items) were skipped whole
+    rows: int = 0
+
+    @property
+    def skipped(self) -> int:
+        """Rows left out entirely (an "error" problem may also mean only a part was dropped)."""
+        return self.rows - len(self.items)
 
     @property
     def errors(self) -> list[Problem]:
@@ -103,17 +110,19 @@ def read_catalog(path: str | Path) -> CatalogRead:
     seen_rows = 0
     for line, raw in rows:
         seen_rows += 1
-        reader.add(line, raw)
+        if raw is not None:  # None: refused while parsing, already reported
+            reader.add(line, raw)
     if seen_rows == 0:
         raise CatalogError(f"catalog file {path} has no rows: add one item per line (id, title, ...)")
-    return CatalogRead(items=reader.items, problems=reader.problems, path=path)
+    return CatalogRead(items=reader.items, problems=reader.problems, path=path, rows=seen_rows)
 
 
 # ---- JSONL ---------------------------------------------------------------------------------
 
 
 def _jsonl_rows(path: Path, data: bytes, problems: list[Problem]):
-    """Yield (line number, dict) for each JSON object; report undecodable or invalid lines."""
+    """Yield (line number, dict) for each JSON object; (line number, None) for a line
+    reported as undecodable or invalid."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     for number, raw in enumerate(data.split(b"\n"), start=1):
@@ -123,6 +132,7 @@ def _jsonl_rows(path: Path, data: bytes, problems: list[Problem]):
             problems.append(Problem(str(path), number, None,
                                     f"line is not valid UTF-8 (byte 0x{raw[e.start]:02x} at column {e.start + 1}); "
                                     f"{_UTF8_HINT}"))
+            yield number, None
             continue
         text = text.strip()
         if not text:
@@ -131,10 +141,12 @@ def _jsonl_rows(path: Path, data: bytes, problems: list[Problem]):
             obj = json.loads(text)
         except json.JSONDecodeError as e:
             problems.append(Problem(str(path), number, None, f"invalid JSON: {e.msg} at column {e.colno}"))
+            yield number, None
             continue
         if not isinstance(obj, dict):
             problems.append(Problem(str(path), number, None,
                                     f"expected a JSON object {{...}}, got {_kind(obj)}"))
+            yield number, None
             continue
         attrs = obj.get("attributes", None)
         row = {k: v for k, v in obj.items() if k in CORE_FIELDS}
@@ -160,7 +172,8 @@ def _jsonl_rows(path: Path, data: bytes, problems: list[Problem]):
 
 
 def _csv_rows(path: Path, data: bytes, problems: list[Problem]):
-    """Yield (line number, dict) per CSV record; raise CatalogError for an unreadable file."""
+    """Yield (line number, dict or None when refused) per CSV record; raise CatalogError
+    for an unreadable file."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -175,6 +188,10 @@ def _csv_rows(path: Path, data: bytes, problems: list[Problem]):
     delimiter = ","
     if "," not in first_line:
         delimiter = "\t" if "\t" in first_line else ";" if ";" in first_line else ","
+    # the csv module refuses cells over 128 KiB; long descriptions are cut with a warning
+    # later instead (the limit is process-wide, so only ever raised)
+    if csv.field_size_limit() < 16 * MAX_DESCRIPTION_CHARS * 4:
+        csv.field_size_limit(16 * MAX_DESCRIPTION_CHARS * 4)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header: list[str] | None = None
     header_line = 0
@@ -187,14 +204,15 @@ def _csv_rows(path: Path, data: bytes, problems: list[Problem]):
             if header is None:
                 header, header_line = _csv_header(path, record, start), start
                 continue
-            if len(record) > len(header):
+            if len(record) > len(header) and any(cell.strip() for cell in record[len(header):]):
                 problems.append(Problem(str(path), start, None,
                                         f"row has {len(record)} values but the header has {len(header)} columns "
                                         "(an unquoted comma?); row skipped"))
+                yield start, None
                 continue
             row: dict[str, Any] = {}
             attributes: dict[str, Any] = {}
-            for name, cell in zip(header, record):
+            for name, cell in zip(header, record, strict=False):  # a short row: missing cells are empty
                 if not name:
                     continue  # an unnamed column, reported once with the header
                 key = name.lower()

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .types import Candidate, Problem
 
@@ -39,17 +40,21 @@ def format_ingest_report(report: Any) -> str:
     errors = sum(1 for p in report.problems if p.severity == "error")
     warnings = len(report.problems) - errors
     lines = [
-        f"{report.catalog}: {report.items_total} items indexed: {report.added} added, "
+        f"{report.catalog}: {_n(report.items_total, 'item')} indexed: {report.added} added, "
         f"{report.updated} updated, {report.unchanged} unchanged, {report.removed} removed; "
-        f"{report.skipped} rows skipped ({report.seconds:.1f} s)"
+        f"{_n(report.skipped, 'row')} skipped ({report.seconds:.1f} s)"
     ]
     stale = getattr(report, "stale", 0)
     if stale:
-        lines.append(f"{stale} indexed items are no longer in the catalog: --prune removes them")
+        lines.append(f"{_n(stale, 'indexed item')} no longer in the catalog: --prune removes them")
     if report.problems:
-        lines.append(f"{errors} errors, {warnings} warnings:")
+        lines.append(f"{_n(errors, 'error')}, {_n(warnings, 'warning')}:")
         lines += ["  " + line for line in format_problems(report.problems)]
     return "\n".join(lines)
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def report_to_dict(report: Any) -> dict[str, Any]:
@@ -136,16 +141,6 @@ def human_size(n: int) -> str:
 
 
 def format_prefetch(results: list[Any]) -> str:
-    lines = []
-    for r in results:
-        role, model_id, ok, message = _prefetch_fields(r)
-        lines.append(f"{'ok  ' if ok else 'FAIL'} {role:<12} {model_id}{': ' + message if message else ''}")
-    return "\n".join(lines)
-
-
-def _prefetch_fields(result: Any) -> tuple[str, str, bool, str]:
-    if isinstance(result, (tuple, list)):
-        role, model_id, ok, message = result
-    else:
-        role, model_id, ok, message = result.role, result.model_id, result.ok, result.message
-    return str(role), str(model_id), bool(ok), str(message or "")
+    """One line per ``PrefetchResult(role, model_id, ok, message)``."""
+    return "\n".join(f"{'ok  ' if r.ok else 'FAIL'} {r.role:<8} {r.model_id}" + (f": {r.message}" if r.message else "")
+                     for r in results)

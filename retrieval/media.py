@@ -311,14 +311,14 @@ class MediaText:
     def _caption_chunk(self, model: Any, keys: list[tuple[str, str]], images: list[Any]) -> dict[str, str]:
         try:
             texts = model.caption(images)
-            return {h: t for (h, _), t in zip(keys, texts)}
+            return {h: t for (h, _), t in zip(keys, texts, strict=True)}
         except Exception as e:
             if len(images) == 1:
                 self.problems.append((keys[0][1], f"captioning failed: {type(e).__name__}: {_one_line(e)}"))
                 return {}
             # find the image that breaks the batch; the others still get captions
             out: dict[str, str] = {}
-            for key, image in zip(keys, images):
+            for key, image in zip(keys, images, strict=True):
                 out.update(self._caption_chunk(model, [key], [image]))
             return out
 

@@ -192,7 +192,7 @@ class KeywordIndex:
     the document's words the next. Stored as per-token numpy posting arrays of
     precomputed BM25 weights, so a query costs a few vector additions, whatever the
     catalog size. Tokens that occur in more than ``max_df`` of the items carry almost no
-    information and are skipped at query time.
+    information and are skipped at query time (when they also exceed 1,000 items).
     """
 
     def __init__(self, records: Iterable[tuple[str, str, str]], title_boost: float = 3.0,
@@ -241,8 +241,9 @@ class KeywordIndex:
         ``keep`` filters ids."""
         import numpy as np
 
-        query = [t for t in dict.fromkeys(tokens(text)) if t in self._post
-                 and len(self._post[t][0]) <= max(1, self._max_df * self._n)]
+        # very common words cost the most and say the least: skipped in large catalogs
+        limit = max(1000, self._max_df * self._n)
+        query = [t for t in dict.fromkeys(tokens(text)) if t in self._post and len(self._post[t][0]) <= limit]
         if not query or n <= 0:
             return []
         scores = np.zeros(self._n, dtype=np.float32)

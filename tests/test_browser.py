@@ -190,8 +190,10 @@ def test_chat_cards_dislike_and_photo(app_url, driver, shared_datasets):
     title = driver.find_element(By.CSS_SELECTOR, "#card-0 .rec-title").text.split(". ", 1)[1]
     driver.find_element(By.CSS_SELECTOR, "#dislike-0").click()
     _wait(driver, lambda d: first not in [c["id"] for c in _shown_cards(d)], 30, "the disliked card to go")
-    # naming it again would bring back an item that was only shown before; a disliked one stays out
-    _turn(driver, f"{REQUEST}. What about {title}?")
+    # the note comes only after the session recorded the dislike
+    note = driver.find_element(By.CSS_SELECTOR, "#status").text
+    assert note.startswith("Noted: no more of") and title in note, note
+    _turn(driver, REQUEST)
     again = _wait(driver, lambda d: _shown_cards(d), 30, "the second answer's cards")
     assert first not in [c["id"] for c in again]
     assert again, "the second answer still recommends something"

@@ -100,6 +100,8 @@ def test_jsonl_bad_rows_are_reported_and_good_rows_kept(catalog_dir: Path, groce
     assert items["Banana"].attributes["category"] == "Banana"
     assert items["7"].title == grocery_rows["Orange"]["title"]
     assert len(read.errors) == 7 and len(read.warnings) == 1
+    # 11 rows (the blank line is none); Lime lost only an attribute, so 6 were skipped whole
+    assert read.rows == 11 and read.skipped == 6
 
 
 def test_redial_movie_attributes_keep_their_types(tmp_path: Path, redial_info: dict):
@@ -169,6 +171,7 @@ def test_csv_columns_become_typed_attributes(tmp_path: Path, redial_info: dict, 
     read = read_catalog(path)
     assert [i.id for i in read.items] == ["100026", "100030", "100043", "100050"]
     assert _problems(read) == [(6, None, "error", None), (7, "id", "error", None)]
+    assert read.rows == 6 and read.skipped == 2
     pari = read.items[0]
     assert pari.description == redial_info["100026"]["plot"]
     assert pari.attributes == {"genre": ["drama", "romance"], "year": 1995, "rating": 7.5,
@@ -178,6 +181,16 @@ def test_csv_columns_become_typed_attributes(tmp_path: Path, redial_info: dict, 
     # a leading zero keeps a code as text; empty cells are no value
     assert last.attributes == {"genre": "fruit", "imdb_id": "0114092", "seen": False}
     assert last.image == (catalog_dir / "images" / "Golden-Delicious.jpg").resolve()
+
+
+def test_csv_long_cells_and_trailing_empty_cells(tmp_path: Path, redial_info: dict):
+    plot = redial_info["100026"]["plot"]
+    long_plot = (plot + " ") * 1500  # over the csv module's default 128 KiB cell limit
+    path = tmp_path / "long.csv"
+    path.write_text(f'id,title,description\n100026,Pari (1995),"{long_plot}",,\n', encoding="utf-8")
+    read = read_catalog(path)
+    assert len(read.items[0].description) == MAX_DESCRIPTION_CHARS
+    assert _problems(read) == [(2, "description", "warning", "100026")]
 
 
 def test_csv_line_numbers_count_multiline_quoted_cells(tmp_path: Path, redial_info: dict):
@@ -210,6 +223,7 @@ def test_latin1_jsonl_line_is_reported_and_the_rest_kept(tmp_path: Path):
     assert [i.id for i in read.items] == ["Banana"]
     assert _problems(read) == [(2, None, "error", None)]
     assert "UTF-8" in read.problems[0].reason
+    assert read.rows == 2 and read.skipped == 1
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".jsonl"])

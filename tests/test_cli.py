@@ -13,7 +13,13 @@ from pathlib import Path
 import pytest
 
 from retrieval.__main__ import build_parser, main
-from retrieval.cli_output import format_candidates, format_ingest_report, format_problem, format_stats, human_size
+from retrieval.cli_output import (
+    format_candidates,
+    format_ingest_report,
+    format_problem,
+    format_stats,
+    human_size,
+)
 from retrieval.settings import DEMO_CATALOG, REPO_ROOT
 from retrieval.types import Candidate, ChannelHit, Problem
 
@@ -145,6 +151,13 @@ def test_bad_usage_in_process(argv: list[str], capsys):
     assert "usage:" in capsys.readouterr().err
 
 
+def test_missing_interaction_log_exits_3(tmp_path: Path, capsys):
+    code = main(["--data-dir", str(tmp_path), "ingest", str(DEMO_CATALOG), "--interactions",
+                 str(tmp_path / "ratings.csv")])
+    assert code == 3
+    assert capsys.readouterr().err == f"error: interaction log {tmp_path / 'ratings.csv'} does not exist\n"
+
+
 def test_search_with_missing_image_is_an_input_error(tmp_path: Path, capsys):
     code = main(["--data-dir", str(tmp_path), "search", "apple", "--image", str(tmp_path / "no.jpg")])
     assert code == 7
@@ -190,8 +203,8 @@ def test_format_problem_and_report():
     text = format_ingest_report(Report())
     lines = text.splitlines()
     assert lines[0] == ("cat.csv: 80 items indexed: 2 added, 1 updated, 77 unchanged, 0 removed; "
-                        "1 rows skipped (1.2 s)")
-    assert "3 indexed items are no longer in the catalog" in lines[1]
+                        "1 row skipped (1.2 s)")
+    assert lines[1] == "3 indexed items no longer in the catalog: --prune removes them"
     assert lines[2] == "60 errors, 0 warnings:"
     assert len(lines) == 3 + 50 + 1 and "10 more problems" in lines[-1]
 
@@ -215,3 +228,21 @@ def test_format_candidates_and_stats(tmp_path: Path):
                                  "  clip: -", "last ingest: T from c.jsonl (6 items, 1 problems)",
                                  f"index folder: {tmp_path}", "size on disk: 2.0 KB"]
     assert human_size(10) == "10 B" and human_size(5 * 1024**3) == "5.0 GB"
+
+
+def test_prefetch_reports_each_role_and_fails_with_4(tmp_path: Path, monkeypatch, capsys):
+    for key in [k for k in os.environ if k.startswith("CHATREC_")]:
+        monkeypatch.delenv(key)
+    for key, value in _env(tmp_path / "data").items():
+        if key.startswith("CHATREC_"):
+            monkeypatch.setenv(key, value)
+    # a whisper checkpoint path that is not there: reported, the other roles still run
+    monkeypatch.setenv("CHATREC_ENABLE_TRANSCRIPTS", "true")
+    monkeypatch.setenv("CHATREC_WHISPER_MODEL", str(tmp_path / "tiny.pt"))
+    assert main(["-q", "prefetch"]) == 4
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert [line.split()[:2] for line in lines] == [["ok", "text"], ["ok", "clip"], ["ok", "caption"],
+                                                   ["FAIL", "whisper"], ["ok", "llm"]]
+    assert str(tmp_path / "tiny.pt") in lines[3] and "skipped" in lines[1]
+    assert captured.err == "error: 1 of 5 models could not be fetched (see above)\n"

@@ -1,5 +1,6 @@
 """End to end: ``python -m eval run`` and ``fit`` on 20 real ReDial dialogues with a
-300-movie sub-catalog, through the real index, search, fusion and assistant code."""
+300-movie sub-catalog, through the real index, search, fusion and assistant code (slow: the
+real MiniLM); and the same run in-process with the fake text encoder (fast)."""
 
 import json
 from pathlib import Path
@@ -38,6 +39,7 @@ def redial_slice(shared_datasets, tmp_path_factory):
     return root, dialogues, catalog, settings_file, len(keep), mentioned
 
 
+@pytest.mark.slow
 def test_run_writes_all_three_outputs(redial_slice, monkeypatch):
     root, dialogues, catalog, settings_file, n_items, _ = redial_slice
     for key in [k for k in __import__("os").environ if k.startswith("CHATREC_")]:
@@ -47,7 +49,7 @@ def test_run_writes_all_three_outputs(redial_slice, monkeypatch):
                  "--folds", "3", "--out", str(out), "-q"])
     assert code == 0
     result = json.loads((out / "results.json").read_text())
-    assert result["dataset"]["turns"] == 70 and result["catalog"]["items"] == n_items
+    assert result["dataset"]["turns"] == 77 and result["catalog"]["items"] == n_items
     assert set(result["systems"]) == {"popularity", "dense", "hybrid", "learned", "assistant"}
     for name, s in result["systems"].items():
         assert s["all"]["targets"] == result["dataset"]["targets"]
@@ -70,8 +72,49 @@ def test_run_writes_all_three_outputs(redial_slice, monkeypatch):
     assert weights and max(weights.values()) == 1.0 and "dense" in weights
 
 
+@pytest.mark.slow
 def test_run_reports_bad_dataset(redial_slice, capsys):
     root, _, catalog, settings_file, _, _ = redial_slice
     code = main(["run", str(root / "nope.jsonl"), "--settings", str(settings_file), "-q",
                  "--out", str(root / "out2")])
     assert code != 0 and "nope.jsonl" in capsys.readouterr().err
+
+
+def test_run_in_process_with_fake_encoder(shared_datasets, settings, tmp_path):
+    """The same pipeline, 12 dialogues, a 150-movie catalog, the fake text encoder."""
+    from eval.runner import run
+    from retrieval.fakes import FakeTextEncoder
+    from retrieval.index import CatalogIndex
+    from retrieval.models import ModelHub
+
+    lines = (shared_datasets / "redial" / "dev_dialogues.jsonl").read_text().splitlines()[:12]
+    dialogues = tmp_path / "dialogues.jsonl"
+    dialogues.write_text("\n".join(lines) + "\n")
+    mentioned = {m for line in lines for m in MENTION.findall(line)}
+    full = tmp_path / "movies_full.jsonl"
+    convert_redial_movies(shared_datasets / "redial" / "movies_id2info.json", full)
+    rows = [json.loads(x) for x in full.read_text().splitlines()]
+    keep = [r for r in rows if r["id"] in mentioned]
+    keep += [r for r in rows if r["id"] not in mentioned][: 150 - len(keep)]
+    catalog = tmp_path / "movies.jsonl"
+    catalog.write_text("".join(json.dumps(r) + "\n" for r in keep))
+    s = settings.replace(enable_clip=False, enable_captions=False, enable_transcripts=False,
+                         enable_llm=False)
+    hub = ModelHub(s, overrides={"text": FakeTextEncoder()})
+    index = CatalogIndex.build(s, catalog, hub=hub, progress=False)
+    result, paths = run(s, dialogues, out_dir=tmp_path / "out", folds=3, index=index, progress=False)
+    assert {p.name for p in paths.values()} == {"results.json", "report.md", "recall.png"}
+    ds = result["dataset"]
+    assert ds["turns"] == sum(1 for _ in result["learned_weights"]) * 0 + ds["turns"] > 0
+    assert ds["targets_outside_catalog"] == 0 if all(
+        t in {r["id"] for r in keep} for t in mentioned) else True
+    for s_name, system in result["systems"].items():
+        assert system["all"]["targets"] == ds["targets"], s_name
+        assert system["repeated"] == 0.0 and system["outside_catalog"] == 0.0
+    # the collaborative channel was fitted per fold on the other folds' dialogues only
+    assert "other folds" in result["protocol"][0]
+    assert len(result["learned_weights"]) == 3
+    # popularity ranks the same few items for every turn: maximal concentration
+    assert result["systems"]["popularity"]["gini"] > result["systems"]["dense"]["gini"] - 1e-9
+    md = (tmp_path / "out" / "report.md").read_text()
+    assert f"turns: {ds['turns']}" in md

@@ -7,6 +7,7 @@ open_clip model saved to a folder by tests/tiny_models.py.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -273,3 +274,23 @@ def test_prefetch_checks_local_models_and_reports_each_failure(settings, tiny_cl
     assert results["llm"].ok and results["llm"].message.startswith("skipped")
     role, model_id, ok, message = results["caption"]  # plain tuples for the CLI
     assert model_id == "nobody-here/no-captioner"
+
+
+def test_hub_id_found_in_the_local_cache(settings, tmp_path, tiny_blip_dir, monkeypatch):
+    """The path users take after prefetch: a hub id resolved from the Hugging Face cache,
+    laid out as huggingface_hub writes it, with no network."""
+    from huggingface_hub import constants
+
+    commit = "0" * 40
+    repo = tmp_path / "hub" / "models--local-test--tiny-blip"
+    shutil.copytree(tiny_blip_dir, repo / "snapshots" / commit)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    # huggingface_hub reads the cache folder at call time
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    hub = ModelHub(settings.replace(caption_model="local-test/tiny-blip"))
+    status = {s.role: s for s in hub.status()}["caption"]
+    assert status.state == "available" and commit in status.reason
+    captioner = hub.captioner()
+    assert captioner.model_id == "local-test/tiny-blip"  # the hub id, not the cache folder
+    assert len(captioner.caption([Image.new("RGB", (20, 20))])) == 1

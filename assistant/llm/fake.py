@@ -3,6 +3,7 @@ recorded, label scores from a simple rule. No model, no randomness."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
@@ -23,11 +24,19 @@ def prompt_task(messages: Sequence[Message]) -> str:
     return ""
 
 
+def _title_of(line: str) -> str:
+    """The title in a candidate line's JSON (the whole line when it is not JSON), lowercased."""
+    try:
+        return str(json.loads(line).get("title", line)).lower()
+    except (ValueError, AttributeError):
+        return line.lower()
+
+
 class ScriptedLLM(LLM):
     """``replies`` maps a task name (system, query_rewrite, constraints, ranking,
     explanation) to a fixed text or a function of the messages; other tasks get ``default``.
 
-    ``score_labels`` puts the labels whose listed line contains one of ``prefer``
+    ``score_labels`` puts the labels whose listed title contains one of ``prefer``
     (case-insensitive, earlier strings first) on top; the rest are ordered last label
     first, so an LLM ranking is always distinguishable from the retrieval order.
     ``unavailable=True`` makes every call raise :class:`LLMUnavailable`.
@@ -68,7 +77,7 @@ class ScriptedLLM(LLM):
 
     def score_labels(self, messages: Sequence[Message], labels: Sequence[str]) -> dict[str, float]:
         self._record("score_labels", messages, labels=list(labels))
-        lines = {m.group(1): m.group(2).lower() for m in _LABEL_LINE.finditer(messages[-1]["content"])}
+        lines = {m.group(1): _title_of(m.group(2)) for m in _LABEL_LINE.finditer(messages[-1]["content"])}
         n = len(labels)
         weights = {}
         for i, lab in enumerate(labels):

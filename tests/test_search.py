@@ -1,0 +1,239 @@
+"""Hybrid search over the real demo catalog: channels, filters, exclusion, evidence, fusion,
+photo queries through a tiny real open_clip model, lookups, and concurrent use."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from retrieval.errors import InputError
+from retrieval.fakes import FakeTextEncoder
+from retrieval.fusion import FUSION_FILE, fuse, load_fusion, save_fusion
+from retrieval.index import CatalogIndex
+from retrieval.ingest import ingest
+from retrieval.models import ModelHub
+from retrieval.search import KeywordIndex, adapt_to_lists, normalise_where, where_matches
+from retrieval.settings import DEMO_CATALOG, Settings
+from retrieval.types import ChannelHit, Query
+
+TEXT_ONLY = {"enable_clip": False, "enable_captions": False, "enable_transcripts": False}
+
+
+def demo_catalog():
+    if not DEMO_CATALOG.is_file():
+        pytest.skip(f"demo catalog {DEMO_CATALOG} not built yet")
+    return DEMO_CATALOG
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory) -> CatalogIndex:
+    """The demo catalog with the real MiniLM encoder (CLIP and captions off)."""
+    settings = Settings.load(env={}, data_dir=str(tmp_path_factory.mktemp("search") / "data"), **TEXT_ONLY)
+    return CatalogIndex.build(settings, demo_catalog(), progress=False)
+
+
+# ---- the demo catalog ---------------------------------------------------------------------
+
+
+def test_described_product_comes_first_with_evidence(index):
+    results = index.search(Query(text="sweet yellow apple, good for desserts"))
+    assert results[0].id == "Golden-Delicious"
+    assert len(results) == index.settings.candidates
+    top = results[0]
+    channels = {h.channel: h for h in top.evidence}
+    assert {"dense", "keyword"} <= set(channels)
+    assert all(h.rank >= 1 for h in top.evidence)
+    assert "dessert" in channels["keyword"].detail["words"]
+    assert top.title.startswith("Apple Golden Delicious")
+    assert top.image and top.image.endswith("Golden-Delicious.jpg")
+    assert "desserts" in top.document and top.metadata["category"] == "Apple"
+    assert "content_hash" not in top.metadata
+    assert [c.score for c in results] == sorted((c.score for c in results), reverse=True)
+
+
+def test_named_title_is_found_by_keyword(index):
+    top = index.search(Query(text="do you have golden delicious?", k=3))[0]
+    assert top.id == "Golden-Delicious"
+    keyword = next(h for h in top.evidence if h.channel == "keyword")
+    assert keyword.rank == 1 and keyword.detail["title"] is True
+
+
+def test_where_restricts_every_channel(index):
+    results = index.search(Query(text="orange juice", where={"category": "Apple"}, k=10))
+    assert results and all(c.metadata["category"] == "Apple" for c in results)
+    hits = index.channel_hits(Query(text="orange juice", where={"group": {"$in": ["Vegetables"]}}))
+    for channel, ranked in hits.items():
+        assert all(index.get([i])[i].metadata["group"] == "Vegetables" for i, _, _ in ranked), channel
+
+
+def test_exclude_removes_ids_and_keeps_the_count(index):
+    first = index.search(Query(text="sweet yellow apple, good for desserts", k=5))
+    again = index.search(Query(text="sweet yellow apple, good for desserts", k=5,
+                               exclude={first[0].id, first[1].id}))
+    assert len(again) == 5
+    assert {first[0].id, first[1].id}.isdisjoint(c.id for c in again)
+    assert again[0].id == first[2].id
+
+
+def test_bad_filters_are_input_errors(index):
+    with pytest.raises(InputError, match=r"\$like"):
+        index.search(Query(text="milk", where={"category": {"$like": "Mil"}}))
+    with pytest.raises(InputError):
+        index.search(Query(text="milk", where={"category": ["Milk", "Juice"]}))
+
+
+def test_lookups(index):
+    assert index.count() == 81
+    titles = index.titles()
+    assert len(titles) == 81 and titles["Golden-Delicious"].startswith("Apple Golden")
+    got = index.get(["Golden-Delicious", "no-such-item"])
+    assert list(got) == ["Golden-Delicious"] and got["Golden-Delicious"].score == 0.0
+    fields = index.fields()
+    assert fields["category"].type == "str" and "Apple" in fields["category"].values
+    assert {"title", "image", "content_hash"}.isdisjoint(fields)
+    stats = index.stats()
+    assert stats["items"] == 81 and stats["channels"]["dense"] and not stats["channels"]["clip_image"]
+    assert stats["fusion"]["source"] == "default"
+
+
+def test_concurrent_searches_agree_with_sequential_ones(index):
+    queries = ["sweet yellow apple", "oat milk", "orange juice", "a vegetable for soup"] * 3
+    expected = {q: [c.id for c in index.search(Query(text=q, k=10))] for q in set(queries)}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(lambda q: [c.id for c in index.search(Query(text=q, k=10))], queries))
+    assert got == [expected[q] for q in queries]
+
+
+def test_learned_weights_file_changes_the_fusion(index):
+    query = Query(text="golden delicious", k=5)
+    before = index.search(query)
+    save_fusion(index.settings.index_dir, {"keyword": 0.0}, {"fitted_on": "test"})
+    try:
+        fresh = CatalogIndex.open(index.settings, index.hub)
+        after = fresh.search(query)
+        assert {h.channel for c in after for h in c.evidence} == {"dense"}
+        assert fresh.stats()["fusion"]["source"] == "fusion.json"
+        assert {h.channel for c in before for h in c.evidence} == {"dense", "keyword"}
+    finally:
+        (index.settings.index_dir / FUSION_FILE).unlink()
+
+
+# ---- photos through CLIP ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def clip_index(tmp_path_factory, tiny_clip_dir) -> CatalogIndex:
+    """Twelve demo products with a tiny real open_clip model (random weights, real code)."""
+    rows = [json.loads(line) for line in demo_catalog().read_text().splitlines()[:12]]
+    for row in rows:
+        row["image"] = str(DEMO_CATALOG.parent / row["image"])
+    root = tmp_path_factory.mktemp("clip")
+    catalog = root / "twelve.jsonl"
+    catalog.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    settings = Settings.load(env={}, data_dir=str(root / "data"), clip_model=str(tiny_clip_dir),
+                             enable_captions=False, enable_transcripts=False)
+    hub = ModelHub(settings, overrides={"text": FakeTextEncoder()})
+    return CatalogIndex.build(settings, catalog, hub=hub, progress=False)
+
+
+def test_photo_query_reaches_the_pictured_item(clip_index):
+    photo = DEMO_CATALOG.parent / "images" / "Granny-Smith.jpg"
+    hits = clip_index.channel_hits(Query(image=str(photo)))
+    assert set(hits) == {"clip_image"}
+    first_id, score, detail = hits["clip_image"][0]
+    assert first_id == "Granny-Smith" and score == pytest.approx(1.0, abs=1e-4)
+    assert detail == {"photo": True, "via": "image"}
+    results = clip_index.search(Query(image=str(photo), text="green apple", k=5))
+    assert results[0].id == "Granny-Smith"
+    assert {"clip_image", "clip_text", "dense"} <= {h.channel for h in results[0].evidence}
+
+
+def test_photo_from_a_store_shelf_and_pil_input(clip_index, shared_datasets):
+    from PIL import Image
+
+    val = (shared_datasets / "grocery" / "val.txt").read_text().split()[0].strip(",")
+    with Image.open(shared_datasets / "grocery" / val.lstrip("/")) as img:
+        hits = clip_index.channel_hits(Query(image=img.copy(), where={"category": "Apple"}))
+    assert hits["clip_image"] and all(
+        clip_index.get([i])[i].metadata["category"] == "Apple" for i, _, _ in hits["clip_image"])
+
+
+def test_unreadable_photo_is_an_input_error(clip_index, tmp_path):
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"nope")
+    with pytest.raises(InputError, match="bad.jpg"):
+        clip_index.search(Query(image=str(bad)))
+
+
+# ---- fusion ---------------------------------------------------------------------------------
+
+
+def test_fuse_weighted_rrf_by_hand():
+    fused = fuse({"dense": [("a", 0.9, {}), ("b", 0.8, {}), ("c", 0.7, {})],
+                  "keyword": [("c", 5.0, {"words": ["x"]}), ("a", 1.0, {})]},
+                 {"dense": 1.0, "keyword": 2.0}, rrf_k=10)
+    scores = {i: s for i, s, _ in fused}
+    assert scores["a"] == pytest.approx(1 / 11 + 2 / 12)
+    assert scores["b"] == pytest.approx(1 / 12)
+    assert scores["c"] == pytest.approx(1 / 13 + 2 / 11)
+    assert [i for i, _, _ in fused] == ["c", "a", "b"]
+    evidence = dict((i, e) for i, _, e in fused)["c"]
+    assert evidence == [ChannelHit("keyword", 1, 5.0, {"words": ["x"]}), ChannelHit("dense", 3, 0.7, {})]
+
+
+def test_fuse_zero_weight_skips_a_channel_and_ties_are_deterministic():
+    fused = fuse({"dense": [("b", 1.0, {}), ("a", 0.5, {})], "popularity": [("a", 1.0, {})],
+                  "keyword": [("a", 1.0, {}), ("b", 1.0, {})]},
+                 {"popularity": 0}, rrf_k=60)
+    assert [i for i, _, _ in fused] == ["a", "b"]  # equal scores: both best rank 1, then id
+    assert all(h.channel != "popularity" for _, _, e in fused for h in e)
+    assert fuse({}, None, 60) == []
+
+
+def test_fusion_file_round_trip_and_bad_file(tmp_path):
+    assert load_fusion(tmp_path) is None
+    save_fusion(tmp_path, {"dense": 1.5, "collab": 0.25}, {"recall@10": 0.3})
+    assert load_fusion(tmp_path) == {"dense": 1.5, "collab": 0.25}
+    (tmp_path / FUSION_FILE).write_text('{"weights": {"dense": -1}}')
+    with pytest.warns(UserWarning, match="fusion.json"):
+        assert load_fusion(tmp_path) is None
+    with pytest.raises(ValueError):
+        save_fusion(tmp_path, {"telepathy": 1.0}, {})
+
+
+# ---- filters and keywords in memory ----------------------------------------------------------
+
+
+def test_where_matches_follows_chroma_semantics():
+    meta = {"price": 3, "genre": ["drama", "romance"], "title": "Up"}
+    assert where_matches({"price": {"$lte": 3}}, meta)
+    assert not where_matches({"price": {"$gt": 3}}, meta)
+    assert where_matches({"$or": [{"price": 9}, {"genre": {"$contains": "drama"}}]}, meta)
+    assert not where_matches({"$and": [{"price": 3}, {"genre": {"$not_contains": "drama"}}]}, meta)
+    assert not where_matches({"year": {"$gte": 2000}}, meta)  # missing field never compares
+    assert where_matches({"year": {"$ne": 2000}}, meta)
+    with pytest.raises(InputError):
+        where_matches({"price": {"$near": 3}}, meta)
+
+
+def test_filters_are_normalised_for_chroma():
+    assert normalise_where({"a": 1, "b": {"$gt": 2, "$lt": 5}}) == {
+        "$and": [{"a": 1}, {"$and": [{"b": {"$gt": 2}}, {"b": {"$lt": 5}}]}]}
+    assert normalise_where({}) is None
+    assert adapt_to_lists({"genre": "drama"}, {"genre"}) == {"genre": {"$contains": "drama"}}
+    assert adapt_to_lists({"genre": {"$in": ["a", "b"]}}, {"genre"}) == {
+        "$or": [{"genre": {"$contains": "a"}}, {"genre": {"$contains": "b"}}]}
+    assert adapt_to_lists({"year": 1999}, {"genre"}) == {"year": 1999}
+
+
+def test_keyword_index_prefers_title_words():
+    kw = KeywordIndex([("m1", "The Matrix", "A hacker learns the truth about reality."),
+                       ("m2", "Reality Bites", "Friends after college."),
+                       ("m3", "Heat", "A thief and a detective; the matrix of crime.")])
+    hits = kw.find("something like the matrix please", 5)
+    assert [h[0] for h in hits] == ["m1", "m3"]
+    assert hits[0][2] == {"words": ["matrix"], "title": True} and "title" not in hits[1][2]
+    assert kw.find("matrix", 5, keep=lambda i: i != "m1")[0][0] == "m3"
+    assert kw.find("", 5) == []
