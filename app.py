@@ -44,7 +44,7 @@ def create_app(recommender: Any, settings: Any = None, ingest_fn: Any = None):
                 cols, htmls, likes, dislikes = [], [], [], []
                 with gr.Row(elem_id="cards", equal_height=True):
                     for i in range(MAX_CARDS):
-                        with gr.Column(visible=False, min_width=190, elem_classes=["rec-slot"],
+                        with gr.Column(visible=False, min_width=150, elem_classes=["rec-slot"],
                                        elem_id=f"slot-{i}") as col:
                             htmls.append(gr.HTML("", elem_id=f"card-{i}"))
                             with gr.Row():

@@ -180,8 +180,16 @@ class _Turn:
         return again
 
     def _fallback_query(self) -> str:
-        # the recent user turns, newest last, are what they are looking for now
-        return " ".join(self.state.user_texts(3))[-1000:]
+        """The recent user turns, newest last, without the titles they rejected (searching
+        for "not Granny Smith" would otherwise pull Granny Smith's neighbours up)."""
+        rejected = set(self.state.rejected)
+        texts = []
+        for text in self.state.user_texts(3):
+            for m in reversed(self.rec.matcher().find_mentions(text)):
+                if set(m.ids) <= rejected:
+                    text = text[: m.start] + text[m.end:]
+            texts.append(" ".join(text.split()))
+        return " ".join(texts)[-1000:]
 
     def _rewrite(self, llm):
         query = None

@@ -98,10 +98,12 @@ def extract_constraints(llm: LLM, state: SessionState, fields: dict[str, Any]) -
     return parse_json_object(answer)
 
 
-def ranking_messages(state: SessionState, titles: dict[str, str], chunk: Sequence[Candidate]):
+def ranking_messages(state: SessionState, titles: dict[str, str], chunk: Sequence[Candidate],
+                     task: str = "ranking"):
+    """The ranking prompt for up to 52 candidates, and their labels."""
     labels = LABELS[: len(chunk)]
     lines = "\n".join(f"{lab}: {quote(candidate_data(c))}" for lab, c in zip(labels, chunk))
-    return messages_for("ranking", conversation=conversation_data(state),
+    return messages_for(task, conversation=conversation_data(state),
                         state=preferences_data(state, titles), candidates=lines,
                         first_label=labels[0], last_label=labels[-1]), labels
 

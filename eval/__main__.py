@@ -2,7 +2,7 @@
 
     python -m eval run DATASET [--systems popularity,dense,hybrid,learned,assistant] [--out eval_out]
     python -m eval fit DATASET [--objective r10+r50] [--dry-run]
-    python -m eval bench ranking [...]
+    python -m eval bench ingest|search|turn|ranking|all [...]
     python -m eval interactions redial DIALOGUES.jsonl OUT.csv
 
 Global options pick the index as ``python -m retrieval`` does: ``--settings``,
@@ -18,6 +18,13 @@ import sys
 from pathlib import Path
 
 from retrieval.errors import ChatrecError
+
+
+def _bench(name: str, argv: list[str]) -> int:
+    """Run a benchmark through :mod:`eval.bench` (its table names each bench's module)."""
+    from .bench import main as bench_main
+
+    return bench_main(name, argv)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -60,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     _dataset_args(fit)
     fit.add_argument("--dry-run", action="store_true", help="report the weights without saving them")
     bench = sub.add_parser("bench", help="benchmarks (bench NAME --help)")
-    bench.add_argument("name", choices=["ranking"])
+    bench.add_argument("name", help="ingest, search, turn, ranking or all")
     bench.add_argument("args", nargs=argparse.REMAINDER)
     inter = sub.add_parser("interactions", help="turn conversations into an interaction log CSV")
     inter.add_argument("source", choices=["redial"])
@@ -93,9 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "bench":
-            from .bench_ranking import main as bench_main
-
-            return int(bench_main(args.args) or 0)
+            return _bench(args.name, args.args)
         if args.command == "interactions":
             return _interactions(args)
         settings = _settings(args)

@@ -44,6 +44,8 @@ class Turn:
     mentioned: list[str] = field(default_factory=list)
     # a photo query (absolute path), if any
     image: str | None = None
+    # the part of ``mentioned`` the recommender (assistant) brought up: its own suggestions
+    recommended: list[str] = field(default_factory=list)
 
     @property
     def new_targets(self) -> list[str]:
@@ -54,7 +56,8 @@ class Turn:
     def to_dict(self) -> dict:
         return {"id": self.id, "dialogue": self.dialogue, "image": self.image,
                 "context": [{"role": m.role, "text": m.text} for m in self.context],
-                "targets": self.targets, "mentioned": self.mentioned}
+                "targets": self.targets, "mentioned": self.mentioned,
+                "recommended": self.recommended}
 
 
 # ---- ReDial ------------------------------------------------------------------------------
@@ -87,16 +90,20 @@ def read_redial(path: str | Path, titles: dict[str, str] | None = None) -> list[
         dialogue = str(d.get("conversationId", line_no))
         context: list[Message] = []
         mentioned: list[str] = []
+        recommended: list[str] = []
         for m_no, m in enumerate(messages):
             text = str(m.get("text", ""))
             ids = list(dict.fromkeys(MENTION.findall(text)))
             role = RECOMMENDER if m.get("senderWorkerId") == recommender else SEEKER
             if role == RECOMMENDER and ids:
                 turns.append(Turn(id=f"{dialogue}:{m_no}", dialogue=dialogue, context=list(context),
-                                  targets=ids, mentioned=list(mentioned)))
-            plain = MENTION.sub(lambda g: names.get(g.group(1), g.group(0)), text)
+                                  targets=ids, mentioned=list(mentioned),
+                                  recommended=list(recommended)))
+            plain = MENTION.sub(lambda g, names=names: names.get(g.group(1), g.group(0)), text)
             context.append(Message(role, plain))
             mentioned.extend(i for i in ids if i not in mentioned)
+            if role == RECOMMENDER:
+                recommended.extend(i for i in ids if i not in recommended)
     return turns
 
 

@@ -109,7 +109,7 @@ def fit_weights(prepared: list[_Prepared], channels: list[str], objective: str =
         if not improved:
             break
     w = w / w.max()
-    return {ch: round(float(x), 4) for ch, x in zip(channels, w)}, best
+    return {ch: round(float(x), 4) for ch, x in zip(channels, w, strict=False)}, best
 
 
 def cross_validated_weights(turns: list[Turn], hits: list[TurnHits], folds: dict[str, int],
@@ -119,7 +119,7 @@ def cross_validated_weights(turns: list[Turn], hits: list[TurnHits], folds: dict
     prepared = prepare(turns, hits, channels, rrf_k)
     out = {}
     for f in sorted(set(folds.values())):
-        train = [p for p, t in zip(prepared, turns) if folds[t.dialogue] != f]
+        train = [p for p, t in zip(prepared, turns, strict=False) if folds[t.dialogue] != f]
         out[f], _ = fit_weights(train, channels, objective)
     return out
 

@@ -27,7 +27,12 @@ from retrieval.collab import CollabModel, read_interactions
 from . import metrics
 from .datasets import Turn, detect_format, load_turns, redial_dialogues
 from .fit import active_channels, cross_validated_weights, folds_by_dialogue
-from .systems import AssistantSystem, FusionSystem, TurnHits, baseline_systems, collect_hits, set_collab
+from .systems import (
+    AssistantSystem,
+    FusionSystem,
+    baseline_systems,
+    collect_hits,
+)
 
 SYSTEMS = ("popularity", "dense", "hybrid", "learned", "assistant")
 CURVE_KS = (1, 2, 5, 10, 20, 30, 50)

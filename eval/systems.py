@@ -167,6 +167,8 @@ class AssistantSystem:
         for item_id in turn.mentioned:
             # the product learns these from the titles in earlier messages; ReDial gives them
             state.mention(item_id)
+        # what the recommender suggested earlier is what this assistant would have shown
+        state.mark_recommended(turn.recommended)
         if not text.strip() and turn.image is None:
             # nothing the user said yet (the recommender opened): the chat has no input
             return [], {}, "none"

@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--where", metavar="JSON", help='metadata filter, e.g. \'{"category": "Apple"}\'')
     p.add_argument("--exclude", metavar="ID", nargs="+", default=[], help="ids never to return")
     p.add_argument("--liked", metavar="ID", nargs="+", default=[], help="ids the user liked (collaborative seeds)")
-    p.add_argument("-k", type=_positive_int, default=10, help="number of results (default 10)")
+    p.add_argument("-k", metavar="N", type=_positive_int, default=10, help="number of results (default 10)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.set_defaults(func=cmd_search, subparser=p)
 

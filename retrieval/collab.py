@@ -127,7 +127,7 @@ class CollabModel:
         best: dict[int, tuple[float, str]] = {}
         for seed in seeds:
             r = self._row[seed]
-            for j, s in zip(self.nbr_idx[r], self.nbr_score[r]):
+            for j, s in zip(self.nbr_idx[r], self.nbr_score[r], strict=False):
                 if j < 0:
                     break
                 total[int(j)] += float(s)
@@ -140,7 +140,7 @@ class CollabModel:
     def popular(self, n: int) -> list[tuple[str, float]]:
         """The ``n`` items with most interactions in the log, as ``(id, share of users)``."""
         users = max(int(self.meta.get("users", 0)), 1)
-        return [(i, float(c) / users) for i, c in zip(self.pop_ids[:n], self.pop_counts[:n])]
+        return [(i, float(c) / users) for i, c in zip(self.pop_ids[:n], self.pop_counts[:n], strict=False)]
 
     # ---- storage --------------------------------------------------------------------------
 

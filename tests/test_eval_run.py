@@ -3,7 +3,6 @@
 real MiniLM); and the same run in-process with the fake text encoder (fast)."""
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -55,7 +54,8 @@ def test_run_writes_all_three_outputs(redial_slice, monkeypatch):
         assert s["all"]["targets"] == result["dataset"]["targets"]
         assert s["new"]["targets"] == result["dataset"]["new_targets"]
         assert s["outside_catalog"] == 0.0  # recommendations come from the index only
-        assert s["repeated"] == 0.0  # mentioned items are excluded
+        if name != "assistant":
+            assert s["repeated"] == 0.0  # mentioned items are excluded
         assert 0 <= s["new"]["recall@10"]["mean"] <= s["new"]["recall@50"]["mean"] <= 1
         assert s["latency"]["total"]["p50"] > 0
     # a real text model over a catalog of ~300 movies finds some targets
@@ -105,12 +105,12 @@ def test_run_in_process_with_fake_encoder(shared_datasets, settings, tmp_path):
     result, paths = run(s, dialogues, out_dir=tmp_path / "out", folds=3, index=index, progress=False)
     assert {p.name for p in paths.values()} == {"results.json", "report.md", "recall.png"}
     ds = result["dataset"]
-    assert ds["turns"] == sum(1 for _ in result["learned_weights"]) * 0 + ds["turns"] > 0
-    assert ds["targets_outside_catalog"] == 0 if all(
-        t in {r["id"] for r in keep} for t in mentioned) else True
+    assert ds["turns"] == 44 and ds["targets_outside_catalog"] == 0
     for s_name, system in result["systems"].items():
         assert system["all"]["targets"] == ds["targets"], s_name
-        assert system["repeated"] == 0.0 and system["outside_catalog"] == 0.0
+        assert system["outside_catalog"] == 0.0, s_name
+        if s_name != "assistant":  # the assistant may bring back what the user named
+            assert system["repeated"] == 0.0, s_name
     # the collaborative channel was fitted per fold on the other folds' dialogues only
     assert "other folds" in result["protocol"][0]
     assert len(result["learned_weights"]) == 3

@@ -114,3 +114,18 @@ def test_from_settings_applies_quantization_only_on_cuda(tiny_llm_path, settings
     s = settings.replace(llm_model=str(tiny_llm_path), device="cpu", llm_quantization="4bit")
     llm = TransformersLLM.from_settings(s)
     assert llm.quantization == "none" and llm.device == "cpu"
+
+
+def test_a_chat_turn_through_the_real_transformers_path(tiny_llm_path, settings, grocery_index):
+    from assistant import Recommender
+
+    s = settings.replace(llm_model=str(tiny_llm_path), device="cpu", candidates=12, top_k=3,
+                         llm_max_new_tokens=12)
+    rec = Recommender.from_settings(s, index=grocery_index, hub=None)
+    reply = rec.chat().send("something sweet, not Granny Smith")
+    assert reply.mode == "llm" and rec.status()["llm"]["state"] == "loaded"
+    returned = {c.id for c in grocery_index.search(grocery_index.queries[-1])}
+    assert len(reply.items) == 3 and {r.id for r in reply.items} <= returned
+    probs = [r.score for r in reply.items]
+    assert probs == sorted(probs, reverse=True) and 0 < sum(probs) <= 1.0
+    assert all(r.reason for r in reply.items)

@@ -3,8 +3,8 @@ tokenizer and chat template, real catalog rows, and a small in-memory index over
 
 Registered through ``pytest_plugins`` in ``tests/conftest.py``. Nothing is downloaded: the
 tokenizer is a byte-level BPE trained in a second on the grocery descriptions, and the
-model is a two-layer Qwen2 built from a config, saved with ``save_pretrained`` and loaded
-back through the same ``AutoModelForCausalLM`` path users take.
+model is a two-layer Qwen2 built from a config (:mod:`assistant.llm.tiny`), saved with
+``save_pretrained`` and loaded back through the same ``AutoModelForCausalLM`` path users take.
 """
 
 from __future__ import annotations
@@ -18,17 +18,6 @@ from typing import Any
 import pytest
 
 from retrieval.types import Candidate, ChannelHit, Query
-
-# ChatML, the template Qwen instruct models ship; the generation prompt ends with a newline,
-# so a label's token after it is "A", not " A".
-CHAT_TEMPLATE = (
-    "{% for message in messages %}"
-    "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n' }}"
-    "{% endfor %}"
-    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
-)
-SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
-
 
 def grocery_rows(datasets: Path, n: int = 20) -> list[dict[str, Any]]:
     """The first ``n`` grocery products as catalog-like rows (id, title, description,
@@ -176,44 +165,13 @@ class FakeIndex:
         return len(self.rows)
 
 
-def build_tokenizer(datasets: Path, folder: Path):
-    """A byte-level BPE tokenizer trained on the grocery texts, with a ChatML template."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
+def build_tiny_llm(datasets: Path, folder: Path) -> Path:
+    """Save a random-weight two-layer Qwen2 chat model whose tokenizer was trained on the
+    grocery texts to ``folder``."""
+    from assistant.llm.tiny import build_tiny_chat_model
 
     texts = [f"{r['title']} {r['description']}" for r in grocery_rows(datasets, 81)]
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=600, special_tokens=SPECIAL_TOKENS,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    tok.train_from_iterator(texts + ["A B C D E F G H I J K L M N O P Q R S T U V W X Y Z"], trainer)
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>",
-                                   pad_token="<|endoftext|>", bos_token=None)
-    fast.chat_template = CHAT_TEMPLATE
-    fast.save_pretrained(folder)
-    return fast
-
-
-def build_tiny_llm(datasets: Path, folder: Path) -> Path:
-    """Save a random-weight two-layer Qwen2 chat model with its tokenizer to ``folder``."""
-    import torch
-    from transformers import AutoModelForCausalLM, Qwen2Config
-
-    folder.mkdir(parents=True, exist_ok=True)
-    tok = build_tokenizer(datasets, folder)
-    torch.manual_seed(0)
-    # 64-wide layers: the smallest that bitsandbytes' 4-bit blocks (64 values) pack cleanly
-    config = Qwen2Config(vocab_size=len(tok), hidden_size=64, intermediate_size=128,
-                         num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
-                         max_position_embeddings=2048, eos_token_id=tok.eos_token_id,
-                         pad_token_id=tok.pad_token_id, tie_word_embeddings=True)
-    model = AutoModelForCausalLM.from_config(config)
-    model.generation_config.eos_token_id = tok.eos_token_id
-    model.generation_config.pad_token_id = tok.pad_token_id
-    model.save_pretrained(folder)
-    (folder / "chatrec_fixture.json").write_text(json.dumps({"built_by": __name__}))
-    return folder
+    return build_tiny_chat_model(folder, texts)
 
 
 @pytest.fixture(scope="session")

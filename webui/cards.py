@@ -52,10 +52,18 @@ def _format_value(value: Any) -> str:
     return str(value)
 
 
+# shown first when an item has them; the other attributes follow in name order
+_FIRST = ("category", "price", "brand", "year", "genre", "rating", "size", "origin")
+
+
 def key_facts(metadata: dict[str, Any], limit: int = MAX_FACTS) -> list[tuple[str, str]]:
-    """Up to ``limit`` (name, value) pairs worth showing, in the catalog's own order."""
+    """Up to ``limit`` (name, value) pairs worth showing: the common facts first, then the
+    rest by name, so every card lists its facts in the same order."""
     facts = []
-    for name, value in (metadata or {}).items():
+    metadata = metadata or {}
+    order = [n for n in _FIRST if n in metadata] + sorted(n for n in metadata if n not in _FIRST)
+    for name in order:
+        value = metadata[name]
         if name in _HIDDEN or name.startswith("_") or value in (None, "", [], ()):
             continue
         if isinstance(value, str) and len(value) > 60:
@@ -89,7 +97,7 @@ def card_html(item: Any, position: int) -> str:
 
 CSS = """
 .rec-slot {border:1px solid var(--border-color-primary); border-radius:10px; padding:8px;
-           max-width:260px;}
+           max-width:240px;}
 .rec-card {display:flex; flex-direction:column; gap:6px;}
 .rec-img {width:100%; height:150px; object-fit:contain; border-radius:8px; background:#fff;}
 .rec-noimg {display:flex; align-items:center; justify-content:center; background:#eee;

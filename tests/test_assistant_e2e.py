@@ -1,0 +1,43 @@
+"""End to end over the demo catalog: the real index (ChromaDB + the real MiniLM text
+encoder, no CLIP, no captions) and the assistant in retrieval-only mode."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant import Recommender
+from retrieval.settings import DEMO_CATALOG, Settings
+
+
+@pytest.fixture(scope="module")
+def demo_index(tmp_path_factory):
+    if not DEMO_CATALOG.exists():
+        pytest.skip(f"demo catalog {DEMO_CATALOG} not found")
+    from retrieval.index import CatalogIndex
+
+    s = Settings.load(env={}, data_dir=str(tmp_path_factory.mktemp("demo") / "data"), enable_clip=False,
+                      enable_captions=False, enable_transcripts=False, enable_llm=False)
+    return s, CatalogIndex.build(s, DEMO_CATALOG, progress=False)
+
+
+def test_demo_catalog_conversation_without_llm(demo_index):
+    settings, index = demo_index
+    rec = Recommender.from_settings(settings, index=index)
+    chat = rec.chat()
+    catalog = set(index.titles())
+    granny = next(i for i, t in index.titles().items() if "Granny Smith" in t)
+
+    first = chat.send("a sweet apple for desserts, but not Granny Smith")
+    assert first.mode == "retrieval" and len(first.notices) == 1
+    assert len(first.items) == settings.top_k
+    assert chat.state.rejected == [granny]
+    ids = [r.id for r in first.items]
+    assert set(ids) <= catalog and granny not in ids
+    assert "Golden Delicious" in first.items[0].title  # "sweet ... desserts" is in its description
+    assert all(r.reason and r.evidence for r in first.items)
+    assert "\u201cdessert" in first.items[0].reason or "\u201csweet\u201d" in first.items[0].reason
+
+    second = chat.send("more like that")
+    assert not set(ids) & {r.id for r in second.items}
+    assert granny not in {r.id for r in second.items} and second.notices == []
+    assert set(second.timings) >= {"retrieve", "rank", "explain"}
