@@ -50,7 +50,7 @@ def create_app(recommender: Any, settings: Any = None, ingest_fn: Any = None):
                             with gr.Row():
                                 likes.append(gr.Button("\u2665 Like", size="sm", min_width=60,
                                                        elem_id=f"like-{i}"))
-                                dislikes.append(gr.Button("\u2715 Not for me", size="sm", min_width=60,
+                                dislikes.append(gr.Button("\u2715 Dislike", size="sm", min_width=60,
                                                           elem_id=f"dislike-{i}"))
                         cols.append(col)
                 status = gr.Markdown("", elem_id="status")
@@ -90,9 +90,12 @@ def create_app(recommender: Any, settings: Any = None, ingest_fn: Any = None):
 
         def panels(sess):
             values, price_max = service.filter_choices(sess)
-            info = f"up to {price_max:g}" if isinstance(price_max, (int, float)) else None
-            return (gr.update(choices=[""] + values, value=""),
-                    gr.update(value=None, info=info), service.model_panel(sess))
+            has_price = isinstance(price_max, (int, float))
+            # a catalog without prices gets no price box; one without categories no dropdown
+            return (gr.update(choices=[""] + values, value="", visible=bool(values)),
+                    gr.update(value=None, info=f"up to {price_max:g}" if has_price else None,
+                              visible=has_price),
+                    service.model_panel(sess))
 
         def respond(message, voice, history, sess, k, cat, price):
             options = Options(top_k=int(k) if k else None, category=cat or None,

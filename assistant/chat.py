@@ -149,6 +149,9 @@ class _Turn:
         yield self._status("rank", "Ranking the candidates")
         with self._stage("rank"):
             ranked, llm = self._rank(llm, candidates)
+            ranked_by_llm = llm is not None
+            # an item the user asked for again by name comes first
+            ranked = [p for p in ranked if p[0].id in asked_again] + [p for p in ranked if p[0].id not in asked_again]
         top = ranked[: self.settings.top_k]
         recs = [Recommendation(c.id, c.title, c.image, round(float(score), 6), "",
                                [asdict(h) for h in c.evidence], dict(c.metadata)) for c, score in top]
@@ -156,10 +159,10 @@ class _Turn:
             yield Event("item", r)
 
         yield self._status("explain", "Writing the reasons")
-        for r, (c, _) in zip(recs, top):
+        for r, (c, _) in zip(recs, top, strict=True):
             llm = yield from self._explain(llm, r, c, query_text)
-        mode = "llm" if llm is not None else "retrieval"
-        yield from self._finish(recs, query_text, mode == "llm")
+        # the mode says who ranked; a failure while writing reasons only changes those
+        yield from self._finish(recs, query_text, ranked_by_llm)
 
     def _read_mentions(self, said: str) -> set[str]:
         """Update mentioned / liked / rejected from the user's words; return the already
@@ -167,7 +170,7 @@ class _Turn:
         matcher = self.rec.matcher()
         mentions = matcher.find_mentions(said) if said else []
         again: set[str] = set()
-        for m, feeling in zip(mentions, classify_mentions(said, mentions)):
+        for m, feeling in zip(mentions, classify_mentions(said, mentions), strict=True):
             for item_id in m.ids:
                 self.state.mention(item_id)
                 if feeling == "liked" and item_id not in self.state.rejected:
@@ -208,8 +211,9 @@ class _Turn:
         return query or self._fallback_query() or self.caption, llm
 
     def _llm_failed(self, error: Exception):
+        # said once per session, like "no LLM": the reason rarely changes between turns
         self._notice(f"The language model failed ({type(error).__name__}: {error}); "
-                     "this answer uses search ranking and simple reasons.")
+                     "answers use search ranking and simple reasons until it works again.", key="llm-failed")
         return None
 
     def _retrieve(self, query_text: str, asked_again: set[str]) -> list[Candidate]:

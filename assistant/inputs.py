@@ -49,9 +49,15 @@ def _read_upload(data: Any, what: str, settings) -> bytes:
 
 
 def load_image(image: Any, settings):
-    """A verified RGB PIL image from a path, bytes or a PIL image."""
+    """A verified RGB PIL image from a path, bytes, a PIL image or an HxW(x3) array."""
+    import numpy as np
     from PIL import Image
 
+    if isinstance(image, np.ndarray):  # e.g. what a web UI hands over
+        try:
+            image = Image.fromarray(image.astype(np.uint8) if image.dtype != np.uint8 else image)
+        except (TypeError, ValueError) as e:
+            raise InputError(f"the photo array of shape {image.shape} is not an image ({e})") from None
     if isinstance(image, Image.Image):
         _check_pixels(image.size, settings)
         return image.convert("RGB")
@@ -78,11 +84,14 @@ def _check_pixels(size: tuple[int, int], settings) -> None:
 
 
 def load_audio(audio: Any, settings):
-    """16 kHz mono float32 samples of a voice message (path, bytes or samples), refused
+    """16 kHz mono float32 samples of a voice message (path, bytes, 16 kHz float samples,
+    or a ``(sample_rate, samples)`` pair as web UIs record it), refused
     when it cannot be decoded, is silent-empty or lasts longer than ``max_audio_seconds``."""
     import numpy as np
 
-    if isinstance(audio, np.ndarray):
+    if isinstance(audio, tuple) and len(audio) == 2 and isinstance(audio[1], np.ndarray):
+        samples = _to_16k(int(audio[0]), audio[1])
+    elif isinstance(audio, np.ndarray):
         samples = audio.astype(np.float32).reshape(-1)
     else:
         raw = _read_upload(audio, "voice message", settings)
@@ -105,3 +114,22 @@ def load_audio(audio: Any, settings):
     if len(samples) == 0:
         raise InputError("the voice message is empty")
     return samples
+
+
+def _to_16k(rate: int, data):
+    """Mono float32 at 16 kHz from samples of any rate, integer or float, mono or stereo."""
+    import numpy as np
+
+    if rate <= 0:
+        raise InputError(f"the voice message has an invalid sample rate {rate}")
+    x = np.asarray(data)
+    if np.issubdtype(x.dtype, np.integer):
+        x = x.astype(np.float32) / float(np.iinfo(x.dtype).max)
+    x = x.astype(np.float32)
+    if x.ndim == 2:  # (samples, channels)
+        x = x.mean(axis=1)
+    if rate != SAMPLE_RATE and len(x):
+        # linear interpolation is enough for speech recognition input
+        n = int(round(len(x) * SAMPLE_RATE / rate))
+        x = np.interp(np.linspace(0, len(x) - 1, n), np.arange(len(x)), x).astype(np.float32)
+    return x

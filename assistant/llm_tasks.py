@@ -102,7 +102,7 @@ def ranking_messages(state: SessionState, titles: dict[str, str], chunk: Sequenc
                      task: str = "ranking"):
     """The ranking prompt for up to 52 candidates, and their labels."""
     labels = LABELS[: len(chunk)]
-    lines = "\n".join(f"{lab}: {quote(candidate_data(c))}" for lab, c in zip(labels, chunk))
+    lines = "\n".join(f"{lab}: {quote(candidate_data(c))}" for lab, c in zip(labels, chunk, strict=True))
     return messages_for(task, conversation=conversation_data(state),
                         state=preferences_data(state, titles), candidates=lines,
                         first_label=labels[0], last_label=labels[-1]), labels
@@ -116,7 +116,7 @@ def rank(llm: LLM, state: SessionState, titles: dict[str, str],
         chunk = candidates[start: start + len(LABELS)]
         messages, labels = ranking_messages(state, titles, chunk)
         probs = llm.score_labels(messages, labels)
-        for i, (lab, c) in enumerate(zip(labels, chunk)):
+        for i, (lab, c) in enumerate(zip(labels, chunk, strict=True)):
             scored.append((c, probs.get(lab, 0.0) * len(chunk), start + i))
     # ties keep the retrieval order
     scored.sort(key=lambda t: (-t[1], t[2]))

@@ -8,8 +8,9 @@ because a model (or a single server connection) answers one prompt at a time.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, is_dataclass
-from typing import Any, Callable
+from typing import Any
 
 from retrieval.errors import ChatrecError, ModelUnavailable
 

@@ -47,6 +47,8 @@ def _dataset_args(p: argparse.ArgumentParser) -> None:
                    help="extra interaction log user,item[,rating] for the collaborative model (repeatable)")
     p.add_argument("--keep-mentioned", action="store_true",
                    help="do not exclude items mentioned earlier in the conversation")
+    p.add_argument("--no-cache", action="store_true",
+                   help="search every turn again instead of reusing cached channel hits")
     p.add_argument("--catalog", metavar="PATH", help="ingest this catalog first if the index is empty")
     p.add_argument("--objective", default="r10+r50", choices=["r10+r50", "recall@50", "recall@10", "ndcg@10"],
                    help="what the fusion weights maximise (targets not already mentioned)")
@@ -114,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
                                 limit=args.limit, seed=args.seed, folds=args.folds, collab=args.collab,
                                 interactions=args.interactions, exclude_mentioned=not args.keep_mentioned,
                                 k=args.k, objective=args.objective, progress=not args.quiet,
-                                index=index, command=command)
+                                index=index, command=command, cache=not args.no_cache)
             _print_summary(result)
             print(f"wrote {', '.join(str(p) for p in paths.values())}")
             return 0

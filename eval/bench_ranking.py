@@ -128,6 +128,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         llm.generate(llm_tasks.ranking_messages(state, {}, cands, task="ranking_list")[0], max_new_tokens=4)
         score_times, gen_times, score_rr, gen_rr = [], [], [], []
         unknown = generated = incomplete = 0
+        sample = ""
         for state, cands, target in turns:
             t0 = time.perf_counter()
             ranked = llm_tasks.rank(llm, state, {}, cands)
@@ -140,11 +141,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             # about three tokens per "X, " entry, plus slack
             text = llm.generate(messages, max_new_tokens=3 * len(labels) + 8)
             gen_times.append(time.perf_counter() - t0)
+            sample = sample or text
             found, bad = parse_label_list(text, list(labels))
             unknown += bad
             generated += len(found) + bad
             incomplete += len(found) < len(labels)
-            by_label = {lab: c.id for lab, c in zip(labels, cands)}
+            by_label = {lab: c.id for lab, c in zip(labels, cands, strict=True)}
             gen_order = [by_label[lab] for lab in found]
             gen_rr.append(1.0 / (gen_order.index(target) + 1) if target in gen_order else 0.0)
     finally:
@@ -164,6 +166,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "generated_lists_incomplete": incomplete,
         "mrr_score_labels": round(statistics.mean(score_rr), 4),
         "mrr_generate": round(statistics.mean(gen_rr), 4),
+        "example_generated_text": sample[:120],
     }
     _print(result)
     if args.json:
@@ -180,6 +183,7 @@ def _print(r: dict[str, Any]) -> None:
     print(f"  generate / score_labels time: {r['generate_over_score_ratio']}x")
     print(f"  unknown items in generated lists: {r['unknown_items_in_generated_lists']} of "
           f"{r['generated_entries']} entries; incomplete lists: {r['generated_lists_incomplete']}/{r['turns']}")
+    print(f"  first generated list: {r['example_generated_text']!r}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -158,7 +158,8 @@ def fit_command(settings, index, args, command: str) -> dict:
     turns, hits, cf, info = gather(index, args.dataset, fmt=args.format, limit=args.limit,
                                    seed=args.seed, folds=args.folds, collab=args.collab,
                                    interactions=args.interactions,
-                                   exclude_mentioned=not args.keep_mentioned, progress=not args.quiet)
+                                   exclude_mentioned=not args.keep_mentioned, progress=not args.quiet,
+                                   cache=not args.no_cache)
     channels = active_channels(hits)
     if cf.mode == "cv":
         folds = {t.dialogue: cf.fold_of(t) for t in turns}

@@ -81,7 +81,8 @@ def markdown(result: dict) -> str:
                          f"{_f(m['ndcg@10'])} | {_f(m['mrr'])} |")
     lines += ["", "## Lists and latency", "",
               f"Over the top {result.get('list_k', 10)} recommendations of each turn. "
-              "Latency in milliseconds per turn (p50 / p95).", "",
+              "Latency in milliseconds per turn (p50 / p95); the retrieval systems share one search "
+              "per turn (every channel), timed as `retrieve`, and differ only in the fusion.", "",
               "| system | outside catalog | repeats mentioned | top item share | Gini | latency total | stages |",
               "| --- | ---: | ---: | ---: | ---: | ---: | --- |"]
     for name, s in systems.items():
@@ -121,6 +122,10 @@ def plot(result: dict, path: str | Path) -> Path:
                 ax.plot(ks, [curve[str(k)] if str(k) in curve else curve[k] for k in ks],
                         marker="o", markersize=3, label=name)
         ax.set_xscale("log")
+        ticks = sorted({int(k) for s in result.get("systems", {}).values() for k in (s.get(subset) or {})})
+        if ticks:
+            ax.set_xticks(ticks, [str(t) for t in ticks])
+            ax.minorticks_off()
         ax.set_xlabel("k")
         ax.set_title(title)
         ax.grid(True, alpha=0.3)

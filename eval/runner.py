@@ -30,6 +30,7 @@ from .fit import active_channels, cross_validated_weights, folds_by_dialogue
 from .systems import (
     AssistantSystem,
     FusionSystem,
+    TurnHits,
     baseline_systems,
     collect_hits,
 )
@@ -110,9 +111,14 @@ def resolve_collab_mode(mode: str, fmt: str, interactions: list) -> str:
 
 def gather(index, dataset: str | Path, *, fmt: str = "auto", limit: int | None = None, seed: int = 0,
            folds: int = 5, collab: str = "auto", interactions: list | None = None,
-           exclude_mentioned: bool = True, progress: bool = True):
+           exclude_mentioned: bool = True, progress: bool = True, cache: bool = True):
     """Load the turns and run every channel once per turn. Returns
-    ``(turns, hits, collab_folds, dataset_info)``; shared by ``run`` and ``fit``."""
+    ``(turns, hits, collab_folds, dataset_info)``; shared by ``run`` and ``fit``.
+
+    With ``cache``, the hits are kept in ``settings.cache_dir/eval`` under a key made of
+    everything they depend on (dataset file and size, sampling, folds, collab sources, the
+    index's item count and manifest), so ``fit`` after ``run`` (or a second ``run`` with other
+    systems) does not search again."""
     dataset = Path(dataset)
     fmt = detect_format(dataset) if fmt == "auto" else fmt
     interactions = list(interactions or [])
@@ -124,8 +130,13 @@ def gather(index, dataset: str | Path, *, fmt: str = "auto", limit: int | None =
     cf = CollabFolds(mode, dataset, fmt, interactions, set(titles), folds, seed, index)
     if mode == "cv":
         turns.sort(key=lambda t: cf.fold_of(t))  # one model swap per fold
-    hits = collect_hits(index, turns, exclude_mentioned=exclude_mentioned,
-                        collab_for=cf.for_turn, progress=progress)
+    key = _cache_key(index, dataset, fmt, limit, seed, folds, mode, interactions, exclude_mentioned)
+    cache_file = Path(index.settings.cache_dir) / "eval" / f"hits-{key}.json.gz" if cache else None
+    hits = _read_cache(cache_file, turns)
+    if hits is None:
+        hits = collect_hits(index, turns, exclude_mentioned=exclude_mentioned,
+                            collab_for=cf.for_turn, progress=progress)
+        _write_cache(cache_file, turns, hits)
     catalog = set(titles)
     info = {
         "name": dataset.stem, "path": str(dataset), "format": fmt, "limit": limit, "seed": seed,
@@ -135,6 +146,49 @@ def gather(index, dataset: str | Path, *, fmt: str = "auto", limit: int | None =
         "targets_outside_catalog": sum(tg not in catalog for t in turns for tg in t.targets),
     }
     return turns, hits, cf, info
+
+
+def _cache_key(index, dataset: Path, *parts) -> str:
+    import hashlib
+    import json as _json
+
+    from retrieval.ingest import read_manifest
+
+    stat = dataset.stat()
+    inter = [(str(p), Path(p).stat().st_size) for p in parts[5]]
+    blob = _json.dumps([str(dataset.resolve()), stat.st_size, stat.st_mtime_ns, parts[:5], inter, parts[6],
+                        str(index.settings.index_dir), index.count(), read_manifest(index.settings),
+                        index.settings.channel_depth, index.settings.text_model], default=str, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+def _read_cache(path: Path | None, turns: list[Turn]) -> list[TurnHits] | None:
+    import gzip
+    import json as _json
+
+    if path is None or not path.is_file():
+        return None
+    try:
+        data = _json.loads(gzip.decompress(path.read_bytes()))
+        if data["turns"] != [t.id for t in turns]:
+            return None
+        return [TurnHits(h["channels"], h["seconds"], h.get("error")) for h in data["hits"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # a damaged cache is only a slower run
+
+
+def _write_cache(path: Path | None, turns: list[Turn], hits: list[TurnHits]) -> None:
+    import gzip
+    import json as _json
+
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {"turns": [t.id for t in turns],
+            "hits": [{"channels": h.channels, "seconds": h.seconds, "error": h.error} for h in hits]}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(gzip.compress(_json.dumps(data).encode()))
+    tmp.replace(path)
 
 
 def score_system(name: str, description: str, turns: list[Turn], rankings: list[list[str]],
@@ -171,7 +225,8 @@ def run(settings, dataset: str | Path, *, out_dir: str | Path = "eval_out", fmt:
         systems: Iterable[str] = SYSTEMS, limit: int | None = None, seed: int = 0, folds: int = 5,
         collab: str = "auto", interactions: list | None = None, exclude_mentioned: bool = True,
         k: int = 50, list_k: int = 10, objective: str = "r10+r50", progress: bool = True,
-        hub=None, index=None, llm=None, command: str | None = None) -> tuple[dict, dict]:
+        hub=None, index=None, llm=None, command: str | None = None, cache: bool = True,
+        ) -> tuple[dict, dict]:
     """Evaluate ``systems`` on ``dataset`` with the index of ``settings``; write the report
     into ``out_dir``. Returns ``(result, paths)``."""
     from retrieval.index import CatalogIndex
@@ -186,7 +241,8 @@ def run(settings, dataset: str | Path, *, out_dir: str | Path = "eval_out", fmt:
     index = index or CatalogIndex.open(settings, hub)
     turns, hits, cf, info = gather(index, dataset, fmt=fmt, limit=limit, seed=seed, folds=folds,
                                    collab=collab, interactions=interactions,
-                                   exclude_mentioned=exclude_mentioned, progress=progress)
+                                   exclude_mentioned=exclude_mentioned, progress=progress,
+                                   cache=cache)
     catalog = set(index.titles())
     errors = sum(h.error is not None for h in hits)
     fusion_systems: list[FusionSystem] = [s for s in baseline_systems(settings.fusion_weights)

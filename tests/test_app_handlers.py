@@ -376,3 +376,33 @@ def test_create_app_builds_the_page(service, rows, settings):
     assert isinstance(demo, gr.Blocks)
     ids = {getattr(b, "elem_id", None) for b in demo.blocks.values()}
     assert {"chatbot", "message", "voice", "card-0", f"dislike-{MAX_CARDS - 1}", "models"} <= ids
+
+
+def test_turn_survives_being_resumed_on_other_threads(rows, settings):
+    """Gradio resumes a streaming handler on any free worker thread; a chat that holds a
+    thread-owned lock across its events must still finish its turn."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    class LockingChat(FakeChat):
+        lock = threading.RLock()
+
+        def stream(self, text="", image=None, audio=None):
+            with self.lock:
+                yield from super().stream(text, image, audio)
+
+    class LockingRecommender(FakeRecommender):
+        def chat(self, state=None):
+            return LockingChat(self, SessionState.from_dict(state) if state else None)
+
+    service = ChatService(LockingRecommender(rows, settings), settings)
+    turn = service.respond({"text": "banana", "files": []}, None, [], new_session(), None)
+    updates = []
+    # a fresh thread for every step, as gradio's worker pool may do
+    while True:
+        with ThreadPoolExecutor(1) as pool:
+            update = pool.submit(next, turn, None).result()
+        if update is None:
+            break
+        updates.append(update)
+    assert updates[-1].status.startswith("answered") and len(updates[-1].cards) == 5

@@ -87,7 +87,7 @@ def test_recommended_ids_are_catalog_ids_from_the_candidate_list(settings, rows)
 
 def test_no_item_is_recommended_twice_unless_asked_for_by_name(settings, rows):
     index = RecordingIndex(rows)
-    chat = _rec(settings, index, ScriptedLLM(REPLIES, prefer=["Pink Lady"])).chat()
+    chat = _rec(settings, index, None, enable_llm=False).chat()
     seen: list[str] = []
     for text in ["apples please", "more apples", "other fruit", "and more"]:
         ids = [r.id for r in chat.send(text).items]
@@ -95,9 +95,9 @@ def test_no_item_is_recommended_twice_unless_asked_for_by_name(settings, rows):
         seen += ids
     pink = _title_id(index, "Pink Lady")
     assert pink in seen
-    # named again: it may come back (and the LLM prefers it)
+    # named again: it comes back, first (even without an LLM to prefer it)
     again = chat.send("Could you show me Pink Lady again?")
-    assert pink in [r.id for r in again.items]
+    assert again.items[0].id == pink
     assert chat.state.recommended.count(pink) == 1
 
 
@@ -344,3 +344,17 @@ def test_missing_local_llm_falls_back_with_its_name_in_the_notice(settings, rows
     assert reply.mode == "retrieval" and reply.items
     assert "no-model" in reply.notices[0] and "python -m retrieval prefetch" in reply.notices[0]
     assert rec.status()["llm"]["state"] == "missing"
+
+
+def test_a_failing_explanation_keeps_the_llm_ranking_and_uses_evidence(settings, rows):
+    def broken(messages):
+        raise RuntimeError("CUDA out of memory")
+
+    llm = ScriptedLLM({**REPLIES, "query_rewrite": '{"query": "sour citrus"}', "explanation": broken},
+                      prefer=["Lemon"])
+    reply = _rec(settings, RecordingIndex(rows), llm).chat().send("sour citrus fruit")
+    assert reply.mode == "llm" and reply.items[0].title == "Lemon"
+    assert any("CUDA out of memory" in n for n in reply.notices)
+    # every reason was built from the evidence instead
+    assert all(r.reason and r.reason != REPLIES["explanation"] for r in reply.items)
+    assert sum("failed" in n for n in reply.notices) == 1

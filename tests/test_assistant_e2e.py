@@ -41,3 +41,28 @@ def test_demo_catalog_conversation_without_llm(demo_index):
     assert not set(ids) & {r.id for r in second.items}
     assert granny not in {r.id for r in second.items} and second.notices == []
     assert set(second.timings) >= {"retrieve", "rank", "explain"}
+
+
+def test_llm_constraints_filter_the_real_index(demo_index):
+    import json
+
+    from assistant import ScriptedLLM
+
+    settings, index = demo_index
+    llm = ScriptedLLM({"query_rewrite": '{"query": "fresh green fruit"}',
+                       "constraints": json.dumps({"constraints": [
+                           {"field": "group", "op": "=", "value": "fruit"},
+                           {"field": "origin", "op": "=", "value": "Atlantis"}]}),
+                       "explanation": "Fresh fruit, as you asked."}, prefer=["Lime"])
+    rec = Recommender.from_settings(settings.replace(enable_llm=True), index=index, llm=llm)
+    chat = rec.chat()
+    reply = chat.send("some fresh green fruit")
+    assert reply.mode == "llm" and not reply.notices
+    # the unknown origin was dropped; "fruit" became the catalog's own spelling "Fruit"
+    assert [(c["field"], c["value"]) for c in chat.state.constraints] == [("group", "Fruit")]
+    assert all(r.metadata["group"] == "Fruit" for r in reply.items)
+    assert "Lime" in reply.items[0].title
+    # every fruit of the catalog (fewer than settings.candidates) was ranked in one pass
+    fruit = [i for i, c in index.get(list(index.titles())).items() if c.metadata.get("group") == "Fruit"]
+    ranking = [c for c in llm.calls if c["method"] == "score_labels"]
+    assert len(ranking) == 1 and len(ranking[0]["labels"]) == len(fruit) < settings.candidates

@@ -76,3 +76,17 @@ def test_audio_limits_and_garbage(settings, tmp_path):
         load_audio(b"\x00\x01 definitely not audio" * 50, settings)
     with pytest.raises(InputError, match="does not exist"):
         load_audio(tmp_path / "missing.ogg", settings)
+
+
+def test_web_ui_shapes_of_photo_and_audio(settings, photo):
+    import numpy as np
+    from PIL import Image
+
+    arr = np.asarray(Image.open(photo).convert("RGB"))
+    assert load_image(arr, settings).size == (arr.shape[1], arr.shape[0])
+    stereo = (np.ones((44100, 2)) * 1000).astype(np.int16)  # one second at 44.1 kHz
+    samples = load_audio((44100, stereo), settings)
+    assert len(samples) == SAMPLE_RATE and samples.dtype.name == "float32"
+    assert abs(float(samples[100]) - 1000 / 32767) < 1e-4
+    with pytest.raises(InputError, match="max_audio_seconds"):
+        load_audio((8000, np.zeros(8000 * 5, np.float32)), settings.replace(max_audio_seconds=2.0))

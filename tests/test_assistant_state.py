@@ -51,7 +51,7 @@ def test_year_in_text_picks_among_same_titles(redial_titles):
 def test_likes_and_dislikes_from_words(matcher, redial_titles):
     text = "I didn't like Titanic (1997), but Jurassic Park was great. I loved The Godfather and Jaws."
     mentions = matcher.find_mentions(text)
-    feelings = {redial_titles[m.ids[0]].split(" (")[0]: f for m, f in zip(mentions, classify_mentions(text, mentions))}
+    feelings = {redial_titles[m.ids[0]].split(" (")[0]: f for m, f in zip(mentions, classify_mentions(text, mentions), strict=True)}
     assert feelings["Titanic"] == "rejected"
     assert feelings["Jurassic Park"] == "liked"
     assert feelings["The Godfather"] == "liked" and feelings["Jaws"] == "liked"

@@ -100,7 +100,8 @@ def test_run_in_process_with_fake_encoder(shared_datasets, settings, tmp_path):
     catalog.write_text("".join(json.dumps(r) + "\n" for r in keep))
     s = settings.replace(enable_clip=False, enable_captions=False, enable_transcripts=False,
                          enable_llm=False)
-    hub = ModelHub(s, overrides={"text": FakeTextEncoder()})
+    encoder = FakeTextEncoder()
+    hub = ModelHub(s, overrides={"text": encoder})
     index = CatalogIndex.build(s, catalog, hub=hub, progress=False)
     result, paths = run(s, dialogues, out_dir=tmp_path / "out", folds=3, index=index, progress=False)
     assert {p.name for p in paths.values()} == {"results.json", "report.md", "recall.png"}
@@ -118,3 +119,23 @@ def test_run_in_process_with_fake_encoder(shared_datasets, settings, tmp_path):
     assert result["systems"]["popularity"]["gini"] > result["systems"]["dense"]["gini"] - 1e-9
     md = (tmp_path / "out" / "report.md").read_text()
     assert f"turns: {ds['turns']}" in md
+
+    # a second run reuses the cached channel hits: no query is encoded again
+    calls = encoder.calls
+    again, _ = run(s, dialogues, out_dir=tmp_path / "out2", folds=3, index=index, progress=False,
+                   systems=["dense", "hybrid"])
+    assert encoder.calls == calls
+    assert again["systems"]["hybrid"]["new"] == result["systems"]["hybrid"]["new"]
+
+
+def test_interactions_command_writes_a_log_ingest_can_read(shared_datasets, tmp_path, capsys):
+    from eval.datasets import redial_dialogues
+    from retrieval.collab import read_interactions
+
+    src = shared_datasets / "redial" / "dev_dialogues.jsonl"
+    out = tmp_path / "redial_log.csv"
+    assert main(["interactions", "redial", str(src), str(out)]) == 0
+    rows = read_interactions(out)
+    assert len(rows) == sum(len(ids) for _, ids in redial_dialogues(src))
+    assert rows[0] == ("dialogue:6712", "191911", None)
+    assert f"wrote {len(rows)} interactions" in capsys.readouterr().out

@@ -19,6 +19,7 @@ import pytest
 
 from retrieval.types import Candidate, ChannelHit, Query
 
+
 def grocery_rows(datasets: Path, n: int = 20) -> list[dict[str, Any]]:
     """The first ``n`` grocery products as catalog-like rows (id, title, description,
     attributes: category, kind, origin), read from the real Grocery Store Dataset."""
@@ -74,6 +75,17 @@ class FakeFieldInfo:
         self.name, self.type, self.values, self.min, self.max = name, type, values or [], min, max
 
 
+def _compare(op: str, value: Any, ref: Any) -> bool:
+    import operator
+
+    if op == "$contains":
+        return isinstance(value, list) and ref in value
+    if op in ("$in", "$nin"):
+        return (value in ref) == (op == "$in")
+    return {"$eq": operator.eq, "$ne": operator.ne, "$gt": operator.gt, "$gte": operator.ge,
+            "$lt": operator.lt, "$lte": operator.le}[op](value, ref)
+
+
 def _matches(meta: dict, where: dict | None) -> bool:
     """A small evaluator of ChromaDB's where syntax ($and/$or, $eq..$lte, $in, $contains)."""
     if not where:
@@ -87,16 +99,7 @@ def _matches(meta: dict, where: dict | None) -> bool:
         if not isinstance(cond, dict):
             cond = {"$eq": cond}
         for op, ref in cond.items():
-            if value is None:
-                return False
-            ok = {
-                "$eq": lambda: value == ref, "$ne": lambda: value != ref,
-                "$gt": lambda: value > ref, "$gte": lambda: value >= ref,
-                "$lt": lambda: value < ref, "$lte": lambda: value <= ref,
-                "$in": lambda: value in ref, "$nin": lambda: value not in ref,
-                "$contains": lambda: ref in value if isinstance(value, list) else False,
-            }[op]()
-            if not ok:
+            if value is None or not _compare(op, value, ref):
                 return False
     return True
 

@@ -10,6 +10,7 @@ call the assistant API and turn its events into chat messages and cards.
 from __future__ import annotations
 
 import hashlib
+import queue
 import shutil
 import tempfile
 import threading
@@ -211,7 +212,7 @@ class ChatService:
                      for n, (i, it) in enumerate(items.items(), 1)]
             return "\n".join(lines) or "\u2026"
 
-        for event in chat.stream(text, image=image, audio=str(voice) if voice else None):
+        for event in _in_one_thread(chat.stream(text, image=image, audio=str(voice) if voice else None)):
             kind, data = _get(event, "type"), _get(event, "data")
             if kind == "status":
                 if _get(data, "reset"):
@@ -330,6 +331,36 @@ class ChatService:
 
     def model_panel(self, session: dict[str, Any]) -> str:
         return status_markdown(self.recommender(session).status())
+
+
+_END = object()
+
+
+def _in_one_thread(events: Iterator[Any]) -> Iterator[Any]:
+    """Run a generator to its end in one worker thread and pass its items on.
+
+    Gradio resumes a streaming handler on whichever worker thread is free, and a turn may
+    hold thread-owned locks between its events; a thread of its own keeps the turn in one
+    place. Errors of the turn are raised here, in the caller."""
+    box: queue.Queue = queue.Queue()
+
+    def pump() -> None:
+        try:
+            for event in events:
+                box.put((event, None))
+        except BaseException as e:  # handed to the consumer, raised there
+            box.put((_END, e))
+        else:
+            box.put((_END, None))
+
+    threading.Thread(target=pump, name="chat-turn", daemon=True).start()
+    while True:
+        event, error = box.get()
+        if event is _END:
+            if error is not None:
+                raise error
+            return
+        yield event
 
 
 def _shared_llm(rec: Any) -> Any:

@@ -72,8 +72,7 @@ class ScriptedLLM(LLM):
                stop: Sequence[str] | None = None) -> Iterator[str]:
         task = self._record("stream", messages)
         text = cut_at_stop(self._reply(messages, task), stop)[0]
-        for piece in re.findall(r"\S+\s*|\s+", text):
-            yield piece
+        yield from re.findall(r"\S+\s*|\s+", text)
 
     def score_labels(self, messages: Sequence[Message], labels: Sequence[str]) -> dict[str, float]:
         self._record("score_labels", messages, labels=list(labels))

@@ -166,7 +166,7 @@ class TransformersLLM(LLM):
             prefix = self.tokenizer.apply_chat_template(probe, tokenize=False, add_generation_prompt=True)
             base = self.tokenizer(prefix, add_special_tokens=False)["input_ids"]
             full = self.tokenizer(prefix + label, add_special_tokens=False)["input_ids"]
-            j = next((i for i, (a, b) in enumerate(zip(base, full)) if a != b), len(base))
+            j = next((i for i, (a, b) in enumerate(zip(base, full, strict=False)) if a != b), len(base))
             if j >= len(full):
                 raise ValueError(f"label {label!r} adds no token after the assistant prefix of {self.model_id}")
             self._label_tokens[label] = full[j]
@@ -177,12 +177,15 @@ class TransformersLLM(LLM):
 
         ids = [self.label_token(lab) for lab in labels]
         if len(set(ids)) != len(ids):
-            dup = [lab for lab, i in zip(labels, ids) if ids.count(i) > 1]
+            dup = [lab for lab, i in zip(labels, ids, strict=True) if ids.count(i) > 1]
             raise ValueError(f"labels {dup} share a first token in {self.model_id}'s tokenizer")
         enc = self._encode(messages)
         with torch.inference_mode():
             # one forward pass; only the last position's logits are needed
-            logits = self.model(**enc, logits_to_keep=1).logits[0, -1].float()
+            try:
+                logits = self.model(**enc, logits_to_keep=1).logits[0, -1].float()
+            except TypeError:  # architectures without logits_to_keep compute them all
+                logits = self.model(**enc).logits[0, -1].float()
         picked = logits[torch.tensor(ids, device=logits.device)]
         probs = torch.softmax(picked, dim=-1).tolist()
-        return dict(zip(labels, probs))
+        return dict(zip(labels, probs, strict=True))

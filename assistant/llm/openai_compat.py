@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import socket
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
@@ -51,7 +50,7 @@ class OpenAICompatLLM(LLM):
             detail = e.read(500).decode("utf-8", "replace").strip()
             raise LLMUnavailable(self.model_id, f"{self.url} answered HTTP {e.code}: {detail}",
                                  "check llm_base_url, llm_api_model and llm_api_key") from e
-        except (urllib.error.URLError, socket.timeout, ConnectionError) as e:
+        except (TimeoutError, urllib.error.URLError, ConnectionError) as e:
             reason = getattr(e, "reason", e)
             raise LLMUnavailable(self.model_id, f"cannot reach {self.url}: {reason}",
                                  "start the server or fix llm_base_url (or unset it to use the local model)") from e

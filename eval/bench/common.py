@@ -50,6 +50,20 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - start, result
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process so far, every thread (torch's, Chroma's) included. On a
+    machine shared with other work, CPU time moves far less than wall time."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measured(fn: Callable[[], Any]) -> tuple[float, float, Any]:
+    """``(wall seconds, CPU seconds, result)`` of one call."""
+    wall, cpu = time.perf_counter(), cpu_seconds()
+    result = fn()
+    return time.perf_counter() - wall, cpu_seconds() - cpu, result
+
+
 def percentiles(samples: Sequence[float], points: Iterable[int] = (50, 95)) -> dict[str, float]:
     """``{"p50": ..., "p95": ..., "mean": ..., "n": ...}`` of ``samples`` (linear
     interpolation between order statistics, as numpy's default); empty -> {"n": 0}."""
@@ -262,7 +276,8 @@ def say(message: str, quiet: bool = False) -> None:
 
 def movie_catalog(work_dir: Path, datasets: Path = DATASETS) -> Path:
     """The ReDial movie catalog (JSONL) built by :func:`retrieval.convert.convert_redial_movies`
-    from ``movies_id2info.json``, written once into ``work_dir``."""
+    from ``movies_id2info.json`` and ``movies_with_mentions.csv`` (all 6,924 movies; those
+    without information have a title and year only), written once into ``work_dir``."""
     from retrieval.convert import convert_redial_movies
 
     source = datasets / "redial" / "movies_id2info.json"
@@ -274,7 +289,7 @@ def movie_catalog(work_dir: Path, datasets: Path = DATASETS) -> Path:
     out = Path(work_dir) / "redial_movies.jsonl"
     if not out.is_file() or out.stat().st_mtime < source.stat().st_mtime:
         work_dir.mkdir(parents=True, exist_ok=True)
-        convert_redial_movies(source, out)
+        convert_redial_movies(source, out, datasets / "redial" / "movies_with_mentions.csv")
     return out
 
 
