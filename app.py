@@ -33,7 +33,6 @@ def create_app(recommender: Any, settings: Any = None, ingest_fn: Any = None):
     settings = service.settings
 
     with gr.Blocks(title="chatrec: chat with your catalog") as demo:
-        demo.chatrec_service = service  # for tests and embedding
         session = gr.State(new_session())
         gr.Markdown("## Chat with your catalog\nAsk in words, send a photo, or record a voice message.")
         with gr.Row():
@@ -77,7 +76,7 @@ def create_app(recommender: Any, settings: Any = None, ingest_fn: Any = None):
                     media_zip = gr.File(label="Its media (zip, optional)", type="filepath",
                                         elem_id="media-zip")
                     ingest_btn = gr.Button("Ingest and chat over it", variant="primary")
-                    demo_btn = gr.Button("Back to the demo catalog", size="sm")
+                    demo_btn = gr.Button("Back to the first catalog", size="sm")
                     report_md = gr.Markdown("", elem_id="ingest-report")
 
         slot_outputs = cols + htmls
@@ -138,7 +137,7 @@ def create_app(recommender: Any, settings: Any = None, ingest_fn: Any = None):
 
         def back_to_demo(sess):
             sess = service.use_default_catalog(sess)
-            return [sess, "Chatting over the demo catalog again.", *panels(sess), [], *render_cards([])]
+            return [sess, "Chatting over the first catalog again.", *panels(sess), [], *render_cards([])]
 
         demo_btn.click(back_to_demo, [session], ingest_outputs)
         demo.load(panels, [session], [category, max_price, models_md])
@@ -181,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
                 needs_ingest = True
         if needs_ingest:
             print(f"ingesting {catalog} into {settings.index_dir} ...", file=sys.stderr)
-            report = ingest(settings, catalog, hub=hub, progress=True)
+            report = ingest(settings, catalog, hub=hub, prune=bool(args.catalog), progress=True)
             print(f"ingested {report.items_total} items ({report.skipped} skipped)", file=sys.stderr)
             for problem in report.problems[:20]:
                 print(f"  {problem}", file=sys.stderr)

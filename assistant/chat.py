@@ -55,10 +55,11 @@ class Chat:
         return self._state
 
     # ---- public API -----------------------------------------------------------------------
-    def send(self, text: str = "", image: Any = None, audio: Any = None) -> Reply:
-        """Run one turn and return the reply."""
+    def send(self, text: str = "", image: Any = None, audio: Any = None, *, explain: bool = True) -> Reply:
+        """Run one turn and return the reply. ``explain=False`` skips the LLM's reasons
+        (reasons then come from the evidence): for evaluations that only need the ranking."""
         reply = None
-        for event in self.stream(text, image=image, audio=audio):
+        for event in self.stream(text, image=image, audio=audio, explain=explain):
             if event.type == "done":
                 reply = event.data
         assert reply is not None
@@ -73,7 +74,8 @@ class Chat:
         with self._lock:
             (self._state.like if liked else self._state.reject)(item_id)
 
-    def stream(self, text: str = "", image: Any = None, audio: Any = None) -> Iterator[Event]:
+    def stream(self, text: str = "", image: Any = None, audio: Any = None, *,
+               explain: bool = True) -> Iterator[Event]:
         """Run one turn, yielding status, item, reason-token events and finally "done"
         with the :class:`Reply`. Input problems raise :class:`InputError` before any work."""
         settings = self.recommender.settings
@@ -83,14 +85,15 @@ class Chat:
         if not text and photo is None and samples is None:
             raise InputError("the message is empty: write something, or send a photo or a voice message")
         with self._lock:
-            yield from _Turn(self, text, photo, samples).run()
+            yield from _Turn(self, text, photo, samples, explain).run()
 
 
 class _Turn:
     """The work of one message; a class only to share its many locals between stages."""
 
-    def __init__(self, chat: Chat, text: str, photo: Any, samples: Any):
+    def __init__(self, chat: Chat, text: str, photo: Any, samples: Any, explain: bool = True):
         self.chat, self.rec, self.state = chat, chat.recommender, chat.state
+        self.explain = explain
         self.settings = self.rec.settings
         self.text, self.photo, self.samples = text, photo, samples
         self.timings = dict.fromkeys(STAGES, 0.0)
@@ -160,7 +163,10 @@ class _Turn:
 
         yield self._status("explain", "Writing the reasons")
         for r, (c, _) in zip(recs, top, strict=True):
-            llm = yield from self._explain(llm, r, c, query_text)
+            if self.explain:
+                llm = yield from self._explain(llm, r, c, query_text)
+            else:  # reasons from the evidence; the LLM stays available for the next turn
+                yield from self._explain(None, r, c, query_text)
         # the mode says who ranked; a failure while writing reasons only changes those
         yield from self._finish(recs, query_text, ranked_by_llm)
 

@@ -162,6 +162,8 @@ class Recommender:
             off = not self.settings.enable_llm or not (self.settings.llm_model or self.settings.llm_base_url)
             llm = {"role": "llm", "model_id": self.settings.llm_base_url or self.settings.llm_model,
                    "state": "disabled" if off else "missing", "reason": self._llm_error}
+        llm["hint"] = ("python -m retrieval prefetch (or set llm_base_url to an OpenAI-compatible server)"
+                       if llm["state"] == "missing" else "")
         models = []
         if self.hub is not None and hasattr(self.hub, "status"):
             for s in self.hub.status():

@@ -15,9 +15,7 @@ Chroma's filter semantics.
 
 from __future__ import annotations
 
-import math
 import re
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -146,15 +144,31 @@ _STOP = frozenset("""a an and are as at be but by for from has have i in is it i
 of on or our so that the their this to was we what with you your new""".split())
 
 
+def _normalise(word: str) -> str | None:
+    if word in _STOP or (len(word) < 2 and not word.isdigit()):
+        return None
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+# word -> token (or None); a catalog's vocabulary is far smaller than its text, so
+# building the keyword index mostly hits this cache
+_TOKEN_CACHE: dict[str, str | None] = {}
+
+
 def tokens(text: str) -> list[str]:
     """Lower-case word tokens without stop words, plural ``s`` stripped."""
+    cache = _TOKEN_CACHE
     out = []
     for w in _WORD.findall(text.lower()):
-        if w in _STOP or (len(w) < 2 and not w.isdigit()):
-            continue
-        if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
-            w = w[:-1]
-        out.append(w)
+        t = cache.get(w, 0)
+        if t == 0:
+            t = _normalise(w)
+            if len(cache) < 2_000_000:
+                cache[w] = t
+        if t is not None:
+            out.append(t)
     return out
 
 
@@ -175,65 +189,68 @@ def merge_by_rank(lists: dict[str, list[tuple[str, float]]], n: int) -> list[Hit
     return [(item_id, score, {"via": via}) for item_id, (_, _, score, via) in ranked[:n]]
 
 
-def drop_excluded(hits: Iterable[Hit], exclude: set[str], n: int) -> list[Hit]:
-    out = []
-    for hit in hits:
-        if hit[0] not in exclude:
-            out.append(hit)
-            if len(out) >= n:
-                break
-    return out
-
-
 class KeywordIndex:
     """BM25 over each item's title (words counted ``title_boost`` times) and document.
 
     A title word in the query is the strongest lexical evidence (the user named the item),
-    the document's words the next. Stored as per-token numpy posting arrays of
-    precomputed BM25 weights, so a query costs a few vector additions, whatever the
-    catalog size. Tokens that occur in more than ``max_df`` of the items carry almost no
-    information and are skipped at query time (when they also exceed 1,000 items).
+    the document's words the next. Postings are kept as one CSR structure (token ->
+    rows, precomputed BM25 weights), so a query costs a few vector additions whatever
+    the catalog size. Tokens found in more than ``max_df`` of the items (and over 1,000
+    of them) carry almost no information and are skipped at query time.
     """
 
     def __init__(self, records: Iterable[tuple[str, str, str]], title_boost: float = 3.0,
                  k1: float = 1.2, b: float = 0.75, max_df: float = 0.5):
+        from collections import Counter
+
         import numpy as np
 
         self.ids: list[str] = []
-        rows: dict[str, list[int]] = defaultdict(list)
-        tfs: dict[str, list[float]] = defaultdict(list)
-        lengths = []
-        self._title_tokens: list[frozenset] = []
+        self._titles: list[str] = []
+        vocab: dict[str, int] = {}
+        tok_ids: list[int] = []
+        tfs: list[float] = []
+        per_row: list[int] = []
+        lengths: list[float] = []
         for item_id, title, document in records:
-            row = len(self.ids)
             self.ids.append(item_id)
-            counts: dict[str, float] = defaultdict(float)
-            title_toks = tokens(title or "")
-            for t in title_toks:
+            self._titles.append(title or "")
+            counts = Counter(tokens(document or ""))
+            length = sum(counts.values())
+            for t in tokens(title or ""):
                 counts[t] += title_boost
-            body = tokens(document or "")
-            for t in body:
-                counts[t] += 1.0
-            lengths.append(len(title_toks) * title_boost + len(body))
-            self._title_tokens.append(frozenset(title_toks))
-            for t, c in counts.items():
-                rows[t].append(row)
-                tfs[t].append(c)
-        n = max(len(self.ids), 1)
-        lengths_a = np.asarray(lengths or [0.0], dtype=np.float32)
-        avg = float(lengths_a.mean()) or 1.0
+                length += title_boost
+            lengths.append(length)
+            per_row.append(len(counts))
+            tok_ids.extend([vocab.setdefault(t, len(vocab)) for t in counts])
+            tfs.extend(counts.values())
         self._n = len(self.ids)
         self._max_df = max_df
-        self._post: dict[str, tuple] = {}
-        for t, r in rows.items():
-            r_a = np.asarray(r, dtype=np.int32)
-            tf = np.asarray(tfs[t], dtype=np.float32)
-            idf = math.log(1 + (n - len(r) + 0.5) / (len(r) + 0.5))
-            w = idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths_a[r_a] / avg))
-            self._post[t] = (r_a, w.astype(np.float32))
+        self._vocab = vocab
+        rows = np.repeat(np.arange(self._n, dtype=np.int32), np.asarray(per_row, dtype=np.int64))
+        tok = np.asarray(tok_ids, dtype=np.int32)
+        tf = np.asarray(tfs, dtype=np.float32)
+        order = np.argsort(tok, kind="stable")  # stable: rows stay sorted within a token
+        self._rows = rows[order]
+        df = np.bincount(tok, minlength=len(vocab))
+        self._offsets = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
+        length = np.asarray(lengths or [0.0], dtype=np.float32)
+        avg = float(length.mean()) or 1.0
+        n = max(self._n, 1)
+        idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
+        tf = tf[order]
+        norm = k1 * (1 - b + b * length[self._rows] / avg) if self._n else np.zeros(0, np.float32)
+        self._weights = (idf[tok[order]] * tf * (k1 + 1) / (tf + norm)).astype(np.float32)
 
     def __len__(self) -> int:
         return self._n
+
+    def _postings(self, token: str):
+        j = self._vocab.get(token)
+        if j is None:
+            return None
+        lo, hi = self._offsets[j], self._offsets[j + 1]
+        return self._rows[lo:hi], self._weights[lo:hi]
 
     def find(self, text: str, n: int, keep: Callable[[str], bool] | None = None) -> list[Hit]:
         """The best ``n`` items for the words of ``text``, best first, as ``(id, BM25
@@ -241,15 +258,19 @@ class KeywordIndex:
         ``keep`` filters ids."""
         import numpy as np
 
-        # very common words cost the most and say the least: skipped in large catalogs
+        if n <= 0 or not self._n:
+            return []
         limit = max(1000, self._max_df * self._n)
-        query = [t for t in dict.fromkeys(tokens(text)) if t in self._post and len(self._post[t][0]) <= limit]
-        if not query or n <= 0:
+        query = {}
+        for t in dict.fromkeys(tokens(text)):
+            post = self._postings(t)
+            if post is not None and len(post[0]) <= limit:
+                query[t] = post
+        if not query:
             return []
         scores = np.zeros(self._n, dtype=np.float32)
-        for t in query:
-            r, w = self._post[t]
-            scores[r] += w
+        for rows, weights in query.values():
+            scores[rows] += weights
         hit_rows = np.flatnonzero(scores)
         order = hit_rows[np.argsort(-scores[hit_rows], kind="stable")]
         out = []
@@ -257,9 +278,9 @@ class KeywordIndex:
             item_id = self.ids[row]
             if keep is not None and not keep(item_id):
                 continue
-            words = [t for t in query if _has(self._post[t][0], row)]
-            detail = {"words": words}
-            if self._title_tokens[row].intersection(words):
+            words = [t for t, (rows, _) in query.items() if _has(rows, row)]
+            detail: dict[str, Any] = {"words": words}
+            if set(tokens(self._titles[row])).intersection(words):
                 detail["title"] = True
             out.append((item_id, float(scores[row]), detail))
             if len(out) >= n:

@@ -258,6 +258,7 @@ def test_voice_message_is_passed_under_our_own_name(service, tmp_path):
     assert sent and Path(sent).name.startswith("voice-") and "secret" not in sent
     assert not Path(sent).exists(), "the private copy is removed after the turn"
     assert final.history[0]["content"] == "(voice message)"
+    assert final.history[1]["content"] == {"path": str(upload)}  # the recording plays in the chat
 
 
 def test_two_sessions_are_independent(service):
@@ -297,7 +298,7 @@ def test_filter_choices_and_model_panel(service):
     values, _ = service.filter_choices(new_session())
     assert "Apple" in values and "Milk" in values
     md = service.model_panel(new_session())
-    assert "retrieval only" in md and "**caption** `blip`: missing (not downloaded)" in md
+    assert "retrieval only" in md and "**caption** `blip`: **MISSING** (not downloaded)" in md
     assert "enable_llm = false" in md and "**Catalog items:** 81" in md
     assert "python -m retrieval prefetch" in md
     assert "prefetch" not in status_markdown({"mode": "llm", "models": [
@@ -358,7 +359,8 @@ def test_ingest_upload_switches_the_tab_to_the_new_catalog(service, rows, tmp_pa
     assert (seen["path"].parent / "img" / "a.jpg").read_bytes() == photo
     assert seen["settings"].index_name.startswith("upload-")
     assert session["catalog"] == seen["settings"].index_name and session["chat"] is None
-    assert "2 items" in report and "1 skipped" in report and "not a number: 'cheap'" in report
+    assert "2 items" in report and "1 skipped" in report
+    assert "- catalog.jsonl:2 [price] (id b): not a number: 'cheap'" in report, report  # no server path
     # the same upload again lands in the same index (idempotent), and a bad zip is refused
     assert service.ingest_upload(new_session(), str(catalog), str(media))[0]["catalog"] == session["catalog"]
     with pytest.raises(InputError, match="outside"):
@@ -406,3 +408,30 @@ def test_turn_survives_being_resumed_on_other_threads(rows, settings):
             break
         updates.append(update)
     assert updates[-1].status.startswith("answered") and len(updates[-1].cards) == 5
+
+
+def test_a_turn_that_fails_half_way_keeps_the_last_good_state(rows, settings):
+    class BrokenChat(FakeChat):
+        def stream(self, text="", image=None, audio=None):
+            self._state.messages.append({"role": "user", "content": text})  # then it breaks
+            yield Event("status", {"stage": "retrieve", "message": "Searching the catalog"})
+            raise RuntimeError("the index went away")
+
+    class Flaky(FakeRecommender):
+        broken = False
+
+        def chat(self, state=None):
+            chat = super().chat(state)
+            return BrokenChat(self, chat.state) if self.broken else chat
+
+    rec = Flaky(rows, settings)
+    service = ChatService(rec, settings)
+    good = run_turn(service, new_session(), "banana")[-1]
+    rec.broken = True
+    failed = run_turn(service, good.session, "milk", history=good.history)[-1]
+    assert "something went wrong on my side (RuntimeError: the index went away)" in last_reply(failed)
+    assert failed.session["chat"] == good.session["chat"], "the failed turn left no trace"
+    assert len(good.session["chat"]["messages"]) == 1
+    assert failed.cards == good.cards, "the last answer's cards stay"
+    rec.broken = False
+    assert run_turn(service, failed.session, "milk")[-1].status.startswith("answered")

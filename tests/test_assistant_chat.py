@@ -358,3 +358,11 @@ def test_a_failing_explanation_keeps_the_llm_ranking_and_uses_evidence(settings,
     # every reason was built from the evidence instead
     assert all(r.reason and r.reason != REPLIES["explanation"] for r in reply.items)
     assert sum("failed" in n for n in reply.notices) == 1
+
+
+def test_explain_false_ranks_with_the_llm_but_writes_no_reasons_with_it(settings, rows):
+    llm = ScriptedLLM(REPLIES, prefer=["Mango"])
+    reply = _rec(settings, RecordingIndex(rows), llm).chat().send("sweet fruit", explain=False)
+    assert reply.mode == "llm" and reply.items[0].title == "Mango"
+    assert not [c for c in llm.calls if c["task"] == "explanation"]
+    assert all(r.reason and r.reason != REPLIES["explanation"] for r in reply.items)

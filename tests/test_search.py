@@ -68,6 +68,23 @@ def test_where_restricts_every_channel(index):
         assert all(index.get([i])[i].metadata["group"] == "Vegetables" for i, _, _ in ranked), channel
 
 
+def test_selective_filter_falls_back_to_chroma_filtering(index):
+    # depth 5: the unfiltered over-fetch (20 nearest) holds too few apples for a query
+    # about juice, so Chroma's own filtered search must supply them
+    shallow = CatalogIndex.open(index.settings.replace(channel_depth=5, candidates=5, top_k=5), index.hub)
+    apples = {i for i, m in shallow.table().items() if m["category"] == "Apple"}
+    filtered_in_chroma = []
+    original = shallow.store.query
+
+    def spy(kind, vector, n, where=None):
+        filtered_in_chroma.append(where is not None)
+        return original(kind, vector, n, where)
+    shallow.store.query = spy
+    hits = shallow.channel_hits(Query(text="orange juice with pulp", where={"category": "Apple"}))
+    assert filtered_in_chroma == [False, True]
+    assert len(hits["dense"]) == min(5, len(apples)) and {i for i, _, _ in hits["dense"]} <= apples
+
+
 def test_exclude_removes_ids_and_keeps_the_count(index):
     first = index.search(Query(text="sweet yellow apple, good for desserts", k=5))
     again = index.search(Query(text="sweet yellow apple, good for desserts", k=5,

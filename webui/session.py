@@ -9,7 +9,9 @@ call the assistant API and turn its events into chat messages and cards.
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import logging
 import queue
 import shutil
 import tempfile
@@ -24,6 +26,8 @@ from retrieval.errors import ChatrecError, InputError
 
 from . import uploads
 from .cards import card_html
+
+log = logging.getLogger(__name__)
 
 # the status line after a turn that was refused (a finished answer says "answered in ...")
 READY = "ready"
@@ -117,7 +121,10 @@ class ChatService:
 
     def _chat(self, session: dict[str, Any], top_k: int | None = None) -> Any:
         rec = self.recommender(session, top_k)
-        return rec.chat(session.get("chat"))
+        # a copy: the turn changes its state in place, and a turn that fails half-way must
+        # leave the tab's last good state as it was
+        state = session.get("chat")
+        return rec.chat(copy.deepcopy(state) if state is not None else None)
 
     # ---- one turn ----------------------------------------------------------------------
     def respond(self, message: dict[str, Any] | str | None, audio: str | None,
@@ -147,8 +154,12 @@ class ChatService:
             else:
                 history[-1] = {"role": "assistant", "content": str(e)}
             yield Update(history, session, self._cards_of(session), READY)
-        except ChatrecError as e:
-            msg = f"Sorry, I could not answer that: {e}"
+        except Exception as e:  # noqa: BLE001 (the tab goes on; the log keeps the traceback)
+            if isinstance(e, ChatrecError):
+                msg = f"Sorry, I could not answer that: {e}"
+            else:
+                log.exception("chat turn failed")
+                msg = f"Sorry, something went wrong on my side ({type(e).__name__}: {e}). Please try again."
             if history and history[-1].get("content") == "…":
                 history[-1] = {"role": "assistant", "content": msg}
             else:
@@ -172,6 +183,7 @@ class ChatService:
                 if voice is not None:
                     raise InputError("Please send one voice message at a time.")
                 voice = uploads.check_audio(path, self.settings, self.workdir)
+                shown.append(path)
             else:
                 uploads.check_size(path, self.settings.max_upload_bytes, "file")
                 raise InputError("I can only read photos (JPEG, PNG, WebP, GIF) and voice "
@@ -180,6 +192,7 @@ class ChatService:
             if voice is not None:
                 raise InputError("Please send one voice message at a time.")
             voice = uploads.check_audio(audio, self.settings, self.workdir)
+            shown.append(audio)
         return image, voice, shown
 
     def _apply_page_filters(self, chat: Any, session: dict[str, Any], options: Options) -> None:
@@ -307,7 +320,7 @@ class ChatService:
                 self._recommenders[name] = type(self.base).from_settings(
                     settings=settings, llm=_shared_llm(self.base), hub=hub)
         session.update({"catalog": name, "chat": None, "shown": [], "cards": []})
-        return session, report_markdown(report)
+        return session, report_markdown(report, folder)
 
     def _ingest(self, settings, path, hub):
         fn = self._ingest_fn
@@ -416,8 +429,9 @@ def _cards(items) -> list[tuple[str, str, str]]:
             for n, it in enumerate(items, 1)]
 
 
-def report_markdown(report: Any) -> str:
-    """An ingest report for people: counts, then each skipped row and why."""
+def report_markdown(report: Any, folder: str | Path | None = None) -> str:
+    """An ingest report for people: counts, then each skipped row and why (file names
+    shown relative to ``folder``, the upload's folder on the server)."""
     lines = [f"**Ingested** {_get(report, 'items_total', 0)} items in "
              f"{float(_get(report, 'seconds', 0.0)):.1f} s: {_get(report, 'added', 0)} added, "
              f"{_get(report, 'updated', 0)} updated, {_get(report, 'unchanged', 0)} unchanged, "
@@ -426,30 +440,27 @@ def report_markdown(report: Any) -> str:
     if problems:
         lines.append("")
         lines.append(f"**{len(problems)} problem(s):**")
-        lines.extend(f"- {p}" for p in problems[:200])
+        prefix = f"{folder}/" if folder else None
+        lines.extend(f"- {str(p).replace(prefix, '') if prefix else p}" for p in problems[:200])
         if len(problems) > 200:
             lines.append(f"- … and {len(problems) - 200} more")
     return "\n".join(lines)
-
-
-_STATE_ICON = {"loaded": "✅", "available": "☑️", "disabled": "⏸️", "missing": "⚠️"}
 
 
 def status_markdown(status: Any) -> str:
     """The model panel: who answers (LLM or retrieval only), then each model's state, with
     the command that fetches the missing ones."""
     mode = _get(status, "mode", "?")
-    lines = [f"**Answering:** {'the LLM' if mode == 'llm' else 'retrieval only (no LLM)'}"]
+    lines = [f"**Answering:** {'the LLM' if mode == 'llm' else 'retrieval only (no LLM)'}", ""]
     items = _get(status, "items")
     if items is not None:
-        lines.append(f"**Catalog items:** {items}")
-    lines.append("")
+        lines += [f"**Catalog items:** {items}", ""]
     missing, hints = False, []
     for m in _get(status, "models") or []:
         state = str(_get(m, "state", "") or "")
         role, model_id = _get(m, "role", "?"), _get(m, "model_id", "")
         reason = str(_get(m, "reason", "") or "")
-        lines.append(f"- {_STATE_ICON.get(state, '•')} **{role}** `{model_id}`: {state or 'unknown'}"
+        lines.append(f"- **{role}** `{model_id}`: {'**MISSING**' if state == 'missing' else state or 'unknown'}"
                      + (f" ({reason})" if reason else ""))
         if state == "missing":
             missing = True

@@ -1,0 +1,38 @@
+"""Label ranking over many candidates: A-Z then a-z in one pass, chunks beyond 52."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.llm.fake import ScriptedLLM
+from assistant.llm_tasks import LABELS, rank
+from assistant.state import SessionState
+from tests.tiny_llm import FakeIndex, movie_rows
+
+
+@pytest.fixture
+def movies(shared_datasets):
+    index = FakeIndex(movie_rows(shared_datasets, 70))
+    return list(index.get(list(index.titles())).values())
+
+
+def test_labels_are_52_distinct_single_characters():
+    assert len(LABELS) == 52 == len(set(LABELS)) and all(len(lab) == 1 for lab in LABELS)
+
+
+def test_up_to_52_candidates_take_one_forward_pass(movies):
+    llm = ScriptedLLM(prefer=[movies[40].title])
+    state = SessionState(messages=[{"role": "user", "content": "a drama"}])
+    ranked = rank(llm, state, {}, movies[:52])
+    assert len(llm.calls) == 1 and llm.calls[0]["labels"][-1] == "z"
+    assert ranked[0][0].id == movies[40].id
+    assert sorted(c.id for c, _ in ranked) == sorted(c.id for c in movies[:52])
+    assert sum(p for _, p in ranked) == pytest.approx(1.0)
+
+
+def test_more_than_52_are_scored_in_comparable_chunks(movies):
+    llm = ScriptedLLM(prefer=[movies[60].title])
+    ranked = rank(llm, SessionState(), {}, movies[:70])
+    assert [len(c["labels"]) for c in llm.calls] == [52, 18]
+    assert ranked[0][0].id == movies[60].id  # the favourite of the second chunk wins overall
+    assert len({c.id for c, _ in ranked}) == 70

@@ -1,0 +1,160 @@
+"""The benchmarks run end to end at tiny sizes and write their JSON and Markdown tables.
+
+No assertion is about time: figures depend on the machine. What is checked is that each
+bench measures what it says (the right number of items, turns and searches, both sides of
+every ratio) and writes the documented keys.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from eval.bench import common
+
+ROW_KEYS = {
+    "ingest": {"catalog", "items", "raw_items_per_s", "ingest_items_per_s", "ratio", "first_s",
+               "second_s", "second_pct", "runs"},
+    "search": {"items", "build_s", "index_mb", "open_s", "p50_ms", "p95_ms", "bare_p50_ms", "bare_p95_ms",
+               "encode_p50_ms", "chroma_p50_ms", "overhead_pct", "rss_mb", "python_peak_mb", "searches"},
+    "turn": {"mode", "turns", "p50_ms", "p95_ms", "retrieve_p50_ms", "rank_p50_ms", "explain_p50_ms",
+             "rewrite_p50_ms", "transcribe_p50_ms", "caption_p50_ms", "other_p50_ms", "bare_p50_ms"},
+}
+
+
+def read_outputs(out: Path, name: str) -> tuple[dict, str]:
+    result = json.loads((out / f"{name}.json").read_text(encoding="utf-8"))
+    markdown = (out / f"{name}.md").read_text(encoding="utf-8")
+    assert result["bench"] == name
+    assert result["command"].startswith(f"python -m eval bench {name}")
+    assert {"cpu", "cores", "python", "torch"} <= set(result["machine"])
+    assert result["seconds"] >= 0 and result["notes"]
+    assert f"### bench {name}" in markdown and "Machine:" in markdown
+    for row in result["rows"]:
+        assert ROW_KEYS[name] <= set(row), sorted(ROW_KEYS[name] - set(row))
+    return result, markdown
+
+
+def test_percentiles_interpolate_like_numpy():
+    values = list(range(1, 101))
+    got = common.percentiles(values[::-1])
+    assert got["p50"] == pytest.approx(50.5)
+    assert got["p95"] == pytest.approx(95.05)
+    assert got["n"] == 100 and got["mean"] == pytest.approx(50.5)
+    assert common.percentiles([]) == {"n": 0}
+    assert common.percentiles([7.0])["p95"] == 7.0
+
+
+def test_markdown_table_formats_numbers_and_escapes_pipes():
+    table = common.markdown_table([{"a": "x|y", "b": 12345, "c": 0.5}, {"a": "z", "b": None, "c": 12.25}],
+                                  [("a", "name"), ("b", "count"), ("c", "ratio")])
+    lines = table.splitlines()
+    assert lines[0] == "| name | count | ratio |"
+    assert lines[1] == "| --- | ---: | ---: |"
+    assert lines[2] == "| x\\|y | 12,345 | 0.500 |"
+    assert lines[3] == "| z | – | 12.2 |"
+
+
+def test_memory_and_disk_helpers(tmp_path):
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "f.bin").write_bytes(b"\0" * (3 * 1024 * 1024))
+    assert common.dir_size_mb(tmp_path) == pytest.approx(3.0)
+    assert common.dir_size_mb(tmp_path / "missing") == 0
+    into: dict = {}
+    with common.python_peak(into):
+        block = bytearray(8 * 1024 * 1024)
+    del block
+    assert into["python_peak_mb"] >= 8
+    assert common.peak_rss_mb() >= common.rss_mb() * 0.5 > 0
+
+
+def test_ingest_bench_compares_ingest_with_the_bare_encoders(tmp_path):
+    from eval.bench import ingest
+
+    out = tmp_path / "out"
+    assert ingest.main(["--items", "12", "--images", "6", "--out", str(out), "--work", str(tmp_path / "w")]) == 0
+    result, markdown = read_outputs(out, "ingest")
+    text, photos = result["rows"]
+    assert (text["items"], photos["items"]) == (12, 6)
+    assert text["clip"] == "–" and photos["clip"] != "–"
+    for row in (text, photos):
+        assert row["raw_items_per_s"] > 0 and row["ingest_items_per_s"] > 0
+        assert row["ratio"] == pytest.approx(row["runs"]["raw_s"][0] / row["runs"]["first_s"][0], rel=1e-2)
+        assert "encode_text" in row["runs"]["stage_seconds"][0]
+    assert "encode_images" in photos["runs"]["stage_seconds"][0]
+    assert "ingest / bare" in markdown and "| ReDial movies (text) | 12 |" in markdown
+
+
+def test_search_bench_builds_each_size_and_times_both_sides(tmp_path):
+    from eval.bench import search
+
+    out = tmp_path / "out"
+    assert search.main(["--sizes", "20,45", "--queries", "4", "--rounds", "2", "--out", str(out),
+                        "--work", str(tmp_path / "w")]) == 0
+    result, _ = read_outputs(out, "search")
+    assert [r["items"] for r in result["rows"]] == [20, 45]
+    for row in result["rows"]:
+        assert row["searches"] == 8
+        assert row["index_mb"] > 0 and row["p95_ms"] >= row["p50_ms"] > 0
+        assert row["bare_p50_ms"] > 0 and row["encode_p50_ms"] > 0 and row["chroma_p50_ms"] > 0
+    # a second run reuses the built indexes instead of writing them again
+    before = (tmp_path / "w" / "search" / "indexes" / "movies45" / "bench-catalog.json").read_text()
+    assert search.main(["--sizes", "45", "--queries", "2", "--rounds", "1", "--out", str(out),
+                        "--work", str(tmp_path / "w"), "-q"]) == 0
+    assert (tmp_path / "w" / "search" / "indexes" / "movies45" / "bench-catalog.json").read_text() == before
+
+
+def test_search_bench_variants_mix_real_movies(shared_datasets, tmp_path):
+    from eval.bench import search
+
+    items, _ = common.documents_of(common.movie_catalog(tmp_path))
+    rows = search.variant_rows(items[:50], 80)
+    assert [item.id for item, _ in rows[:50]] == [i.id for i in items[:50]]
+    variant, (a, b, c) = rows[60]
+    assert variant.id == "v60" and variant.description == items[a].description
+    assert variant.attributes.get("genre") == items[b].attributes.get("genre")
+    assert len({item.id for item, _ in rows}) == 80
+
+
+def test_search_bench_rejects_bad_sizes(tmp_path):
+    from eval.bench import search
+
+    with pytest.raises(ValueError, match="--sizes"):
+        search.main(["--sizes", "1k", "--out", str(tmp_path)])
+
+
+def test_turn_bench_breaks_turns_down_by_stage(tmp_path):
+    from eval.bench import turn
+
+    out = tmp_path / "out"
+    assert turn.main(["--modes", "retrieval,llm", "--items", "60", "--turns", "3", "--llm-turns", "1",
+                      "--out", str(out), "--work", str(tmp_path / "w")]) == 0
+    result, markdown = read_outputs(out, "turn")
+    retrieval, llm = result["rows"]
+    assert (retrieval["mode"], retrieval["turns"]) == ("retrieval", 3)
+    assert (llm["mode"], llm["turns"]) == ("llm", 1)
+    assert retrieval["retrieve_p50_ms"] > 0 and retrieval["bare_p50_ms"] > 0
+    assert llm["rank_p50_ms"] > 0 and llm["explain_p50_ms"] > 0
+    assert "| retrieval | 3 |" in markdown
+
+
+@pytest.mark.slow
+def test_turn_bench_photo_and_voice(tmp_path):
+    from eval.bench import turn
+
+    out = tmp_path / "out"
+    assert turn.main(["--modes", "photo,voice", "--items", "60", "--media-turns", "2",
+                      "--out", str(out), "--work", str(tmp_path / "w"), "-q"]) == 0
+    result, _ = read_outputs(out, "turn")
+    photo, voice = result["rows"]
+    assert photo["caption_p50_ms"] > 0 and photo["turns"] == 2
+    assert voice["transcribe_p50_ms"] > 0 and voice["turns"] == 2
+
+
+def test_bench_dispatch_rejects_unknown_names():
+    from eval.bench import main
+
+    with pytest.raises(ValueError, match="unknown bench"):
+        main("nope", [])
