@@ -34,47 +34,81 @@ def create_app(recommender: Any, settings: Any = None, ingest_fn: Any = None):
 
     with gr.Blocks(title="chatrec: chat with your catalog") as demo:
         session = gr.State(new_session())
-        gr.Markdown("## Chat with your catalog\nAsk in words, send a photo, or record a voice message.")
+        gr.Markdown(
+            "## Chat with your catalog\nAsk in words, send a photo, or record a voice message."
+        )
         with gr.Row():
             with gr.Column(scale=3):
-                chatbot = gr.Chatbot(elem_id="chatbot", height=420, label="Conversation",
-                                     feedback_options=None)
+                chatbot = gr.Chatbot(
+                    elem_id="chatbot", height=420, label="Conversation", feedback_options=None
+                )
                 # the latest reply's cards, right under the conversation
                 cols, htmls, likes, dislikes = [], [], [], []
                 with gr.Row(elem_id="cards", equal_height=True):
                     for i in range(MAX_CARDS):
-                        with gr.Column(visible=False, min_width=150, elem_classes=["rec-slot"],
-                                       elem_id=f"slot-{i}") as col:
+                        with gr.Column(
+                            visible=False,
+                            min_width=150,
+                            elem_classes=["rec-slot"],
+                            elem_id=f"slot-{i}",
+                        ) as col:
                             htmls.append(gr.HTML("", elem_id=f"card-{i}"))
                             with gr.Row():
-                                likes.append(gr.Button("\u2665 Like", size="sm", min_width=60,
-                                                       elem_id=f"like-{i}"))
-                                dislikes.append(gr.Button("\u2715 Dislike", size="sm", min_width=60,
-                                                          elem_id=f"dislike-{i}"))
+                                likes.append(
+                                    gr.Button(
+                                        "\u2665 Like", size="sm", min_width=60, elem_id=f"like-{i}"
+                                    )
+                                )
+                                dislikes.append(
+                                    gr.Button(
+                                        "\u2715 Dislike",
+                                        size="sm",
+                                        min_width=60,
+                                        elem_id=f"dislike-{i}",
+                                    )
+                                )
                         cols.append(col)
                 status = gr.Markdown("", elem_id="status")
                 msg = gr.MultimodalTextbox(
-                    elem_id="message", file_types=["image", "audio"], sources=["upload"],
+                    elem_id="message",
+                    file_types=["image", "audio"],
+                    sources=["upload"],
                     placeholder="What are you looking for? (attach a photo or a voice note)",
-                    show_label=False, autofocus=True)
+                    show_label=False,
+                    autofocus=True,
+                )
                 with gr.Accordion("Voice message", open=False):
-                    audio = gr.Audio(sources=["microphone", "upload"], type="filepath",
-                                     show_label=False, elem_id="voice")
+                    audio = gr.Audio(
+                        sources=["microphone", "upload"],
+                        type="filepath",
+                        show_label=False,
+                        elem_id="voice",
+                    )
             with gr.Column(scale=1):
                 with gr.Accordion("Settings", open=True):
-                    top_k = gr.Slider(1, MAX_CARDS, value=min(settings.top_k, MAX_CARDS), step=1,
-                                      label="Recommendations", elem_id="top-k")
-                    category = gr.Dropdown(choices=[""], value="", label="Category",
-                                           elem_id="category")
-                    max_price = gr.Number(value=None, label="Max price (empty = any)",
-                                          minimum=0, elem_id="max-price")
+                    top_k = gr.Slider(
+                        1,
+                        MAX_CARDS,
+                        value=min(settings.top_k, MAX_CARDS),
+                        step=1,
+                        label="Recommendations",
+                        elem_id="top-k",
+                    )
+                    category = gr.Dropdown(
+                        choices=[""], value="", label="Category", elem_id="category"
+                    )
+                    max_price = gr.Number(
+                        value=None, label="Max price (empty = any)", minimum=0, elem_id="max-price"
+                    )
                 with gr.Accordion("Models", open=False):
                     models_md = gr.Markdown("", elem_id="models")
                 with gr.Accordion("Catalog", open=False):
-                    catalog_file = gr.File(label="Catalog (JSONL or CSV)", type="filepath",
-                                           elem_id="catalog-file")
-                    media_zip = gr.File(label="Its media (zip, optional)", type="filepath",
-                                        elem_id="media-zip")
+                    catalog_file = gr.File(
+                        label="Catalog (JSONL or CSV)", type="filepath", elem_id="catalog-file"
+                    )
+                    media_zip = gr.File(
+                        label="Its media (zip, optional)", type="filepath", elem_id="media-zip"
+                    )
                     ingest_btn = gr.Button("Ingest and chat over it", variant="primary")
                     demo_btn = gr.Button("Back to the first catalog", size="sm")
                     report_md = gr.Markdown("", elem_id="ingest-report")
@@ -91,17 +125,29 @@ def create_app(recommender: Any, settings: Any = None, ingest_fn: Any = None):
             values, price_max = service.filter_choices(sess)
             has_price = isinstance(price_max, (int, float))
             # a catalog without prices gets no price box; one without categories no dropdown
-            return (gr.update(choices=[""] + values, value="", visible=bool(values)),
-                    gr.update(value=None, info=f"up to {price_max:g}" if has_price else None,
-                              visible=has_price),
-                    service.model_panel(sess))
+            return (
+                gr.update(choices=[""] + values, value="", visible=bool(values)),
+                gr.update(
+                    value=None,
+                    info=f"up to {price_max:g}" if has_price else None,
+                    visible=has_price,
+                ),
+                service.model_panel(sess),
+            )
 
         def respond(message, voice, history, sess, k, cat, price):
-            options = Options(top_k=int(k) if k else None, category=cat or None,
-                              max_price=float(price) if price else None)
+            options = Options(
+                top_k=int(k) if k else None,
+                category=cat or None,
+                max_price=float(price) if price else None,
+            )
             first = True
             for up in service.respond(message, voice, history, sess, options):
-                cleared = [gr.update(value=None), gr.update(value=None)] if first else [gr.update(), gr.update()]
+                cleared = (
+                    [gr.update(value=None), gr.update(value=None)]
+                    if first
+                    else [gr.update(), gr.update()]
+                )
                 first = False
                 yield [up.history, up.session, up.status, *cleared, *render_cards(up.cards)]
 
@@ -118,26 +164,58 @@ def create_app(recommender: Any, settings: Any = None, ingest_fn: Any = None):
             return [sess, note, *render_cards(sess.get("cards"))]
 
         for i in range(MAX_CARDS):
-            likes[i].click(functools.partial(feedback, slot=i, liked=True), [session],
-                           [session, status, *slot_outputs])
-            dislikes[i].click(functools.partial(feedback, slot=i, liked=False), [session],
-                              [session, status, *slot_outputs])
+            likes[i].click(
+                functools.partial(feedback, slot=i, liked=True),
+                [session],
+                [session, status, *slot_outputs],
+            )
+            dislikes[i].click(
+                functools.partial(feedback, slot=i, liked=False),
+                [session],
+                [session, status, *slot_outputs],
+            )
 
         def ingest(cat_file, zip_file, sess, progress=gr.Progress(track_tqdm=True)):  # noqa: B008 (gradio injects it)
             try:
                 sess, report = service.ingest_upload(sess, cat_file, zip_file)
             except ChatrecError as e:
-                return [sess, f"**Not ingested:** {e}", gr.update(), gr.update(), gr.update(),
-                        gr.update(), *render_cards(sess.get("cards"))]
+                return [
+                    sess,
+                    f"**Not ingested:** {e}",
+                    gr.update(),
+                    gr.update(),
+                    gr.update(),
+                    gr.update(),
+                    *render_cards(sess.get("cards")),
+                ]
             return [sess, report, *panels(sess), [], *render_cards([])]
 
-        ingest_outputs = [session, report_md, category, max_price, models_md, chatbot, *slot_outputs]
-        ingest_btn.click(ingest, [catalog_file, media_zip, session], ingest_outputs,
-                         concurrency_id="ingest", concurrency_limit=1)
+        ingest_outputs = [
+            session,
+            report_md,
+            category,
+            max_price,
+            models_md,
+            chatbot,
+            *slot_outputs,
+        ]
+        ingest_btn.click(
+            ingest,
+            [catalog_file, media_zip, session],
+            ingest_outputs,
+            concurrency_id="ingest",
+            concurrency_limit=1,
+        )
 
         def back_to_demo(sess):
             sess = service.use_default_catalog(sess)
-            return [sess, "Chatting over the first catalog again.", *panels(sess), [], *render_cards([])]
+            return [
+                sess,
+                "Chatting over the first catalog again.",
+                *panels(sess),
+                [],
+                *render_cards([]),
+            ]
 
         demo_btn.click(back_to_demo, [session], ingest_outputs)
         demo.load(panels, [session], [category, max_price, models_md])
@@ -146,13 +224,19 @@ def create_app(recommender: Any, settings: Any = None, ingest_fn: Any = None):
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="app.py", description="The chatrec web chat.")
-    p.add_argument("--catalog", help="catalog file (JSONL or CSV) to serve; default: the demo catalog")
+    p.add_argument(
+        "--catalog", help="catalog file (JSONL or CSV) to serve; default: the demo catalog"
+    )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 for all)")
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--settings", help="settings TOML file (default: $CHATREC_SETTINGS)")
     p.add_argument("--data-dir", help="folder for the index and caches (overrides settings)")
-    p.add_argument("--concurrency", type=int, default=2,
-                   help="chat turns answered at the same time (the rest wait in a queue)")
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        default=2,
+        help="chat turns answered at the same time (the rest wait in a queue)",
+    )
     return p.parse_args(argv)
 
 
@@ -181,7 +265,9 @@ def main(argv: list[str] | None = None) -> int:
         if needs_ingest:
             print(f"ingesting {catalog} into {settings.index_dir} ...", file=sys.stderr)
             report = ingest(settings, catalog, hub=hub, prune=bool(args.catalog), progress=True)
-            print(f"ingested {report.items_total} items ({report.skipped} skipped)", file=sys.stderr)
+            print(
+                f"ingested {report.items_total} items ({report.skipped} skipped)", file=sys.stderr
+            )
             for problem in report.problems[:20]:
                 print(f"  {problem}", file=sys.stderr)
             index = CatalogIndex.open(settings, hub=hub)
@@ -191,8 +277,13 @@ def main(argv: list[str] | None = None) -> int:
         return e.exit_code
     demo = create_app(recommender, settings)
     demo.queue(default_concurrency_limit=max(1, args.concurrency))
-    demo.launch(server_name=args.host, server_port=args.port, css=CSS,
-                max_file_size=settings.max_upload_bytes * 50, show_error=True)
+    demo.launch(
+        server_name=args.host,
+        server_port=args.port,
+        css=CSS,
+        max_file_size=settings.max_upload_bytes * 50,
+        show_error=True,
+    )
     return 0
 
 

@@ -22,18 +22,19 @@ Hit = tuple[str, float, dict]
 
 
 def fuse(channel_hits: dict[str, list[Hit]], weights: dict[str, float] | None,
-         rrf_k: int) -> list[tuple[str, float, list[ChannelHit]]]:
+         rrf_k: int, limit: int | None = None) -> list[tuple[str, float, list[ChannelHit]]]:
     """Combine ranked lists into one, best first.
 
     channel_hits: ``{channel: [(id, score, detail), ...]}``, each list best first (an id
     repeated within one list counts at its first rank). weights: per channel (missing: 1.0;
     0 leaves the channel out). Returns ``(id, fused score, evidence)`` where evidence holds
-    one :class:`ChannelHit` per channel that found the id, largest contribution first.
+    one :class:`ChannelHit` per channel that found the id, largest contribution first;
+    ``limit`` keeps only the best ones (and builds evidence only for them).
     Ties are broken by the best single rank, then by id, so the order is deterministic.
     """
     weights = weights or {}
     totals: dict[str, float] = {}
-    evidence: dict[str, list[tuple[float, ChannelHit]]] = {}
+    found: dict[str, list[tuple[float, str, int, float, dict]]] = {}
     best_rank: dict[str, int] = {}
     for channel, hits in channel_hits.items():
         w = float(weights.get(channel, 1.0))
@@ -48,11 +49,14 @@ def fuse(channel_hits: dict[str, list[Hit]], weights: dict[str, float] | None,
             rank += 1
             contribution = w / (rrf_k + rank)
             totals[item_id] = totals.get(item_id, 0.0) + contribution
-            evidence.setdefault(item_id, []).append(
-                (contribution, ChannelHit(channel, rank, float(score), dict(detail or {}))))
-            best_rank[item_id] = min(best_rank.get(item_id, rank), rank)
+            found.setdefault(item_id, []).append((contribution, channel, rank, score, detail))
+            if rank < best_rank.get(item_id, rank + 1):
+                best_rank[item_id] = rank
     order = sorted(totals, key=lambda i: (-totals[i], best_rank[i], i))
-    return [(i, totals[i], [h for _, h in sorted(evidence[i], key=lambda ch: -ch[0])]) for i in order]
+    if limit is not None:
+        order = order[:max(limit, 0)]
+    return [(i, totals[i], [ChannelHit(c, r, float(s), dict(d or {}))
+                            for _, c, r, s, d in sorted(found[i], key=lambda h: -h[0])]) for i in order]
 
 
 def load_fusion(index_dir: str | Path) -> dict[str, float] | None:

@@ -181,9 +181,8 @@ class CatalogIndex:
         """The fused candidates of ``query``, best first (``query.k`` or
         ``settings.candidates`` of them), each with its per-channel evidence."""
         hits = self.channel_hits(query)
-        fused = fuse(hits, self.weights(), self.settings.rrf_k)
         k = query.k or self.settings.candidates
-        top = fused[:k]
+        top = fuse(hits, self.weights(), self.settings.rrf_k, limit=k)
         table = self.table()
         # documents are in memory (loaded with the table): no Chroma round trip per search
         return [_candidate(item_id, table.get(item_id, {}), self._documents.get(item_id, ""), score, evidence)

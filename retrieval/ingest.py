@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 import warnings
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -107,7 +109,7 @@ def ingest(settings: Settings, catalog_path: str | Path, hub=None, prune: bool =
         report.models = {"text": text.model_id, "clip": clip.model_id if clip else None}
 
     with _timed(stages, "media"):
-        digests = _digest_media(items, report.problems)
+        digests = _digest_media(items, report.problems, content=clip is not None)
         captions, transcripts = _media_text(settings, hub, items, digests, progress, report)
 
     metas: dict[str, dict] = {}
@@ -245,16 +247,23 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
 # ---- media ------------------------------------------------------------------------------
 
 
-def _digest_media(items: Sequence[Item], problems: list[Problem]) -> dict[str, str]:
-    """sha1 of every image and audio file (``{path: digest}``); an unreadable file is a
-    problem for its row and is left out (the item is still indexed by its text)."""
+def _digest_media(items: Sequence[Item], problems: list[Problem], content: bool) -> dict[str, str]:
+    """``{path: digest}`` of every image and audio file that can be read; an unreadable
+    file is a problem for its row and is left out (the item is still indexed by its text).
+    ``content``: sha1 of the bytes (the CLIP vectors depend on them); otherwise only
+    the file is checked, since no vector is made from its bytes (its caption and
+    transcript enter the document, which is hashed)."""
     out: dict[str, str] = {}
     for item in items:
         for field_name, path in (("image", item.image), ("audio", item.audio)):
             if not path or str(path) in out:
                 continue
             try:
-                out[str(path)] = hashlib.sha1(Path(path).read_bytes()).hexdigest()
+                if content:
+                    out[str(path)] = hashlib.sha1(Path(path).read_bytes()).hexdigest()
+                else:
+                    with open(path, "rb"):
+                        out[str(path)] = ""
             except OSError as e:
                 file, line = item.source or ("", None)
                 problems.append(Problem(file, line, field_name, f"cannot read {path}: {e.strerror or e}; "
@@ -348,9 +357,13 @@ def _embed_images(store: Store, clip, changed: Sequence[Item], metas, hashes, se
     with_image = [i for i in changed if metas[i.id]["image"]]
     without = [i.id for i in changed if not metas[i.id]["image"]]
     broken: set[str] = set()
-    with _bar(len(with_image), "CLIP image vectors", progress) as bar:
+    # decoding pictures is most of this stage's CPU time and PIL releases the GIL while
+    # decoding: a few threads keep the encoder fed
+    workers = max(1, min(8, os.cpu_count() or 1))
+    with _bar(len(with_image), "CLIP image vectors", progress) as bar, \
+            ThreadPoolExecutor(max_workers=workers) as pool:
         for chunk in _chunks(with_image, settings.image_batch_size):
-            loaded = [(i, _load_image(i, problems)) for i in chunk]
+            loaded = list(zip(chunk, pool.map(lambda i: _load_image(i, problems), chunk)))
             good = [(i, img) for i, img in loaded if img is not None]
             broken.update(i.id for i, img in loaded if img is None)
             if good:

@@ -31,11 +31,15 @@ def grocery_products(root: Path) -> list[dict[str, Any]]:
         for r in csv.DictReader(f):
             image = root / r["Iconic Image Path (str)"].lstrip("/")
             desc = root / r["Product Description Path (str)"].lstrip("/")
-            rows.append({"id": r["Class Name (str)"].lower(),
-                         "title": r["Class Name (str)"].replace("-", " "),
-                         "description": desc.read_text().strip() if desc.is_file() else "",
-                         "category": r["Coarse Class Name (str)"],
-                         "image": str(image) if image.is_file() else None})
+            rows.append(
+                {
+                    "id": r["Class Name (str)"].lower(),
+                    "title": r["Class Name (str)"].replace("-", " "),
+                    "description": desc.read_text().strip() if desc.is_file() else "",
+                    "category": r["Coarse Class Name (str)"],
+                    "image": str(image) if image.is_file() else None,
+                }
+            )
     return rows
 
 
@@ -60,17 +64,36 @@ class FakeChat:
 
     def stream(self, text="", image=None, audio=None):
         rec = self.recommender
-        rec.calls.append({"text": text, "image": image, "audio": audio,
-                          "constraints": list(self._state.constraints)})
+        rec.calls.append(
+            {
+                "text": text,
+                "image": image,
+                "audio": audio,
+                "constraints": list(self._state.constraints),
+            }
+        )
         yield Event("status", {"stage": "retrieve", "message": "Searching the catalog"})
         words = _words(text)
         rows = [r for r in rec.rows if r["id"] not in self._state.rejected]
         for c in self._state.constraints:
             rows = [r for r in rows if r.get(c["field"]) == c["value"]]
-        rows.sort(key=lambda r: (-len(words & _words(" ".join((r["title"], r["description"], r["category"])))), r["id"]))
-        recs = [Recommendation(r["id"], r["title"], r["image"], 1.0 / n, "",
-                               metadata={"category": r["category"], "title": r["title"], "content_hash": "x"})
-                for n, r in enumerate(rows[: rec.settings.top_k], 1)]
+        rows.sort(
+            key=lambda r: (
+                -len(words & _words(" ".join((r["title"], r["description"], r["category"])))),
+                r["id"],
+            )
+        )
+        recs = [
+            Recommendation(
+                r["id"],
+                r["title"],
+                r["image"],
+                1.0 / n,
+                "",
+                metadata={"category": r["category"], "title": r["title"], "content_hash": "x"},
+            )
+            for n, r in enumerate(rows[: rec.settings.top_k], 1)
+        ]
         for r in recs:
             yield Event("item", r)
         for r in recs:
@@ -79,7 +102,9 @@ class FakeChat:
                 yield Event("reason-token", {"id": r.id, "token": token + " "})
         self._state.messages.append({"role": "user", "content": text})
         self._state.mark_recommended(r.id for r in recs)
-        text = "Here is what I would suggest:\n" + "\n".join(f"{i}. {r.title}" for i, r in enumerate(recs, 1))
+        text = "Here is what I would suggest:\n" + "\n".join(
+            f"{i}. {r.title}" for i, r in enumerate(recs, 1)
+        )
         yield Event("done", Reply(text, recs, "retrieval", {"retrieve": 0.01}, ["no LLM"]))
 
 
@@ -88,8 +113,10 @@ class FakeIndex:
         self.rows = rows
 
     def fields(self):
-        return {"category": FieldInfo("category", "str", sorted({r["category"] for r in self.rows})),
-                "title": FieldInfo("title", "str", [])}
+        return {
+            "category": FieldInfo("category", "str", sorted({r["category"] for r in self.rows})),
+            "title": FieldInfo("title", "str", []),
+        }
 
 
 class FakeRecommender:
@@ -116,12 +143,26 @@ class FakeRecommender:
         return None
 
     def status(self):
-        return {"mode": "retrieval", "items": len(self.rows), "models": [
-            {"role": "text", "model_id": "all-MiniLM-L6-v2", "state": "loaded", "reason": ""},
-            {"role": "caption", "model_id": "blip", "state": "missing", "reason": "not downloaded",
-             "hint": "download it once with: python -m retrieval prefetch"},
-            {"role": "llm", "model_id": "Qwen/Qwen2.5-7B-Instruct", "state": "disabled",
-             "reason": "the LLM is switched off (enable_llm = false)"}]}
+        return {
+            "mode": "retrieval",
+            "items": len(self.rows),
+            "models": [
+                {"role": "text", "model_id": "all-MiniLM-L6-v2", "state": "loaded", "reason": ""},
+                {
+                    "role": "caption",
+                    "model_id": "blip",
+                    "state": "missing",
+                    "reason": "not downloaded",
+                    "hint": "download it once with: python -m retrieval prefetch",
+                },
+                {
+                    "role": "llm",
+                    "model_id": "Qwen/Qwen2.5-7B-Instruct",
+                    "state": "disabled",
+                    "reason": "the LLM is switched off (enable_llm = false)",
+                },
+            ],
+        }
 
 
 @pytest.fixture
@@ -138,8 +179,11 @@ def service(rows, settings):
 
 
 def run_turn(service, session, text="", files=(), audio=None, options=None, history=None):
-    updates = list(service.respond({"text": text, "files": list(files)}, audio, history or [],
-                                   session, options))
+    updates = list(
+        service.respond(
+            {"text": text, "files": list(files)}, audio, history or [], session, options
+        )
+    )
     return updates
 
 
@@ -275,11 +319,14 @@ def test_two_sessions_are_independent(service):
 
 
 def test_page_settings_reach_the_assistant(service):
-    final = run_turn(service, new_session(), "apple", options=Options(top_k=3, category="Apple"))[-1]
+    final = run_turn(service, new_session(), "apple", options=Options(top_k=3, category="Apple"))[
+        -1
+    ]
     # another number of recommendations: a recommender configured for it
     variant = FakeRecommender.built[-1]
     assert variant.settings.top_k == 3 and variant.calls[-1]["constraints"] == [
-        {"field": "category", "op": "=", "value": "Apple"}]
+        {"field": "category", "op": "=", "value": "Apple"}
+    ]
     assert len(final.cards) == 3 and all("Apple" in html for _, _, html in final.cards)
     # clearing the filter removes the page's constraint, the conversation's own stay
     session = final.session
@@ -291,7 +338,9 @@ def test_page_settings_reach_the_assistant(service):
     run_turn(service, new_session(), "apple", options=Options(category="Spaceships"))
     assert service.base.calls[-1]["constraints"] == []
     assert Options(category="Milk", max_price=2).constraints() == [
-        {"field": "category", "op": "=", "value": "Milk"}, {"field": "price", "op": "<=", "value": 2.0}]
+        {"field": "category", "op": "=", "value": "Milk"},
+        {"field": "price", "op": "<=", "value": 2.0},
+    ]
 
 
 def test_filter_choices_and_model_panel(service):
@@ -301,13 +350,22 @@ def test_filter_choices_and_model_panel(service):
     assert "retrieval only" in md and "**caption** `blip`: **MISSING** (not downloaded)" in md
     assert "enable_llm = false" in md and "**Catalog items:** 81" in md
     assert "python -m retrieval prefetch" in md
-    assert "prefetch" not in status_markdown({"mode": "llm", "models": [
-        {"role": "text", "model_id": "m", "state": "loaded"}]})
+    assert "prefetch" not in status_markdown(
+        {"mode": "llm", "models": [{"role": "text", "model_id": "m", "state": "loaded"}]}
+    )
 
 
 def test_card_html_escapes_and_shows_facts():
-    html = card_html({"id": "x", "title": "<b>Tea</b>", "image": None, "reason": "a & b",
-                      "metadata": {"price": 2.5, "content_hash": "h", "tags": ["green", "loose"]}}, 1)
+    html = card_html(
+        {
+            "id": "x",
+            "title": "<b>Tea</b>",
+            "image": None,
+            "reason": "a & b",
+            "metadata": {"price": 2.5, "content_hash": "h", "tags": ["green", "loose"]},
+        },
+        1,
+    )
     assert "&lt;b&gt;Tea&lt;/b&gt;" in html and "a &amp; b" in html and "no picture" in html
     assert key_facts({"price": 2.5, "_model": "m", "image": "p"}) == [("price", "2.5")]
 
@@ -324,9 +382,13 @@ def _zip(path: Path, members: dict[str, bytes]) -> Path:
 
 def test_zip_extraction_refuses_traversal_and_bombs(tmp_path):
     with pytest.raises(InputError, match="outside"):
-        uploads.safe_extract_zip(_zip(tmp_path / "a.zip", {"../evil.txt": b"x"}), tmp_path / "o1", 10_000)
+        uploads.safe_extract_zip(
+            _zip(tmp_path / "a.zip", {"../evil.txt": b"x"}), tmp_path / "o1", 10_000
+        )
     with pytest.raises(InputError, match="outside"):
-        uploads.safe_extract_zip(_zip(tmp_path / "b.zip", {"/etc/evil": b"x"}), tmp_path / "o2", 10_000)
+        uploads.safe_extract_zip(
+            _zip(tmp_path / "b.zip", {"/etc/evil": b"x"}), tmp_path / "o2", 10_000
+        )
     bomb = tmp_path / "c.zip"
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("zeros.bin", b"\0" * 200_000)
@@ -335,24 +397,37 @@ def test_zip_extraction_refuses_traversal_and_bombs(tmp_path):
         uploads.safe_extract_zip(bomb, tmp_path / "o3", 100_000)
     with pytest.raises(InputError, match="not a valid zip"):
         uploads.safe_extract_zip(Path(__file__), tmp_path / "o4", 100_000)
-    files = uploads.safe_extract_zip(_zip(tmp_path / "d.zip", {"img/a.jpg": b"abc"}), tmp_path / "o5", 100)
+    files = uploads.safe_extract_zip(
+        _zip(tmp_path / "d.zip", {"img/a.jpg": b"abc"}), tmp_path / "o5", 100
+    )
     assert files == [(tmp_path / "o5" / "img" / "a.jpg").resolve()]
     assert not (tmp_path / "evil.txt").exists()
 
 
-def test_ingest_upload_switches_the_tab_to_the_new_catalog(service, rows, tmp_path, shared_datasets):
+def test_ingest_upload_switches_the_tab_to_the_new_catalog(
+    service, rows, tmp_path, shared_datasets
+):
     seen = {}
 
     def fake_ingest(settings, path, hub=None, prune=False, progress=True):
         seen.update(settings=settings, path=Path(path), prune=prune)
-        return {"items_total": 2, "added": 1, "updated": 0, "unchanged": 0, "removed": 0,
-                "skipped": 1, "seconds": 0.5,
-                "problems": [Problem(str(path), 2, "price", "not a number: 'cheap'", item_id="b")]}
+        return {
+            "items_total": 2,
+            "added": 1,
+            "updated": 0,
+            "unchanged": 0,
+            "removed": 0,
+            "skipped": 1,
+            "seconds": 0.5,
+            "problems": [Problem(str(path), 2, "price", "not a number: 'cheap'", item_id="b")],
+        }
 
     service._ingest_fn = fake_ingest
     photo = next((shared_datasets / "grocery" / "val").rglob("*.jpg")).read_bytes()
     catalog = tmp_path / "my catalog.jsonl"
-    catalog.write_text('{"id": "a", "title": "A", "image": "img/a.jpg"}\n{"id": "b", "title": "B", "price": "cheap"}\n')
+    catalog.write_text(
+        '{"id": "a", "title": "A", "image": "img/a.jpg"}\n{"id": "b", "title": "B", "price": "cheap"}\n'
+    )
     media = _zip(tmp_path / "media.zip", {"img/a.jpg": photo})
     session, report = service.ingest_upload(new_session(), str(catalog), str(media))
     assert seen["path"].name == "catalog.jsonl" and seen["prune"] is True
@@ -360,11 +435,18 @@ def test_ingest_upload_switches_the_tab_to_the_new_catalog(service, rows, tmp_pa
     assert seen["settings"].index_name.startswith("upload-")
     assert session["catalog"] == seen["settings"].index_name and session["chat"] is None
     assert "2 items" in report and "1 skipped" in report
-    assert "- catalog.jsonl:2 [price] (id b): not a number: 'cheap'" in report, report  # no server path
+    assert "- catalog.jsonl:2 [price] (id b): not a number: 'cheap'" in report, (
+        report
+    )  # no server path
     # the same upload again lands in the same index (idempotent), and a bad zip is refused
-    assert service.ingest_upload(new_session(), str(catalog), str(media))[0]["catalog"] == session["catalog"]
+    assert (
+        service.ingest_upload(new_session(), str(catalog), str(media))[0]["catalog"]
+        == session["catalog"]
+    )
     with pytest.raises(InputError, match="outside"):
-        service.ingest_upload(new_session(), str(catalog), str(_zip(tmp_path / "bad.zip", {"../x": b"1"})))
+        service.ingest_upload(
+            new_session(), str(catalog), str(_zip(tmp_path / "bad.zip", {"../x": b"1"}))
+        )
     with pytest.raises(InputError, match="choose a catalog"):
         service.ingest_upload(new_session(), None, None)
 
@@ -429,9 +511,23 @@ def test_a_turn_that_fails_half_way_keeps_the_last_good_state(rows, settings):
     good = run_turn(service, new_session(), "banana")[-1]
     rec.broken = True
     failed = run_turn(service, good.session, "milk", history=good.history)[-1]
-    assert "something went wrong on my side (RuntimeError: the index went away)" in last_reply(failed)
+    assert "something went wrong on my side (RuntimeError: the index went away)" in last_reply(
+        failed
+    )
     assert failed.session["chat"] == good.session["chat"], "the failed turn left no trace"
     assert len(good.session["chat"]["messages"]) == 1
     assert failed.cards == good.cards, "the last answer's cards stay"
     rec.broken = False
     assert run_turn(service, failed.session, "milk")[-1].status.startswith("answered")
+
+
+def test_voice_message_that_is_not_audio(service, tmp_path, shared_datasets):
+    photo_as_wav = tmp_path / "voice.wav"
+    photo_as_wav.write_bytes(next((shared_datasets / "grocery" / "val").rglob("*.jpg")).read_bytes())
+    final = run_turn(service, new_session(), "", audio=str(photo_as_wav))[-1]
+    assert "not a voice message I can play" in last_reply(final)
+    riff_garbage = tmp_path / "broken.wav"
+    riff_garbage.write_bytes(b"RIFF\x24\x00\x00\x00WAVEjunkjunkjunk" * 4)
+    final = run_turn(service, final.session, "", audio=str(riff_garbage))[-1]
+    assert "not a voice message I can play" in last_reply(final)
+    assert service.base.calls == []

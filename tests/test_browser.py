@@ -46,7 +46,9 @@ def _wait_http(url: str, proc: subprocess.Popen, log: Path, seconds: float) -> N
                     return
         except OSError:
             time.sleep(0.5)
-    pytest.fail(f"app.py did not answer on {url} within {seconds:.0f} s:\n{log.read_text()[-3000:]}")
+    pytest.fail(
+        f"app.py did not answer on {url} within {seconds:.0f} s:\n{log.read_text()[-3000:]}"
+    )
 
 
 def _clip_env(request) -> dict[str, str]:
@@ -57,30 +59,55 @@ def _clip_env(request) -> dict[str, str]:
     except Exception as e:  # torch / open_clip missing or broken: test the no-CLIP path
         print(f"tiny CLIP unavailable ({type(e).__name__}: {e}); CLIP disabled")
         return {"CHATREC_ENABLE_CLIP": "false"}
-    return {"CHATREC_ENABLE_CLIP": "true", "CHATREC_CLIP_MODEL": str(folder),
-            "CHATREC_CLIP_PRETRAINED": ""}
+    return {
+        "CHATREC_ENABLE_CLIP": "true",
+        "CHATREC_CLIP_MODEL": str(folder),
+        "CHATREC_CLIP_PRETRAINED": "",
+    }
 
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory, request):
     for path in (CHROMIUM, CHROMEDRIVER):
         if not Path(path).exists():
-            pytest.skip(f"{path} is missing: install the Debian packages chromium and chromium-driver")
+            pytest.skip(
+                f"{path} is missing: install the Debian packages chromium and chromium-driver"
+            )
     pytest.importorskip("selenium", reason="selenium is not installed: pip install 'chatrec[test]'")
     if not DEMO_CATALOG.is_file():
         pytest.fail(f"the demo catalog {DEMO_CATALOG} is missing")
     tmp = tmp_path_factory.mktemp("app")
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHATREC_")}
-    env.update({"CHATREC_ENABLE_LLM": "false", "CHATREC_ENABLE_CAPTIONS": "false",
-                "CHATREC_ENABLE_TRANSCRIPTS": "false", "HF_HUB_OFFLINE": "1",
-                "TRANSFORMERS_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
-                **_clip_env(request)})
+    env.update(
+        {
+            "CHATREC_ENABLE_LLM": "false",
+            "CHATREC_ENABLE_CAPTIONS": "false",
+            "CHATREC_ENABLE_TRANSCRIPTS": "false",
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "GRADIO_ANALYTICS_ENABLED": "False",
+            **_clip_env(request),
+        }
+    )
     port = _free_port()
     log = tmp / "app.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, str(REPO_ROOT / "app.py"), "--host", "127.0.0.1", "--port", str(port),
-             "--data-dir", str(tmp / "data")], cwd=tmp, env=env, stdout=out, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                str(REPO_ROOT / "app.py"),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(tmp / "data"),
+            ],
+            cwd=tmp,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}/"
     try:
         _wait_http(url, proc, log, 240)
@@ -100,10 +127,17 @@ def driver(tmp_path_factory):
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run",
-                "--window-size=1280,1100",
-                f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1280,1100",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium')}",
+    ):
         options.add_argument(arg)
     drv = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
     yield drv
@@ -120,13 +154,16 @@ def _wait(driver, condition, seconds=90, what="the page"):
     try:
         return WebDriverWait(driver, seconds, poll_frequency=0.25).until(lambda d: condition(d))
     except TimeoutException:
-        pytest.fail(f"timed out waiting for {what}; page text:\n{driver.find_element('tag name', 'body').text[-2000:]}")
+        pytest.fail(
+            f"timed out waiting for {what}; page text:\n{driver.find_element('tag name', 'body').text[-2000:]}"
+        )
 
 
 def _assistant_messages(driver) -> list[str]:
     return driver.execute_script(
         "return Array.from(document.querySelectorAll('#chatbot [data-testid=bot]'))"
-        ".map(e => e.innerText.trim()).filter(t => t.length > 0);")
+        ".map(e => e.innerText.trim()).filter(t => t.length > 0);"
+    )
 
 
 def _shown_cards(driver) -> list[dict]:
@@ -147,8 +184,12 @@ def _send(driver, text: str, files: list[str] = ()) -> None:
     box = driver.find_element(By.CSS_SELECTOR, "#message textarea")
     for f in files:
         driver.find_element(By.CSS_SELECTOR, "#message input[type=file]").send_keys(f)
-        _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#message .thumbnail-item, #message img"),
-              30, "the attached photo's preview")
+        _wait(
+            driver,
+            lambda d: d.find_elements(By.CSS_SELECTOR, "#message .thumbnail-item, #message img"),
+            30,
+            "the attached photo's preview",
+        )
     box.click()
     if text:
         box.send_keys(text)
@@ -167,6 +208,7 @@ def _turn(driver, text: str, files: list[str] = ()) -> str:
         # the first streamed step changes the status together with the new message
         done = status.startswith("answered") or status == READY
         return len(msgs) > before and done and msgs[-1]
+
     return _wait(driver, finished, 180, f"a reply to {text!r}")
 
 
@@ -177,19 +219,28 @@ def test_chat_cards_dislike_and_photo(app_url, driver, shared_datasets):
     from selenium.webdriver.common.by import By
 
     driver.get(app_url)
-    _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#message textarea"), 60, "the chat box")
+    _wait(
+        driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#message textarea"), 60, "the chat box"
+    )
 
     _turn(driver, REQUEST)
     cards = _wait(driver, lambda d: _shown_cards(d), 30, "recommendation cards")
     assert len(cards) >= 3, cards
     assert any("apple" in c["text"].lower() for c in cards[:3]), cards
-    with_pictures = _wait(driver, lambda d: [c for c in _shown_cards(d) if c["img"]], 30, "card pictures")
+    with_pictures = _wait(
+        driver, lambda d: [c for c in _shown_cards(d) if c["img"]], 30, "card pictures"
+    )
     assert len(with_pictures) == len(cards), "every demo item has a picture and each must load"
 
     first = cards[0]["id"]
     title = driver.find_element(By.CSS_SELECTOR, "#card-0 .rec-title").text.split(". ", 1)[1]
     driver.find_element(By.CSS_SELECTOR, "#dislike-0").click()
-    _wait(driver, lambda d: first not in [c["id"] for c in _shown_cards(d)], 30, "the disliked card to go")
+    _wait(
+        driver,
+        lambda d: first not in [c["id"] for c in _shown_cards(d)],
+        30,
+        "the disliked card to go",
+    )
     # the note comes only after the session recorded the dislike
     note = driver.find_element(By.CSS_SELECTOR, "#status").text
     assert note.startswith("Noted: no more of") and title in note, note
@@ -203,6 +254,15 @@ def test_chat_cards_dislike_and_photo(app_url, driver, shared_datasets):
     assert reply and "went wrong" not in reply.lower()
     shown = _shown_cards(driver)
     assert shown or reply, "a photo gets recommendations or a friendly answer"
+
+    # the model panel says who answered: open it for the screenshot
+    for toggle in driver.find_elements(By.CSS_SELECTOR, "button.label-wrap"):
+        if toggle.text.split("\n")[0] == "Models":
+            toggle.click()
+    models = _wait(
+        driver, lambda d: d.find_element(By.CSS_SELECTOR, "#models").text, 30, "the model panel"
+    )
+    assert "retrieval only" in models and "enable_llm = false" in models, models
 
     SCREENSHOT.parent.mkdir(exist_ok=True)
     driver.execute_script("window.scrollTo(0, 0)")

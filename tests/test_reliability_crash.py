@@ -136,16 +136,16 @@ def test_ingest_killed_at_random_points_recovers_exactly(tmp_path, tiny_clip_dir
     assert len(killed) >= len(KILL_AT) - 1, [(r["where"], r["code"]) for r in runs]
     assert all(r["where"] != "start-up" for r in killed)
 
-    # the final catalog, ingested to the end by a fresh process
+    # the final catalog, ingested to the end (here, in this process: same code, and it
+    # saves a start-up of torch and the models)
     final_rows = catalog_version(len(KILL_AT) + 1)
     faults.write_jsonl(catalog, final_rows)
-    done = subprocess.run([faults.PYTHON, "-m", "retrieval", "ingest", str(catalog), "--prune", "-q"],
-                          cwd=faults.REPO, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
+    settings = _settings(data, tiny_clip_dir)
+    ingest(settings, catalog, hub=ModelHub(settings), progress=False, prune=True)
 
     ids = {r["id"] for r in final_rows}
     with_image = {r["id"] for r in final_rows if r.get("image")}
-    recovered = _records(_settings(data, tiny_clip_dir))
+    recovered = _records(settings)
     assert set(recovered["docs"]) == ids
     assert set(recovered["docs_clip"]) == ids
     assert set(recovered["images"]) == with_image
@@ -169,6 +169,5 @@ def test_ingest_killed_at_random_points_recovers_exactly(tmp_path, tiny_clip_dir
     results = json.loads(found.stdout)
     assert len(results) == 5 and {r["id"] for r in results} <= ids
     # and it is consistent: one more ingest has nothing to do
-    again = ingest(_settings(data, tiny_clip_dir), catalog, hub=ModelHub(_settings(data, tiny_clip_dir)),
-                   progress=False, prune=True)
+    again = ingest(settings, catalog, hub=ModelHub(settings), progress=False, prune=True)
     assert (again.added, again.updated, again.removed, again.unchanged) == (0, 0, 0, len(ids))

@@ -12,7 +12,6 @@ from retrieval.errors import InputError
 from retrieval.fakes import FakeTextEncoder
 from retrieval.fusion import FUSION_FILE, fuse, load_fusion, save_fusion
 from retrieval.index import CatalogIndex
-from retrieval.ingest import ingest
 from retrieval.models import ModelHub
 from retrieval.search import KeywordIndex, adapt_to_lists, normalise_where, where_matches
 from retrieval.settings import DEMO_CATALOG, Settings
@@ -207,6 +206,7 @@ def test_fuse_zero_weight_skips_a_channel_and_ties_are_deterministic():
     assert [i for i, _, _ in fused] == ["a", "b"]  # equal scores: both best rank 1, then id
     assert all(h.channel != "popularity" for _, _, e in fused for h in e)
     assert fuse({}, None, 60) == []
+    assert [i for i, _, _ in fuse({"dense": [("x", 1, {}), ("y", 1, {})]}, {}, 60, limit=1)] == ["x"]
 
 
 def test_fusion_file_round_trip_and_bad_file(tmp_path):

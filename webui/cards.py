@@ -85,14 +85,21 @@ def card_html(item: Any, position: int) -> str:
     title = html.escape(str(_get(item, "title", "") or _get(item, "id", "")))
     reason = html.escape(str(_get(item, "reason", "") or ""))
     uri = thumbnail_data_uri(_get(item, "image"))
-    picture = (f'<img class="rec-img" src="{uri}" alt="{title}">' if uri
-               else '<div class="rec-img rec-noimg">no picture</div>')
-    facts = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>"
-                    for k, v in key_facts(_get(item, "metadata") or {}))
+    picture = (
+        f'<img class="rec-img" src="{uri}" alt="{title}">'
+        if uri
+        else '<div class="rec-img rec-noimg">no picture</div>'
+    )
+    facts = "".join(
+        f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>"
+        for k, v in key_facts(_get(item, "metadata") or {})
+    )
     item_id = html.escape(str(_get(item, "id", "")), quote=True)
-    return (f'<div class="rec-card" data-item-id="{item_id}">{picture}'
-            f'<div class="rec-body"><div class="rec-title">{position}. {title}</div>'
-            f'<ul class="rec-facts">{facts}</ul><div class="rec-reason">{reason}</div></div></div>')
+    return (
+        f'<div class="rec-card" data-item-id="{item_id}">{picture}'
+        f'<div class="rec-body"><div class="rec-title">{position}. {title}</div>'
+        f'<ul class="rec-facts">{facts}</ul><div class="rec-reason">{reason}</div></div></div>'
+    )
 
 
 CSS = """

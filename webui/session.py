@@ -48,8 +48,9 @@ class Options:
     category: str | None = None
     max_price: float | None = None
 
-    def constraints(self, category_field: str = "category",
-                    price_field: str = "price") -> list[dict[str, Any]]:
+    def constraints(
+        self, category_field: str = "category", price_field: str = "price"
+    ) -> list[dict[str, Any]]:
         """The page's filters in the session's constraint form ``{"field", "op", "value"}``."""
         out = []
         if self.category:
@@ -87,8 +88,9 @@ class ChatService:
     ``ingest_fn(settings, catalog_path, hub, prune, progress)`` defaults to
     :func:`retrieval.ingest.ingest`; tests pass their own."""
 
-    def __init__(self, recommender: Any, settings: Any = None,
-                 ingest_fn: Callable[..., Any] | None = None):
+    def __init__(
+        self, recommender: Any, settings: Any = None, ingest_fn: Callable[..., Any] | None = None
+    ):
         self.base = recommender
         self.settings = settings or _get(recommender, "settings")
         if self.settings is None:
@@ -113,10 +115,15 @@ class ChatService:
         key = f"{name}#top{top_k}"
         with self._lock:
             if key not in self._recommenders:
-                changed = rec_settings.replace(top_k=top_k, candidates=max(rec_settings.candidates, top_k))
+                changed = rec_settings.replace(
+                    top_k=top_k, candidates=max(rec_settings.candidates, top_k)
+                )
                 self._recommenders[key] = type(base).from_settings(
-                    settings=changed, index=_get(base, "index"), llm=_shared_llm(base),
-                    hub=_get(base, "hub"))
+                    settings=changed,
+                    index=_get(base, "index"),
+                    llm=_shared_llm(base),
+                    hub=_get(base, "hub"),
+                )
             return self._recommenders[key]
 
     def _chat(self, session: dict[str, Any], top_k: int | None = None) -> Any:
@@ -127,9 +134,14 @@ class ChatService:
         return rec.chat(copy.deepcopy(state) if state is not None else None)
 
     # ---- one turn ----------------------------------------------------------------------
-    def respond(self, message: dict[str, Any] | str | None, audio: str | None,
-                history: list[dict[str, Any]] | None, session: dict[str, Any] | None,
-                options: Options | None = None) -> Iterator[Update]:
+    def respond(
+        self,
+        message: dict[str, Any] | str | None,
+        audio: str | None,
+        history: list[dict[str, Any]] | None,
+        session: dict[str, Any] | None,
+        options: Options | None = None,
+    ) -> Iterator[Update]:
         """Run one turn, yielding the page after each event (the reply streams in)."""
         history = list(history or [])
         session = dict(session or new_session())
@@ -186,8 +198,10 @@ class ChatService:
                 shown.append(path)
             else:
                 uploads.check_size(path, self.settings.max_upload_bytes, "file")
-                raise InputError("I can only read photos (JPEG, PNG, WebP, GIF) and voice "
-                                 "messages (WAV, MP3, OGG, WebM); that file is neither.")
+                raise InputError(
+                    "I can only read photos (JPEG, PNG, WebP, GIF) and voice "
+                    "messages (WAV, MP3, OGG, WebM); that file is neither."
+                )
         if audio:
             if voice is not None:
                 raise InputError("Please send one voice message at a time.")
@@ -221,16 +235,22 @@ class ChatService:
             return _cards(shown)
 
         def live_text():
-            lines = [f"{n}. {_get(it, 'title')} \u2014 {reasons.get(i, '')}".rstrip(" \u2014")
-                     for n, (i, it) in enumerate(items.items(), 1)]
+            lines = [
+                f"{n}. {_get(it, 'title')} \u2014 {reasons.get(i, '')}".rstrip(" \u2014")
+                for n, (i, it) in enumerate(items.items(), 1)
+            ]
             return "\n".join(lines) or "\u2026"
 
-        for event in _in_one_thread(chat.stream(text, image=image, audio=str(voice) if voice else None)):
+        for event in _in_one_thread(
+            chat.stream(text, image=image, audio=str(voice) if voice else None)
+        ):
             kind, data = _get(event, "type"), _get(event, "data")
             if kind == "status":
                 if _get(data, "reset"):
                     reasons[str(_get(data, "reset"))] = ""
-                yield Update(history, session, live_cards(), str(_get(data, "message", "")) + "\u2026")
+                yield Update(
+                    history, session, live_cards(), str(_get(data, "message", "")) + "\u2026"
+                )
             elif kind == "item":
                 items[str(_get(data, "id"))] = data
                 history[-1] = {"role": "assistant", "content": live_text()}
@@ -255,14 +275,18 @@ class ChatService:
         session["cards"] = _cards(rec_items)
         mode = _get(reply, "mode", "") or "?"
         seconds = sum(float(v) for v in (_get(reply, "timings") or {}).values())
-        yield Update(history, session, session["cards"], f"answered in {mode} mode ({seconds:.1f} s)")
+        yield Update(
+            history, session, session["cards"], f"answered in {mode} mode ({seconds:.1f} s)"
+        )
 
     @staticmethod
     def _cards_of(session: dict[str, Any]) -> list[tuple[str, str, str]]:
         return [tuple(c) for c in session.get("cards", [])]
 
     # ---- feedback -------------------------------------------------------------------------
-    def feedback(self, session: dict[str, Any], slot: int, liked: bool) -> tuple[dict[str, Any], str]:
+    def feedback(
+        self, session: dict[str, Any], slot: int, liked: bool
+    ) -> tuple[dict[str, Any], str]:
         """Like or dislike the card in ``slot`` (0-based). A disliked card leaves the page."""
         session = dict(session or new_session())
         shown = list(session.get("shown", []))
@@ -275,14 +299,15 @@ class ChatService:
         cards = self._cards_of(session)
         title = next((c[1] for c in cards if c[0] == item_id), item_id) or item_id
         if not liked:
-            session["shown"] = shown[:slot] + shown[slot + 1:]
+            session["shown"] = shown[:slot] + shown[slot + 1 :]
             session["cards"] = [c for c in cards if c[0] != item_id]
             return session, f"Noted: no more of “{title}”."
         return session, f"Noted: you like “{title}”; I will suggest similar things."
 
     # ---- catalogs ---------------------------------------------------------------------------
-    def ingest_upload(self, session: dict[str, Any], catalog_file: str | None,
-                      media_zip: str | None) -> tuple[dict[str, Any], str]:
+    def ingest_upload(
+        self, session: dict[str, Any], catalog_file: str | None, media_zip: str | None
+    ) -> tuple[dict[str, Any], str]:
         """Ingest an uploaded catalog (and its media zip) into an index of its own and
         point this tab at it. Returns the new session and the report as Markdown."""
         session = dict(session or new_session())
@@ -299,26 +324,31 @@ class ChatService:
                     digest.update(chunk)
         name = "upload-" + digest.hexdigest()[:16]
         folder = Path(self.settings.data_dir) / "uploads" / name
-        tmp = folder.with_name(name + f".tmp-{uuid.uuid4().hex[:8]}")
-        try:
-            if media_zip:
-                uploads.safe_extract_zip(media_zip, tmp, self.settings.max_upload_bytes * 100)
-            tmp.mkdir(parents=True, exist_ok=True)
-            # our own file name: the uploaded one is never used as a path
-            shutil.copyfile(catalog_file, tmp / ("catalog" + suffix))
-            with self._lock:
-                if folder.exists():
-                    shutil.rmtree(folder)
-                tmp.rename(folder)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        if not folder.is_dir():
+            # the same upload (same content hash) reuses its folder, which other tabs may be
+            # showing pictures from; a new one is unpacked aside and moved in whole
+            tmp = folder.with_name(name + f".tmp-{uuid.uuid4().hex[:8]}")
+            try:
+                if media_zip:
+                    uploads.safe_extract_zip(media_zip, tmp, self.settings.max_upload_bytes * 100)
+                tmp.mkdir(parents=True, exist_ok=True)
+                # our own file name: the uploaded one is never used as a path
+                shutil.copyfile(catalog_file, tmp / ("catalog" + suffix))
+                try:
+                    tmp.rename(folder)
+                except OSError:
+                    if not folder.is_dir():  # not a twin upload that won the race
+                        raise
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
         settings = self.settings.replace(index_name=name)
         hub = _get(self.base, "hub")
         report = self._ingest(settings, folder / ("catalog" + suffix), hub)
         with self._lock:
             if name not in self._recommenders:
                 self._recommenders[name] = type(self.base).from_settings(
-                    settings=settings, llm=_shared_llm(self.base), hub=hub)
+                    settings=settings, llm=_shared_llm(self.base), hub=hub
+                )
         session.update({"catalog": name, "chat": None, "shown": [], "cards": []})
         return session, report_markdown(report, folder)
 
@@ -425,17 +455,21 @@ def _describe(image: Any, voice: Any) -> str:
 
 def _cards(items) -> list[tuple[str, str, str]]:
     """(id, title, card HTML) for each item, in rank order."""
-    return [(str(_get(it, "id")), str(_get(it, "title", "")), card_html(it, n))
-            for n, it in enumerate(items, 1)]
+    return [
+        (str(_get(it, "id")), str(_get(it, "title", "")), card_html(it, n))
+        for n, it in enumerate(items, 1)
+    ]
 
 
 def report_markdown(report: Any, folder: str | Path | None = None) -> str:
     """An ingest report for people: counts, then each skipped row and why (file names
     shown relative to ``folder``, the upload's folder on the server)."""
-    lines = [f"**Ingested** {_get(report, 'items_total', 0)} items in "
-             f"{float(_get(report, 'seconds', 0.0)):.1f} s: {_get(report, 'added', 0)} added, "
-             f"{_get(report, 'updated', 0)} updated, {_get(report, 'unchanged', 0)} unchanged, "
-             f"{_get(report, 'removed', 0)} removed, {_get(report, 'skipped', 0)} skipped."]
+    lines = [
+        f"**Ingested** {_get(report, 'items_total', 0)} items in "
+        f"{float(_get(report, 'seconds', 0.0)):.1f} s: {_get(report, 'added', 0)} added, "
+        f"{_get(report, 'updated', 0)} updated, {_get(report, 'unchanged', 0)} unchanged, "
+        f"{_get(report, 'removed', 0)} removed, {_get(report, 'skipped', 0)} skipped."
+    ]
     problems = list(_get(report, "problems") or [])
     if problems:
         lines.append("")
@@ -460,8 +494,10 @@ def status_markdown(status: Any) -> str:
         state = str(_get(m, "state", "") or "")
         role, model_id = _get(m, "role", "?"), _get(m, "model_id", "")
         reason = str(_get(m, "reason", "") or "")
-        lines.append(f"- **{role}** `{model_id}`: {'**MISSING**' if state == 'missing' else state or 'unknown'}"
-                     + (f" ({reason})" if reason else ""))
+        lines.append(
+            f"- **{role}** `{model_id}`: {'**MISSING**' if state == 'missing' else state or 'unknown'}"
+            + (f" ({reason})" if reason else "")
+        )
         if state == "missing":
             missing = True
             hint = str(_get(m, "hint", "") or "")

@@ -32,8 +32,10 @@ def check_size(path: str | Path, limit: int, what: str) -> int:
     """The file's size in bytes; :class:`InputError` when it is over ``limit``."""
     size = Path(path).stat().st_size
     if size > limit:
-        raise InputError(f"The {what} is {_size_mb(size)}, over the limit of {_size_mb(limit)}. "
-                         "Please send a smaller file.")
+        raise InputError(
+            f"The {what} is {_size_mb(size)}, over the limit of {_size_mb(limit)}. "
+            "Please send a smaller file."
+        )
     if size == 0:
         raise InputError(f"The {what} is empty.")
     return size
@@ -67,8 +69,10 @@ def load_image(path: str | Path, settings: Any):
             width, height = probe.size
             # a decompression bomb is refused before its pixels are decoded
             if width * height > settings.max_image_pixels:
-                raise InputError(f"The photo is {width}x{height} pixels, over the limit of "
-                                 f"{settings.max_image_pixels:,} pixels. Please send a smaller one.")
+                raise InputError(
+                    f"The photo is {width}x{height} pixels, over the limit of "
+                    f"{settings.max_image_pixels:,} pixels. Please send a smaller one."
+                )
             probe.verify()
         with Image.open(path) as img:
             img.load()
@@ -76,16 +80,28 @@ def load_image(path: str | Path, settings: Any):
     except InputError:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise InputError("That file is not a photo I can read (it may be damaged or in an "
-                         f"unsupported format: {type(e).__name__}). Try a JPEG or PNG.") from None
+        raise InputError(
+            "That file is not a photo I can read (it may be damaged or in an "
+            f"unsupported format: {type(e).__name__}). Try a JPEG or PNG."
+        ) from None
 
 
 def audio_duration(path: str | Path) -> float:
     """Seconds of audio in the file according to ffprobe; :class:`InputError` if none."""
     if shutil.which("ffprobe") is None:
         raise InputError("Voice messages need ffmpeg (ffprobe was not found on this machine).")
-    cmd = ["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries",
-           "stream=codec_type:format=duration", "-of", "json", str(path)]
+    cmd = [
+        "ffprobe",
+        "-v",
+        "error",
+        "-select_streams",
+        "a:0",
+        "-show_entries",
+        "stream=codec_type:format=duration",
+        "-of",
+        "json",
+        str(path),
+    ]
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=30, check=False)
         info = json.loads(out.stdout or "{}")
@@ -94,8 +110,10 @@ def audio_duration(path: str | Path) -> float:
     streams = info.get("streams") or []
     duration = (info.get("format") or {}).get("duration")
     if not streams or duration in (None, "N/A"):
-        raise InputError("That file is not a voice message I can play (no audio found in it). "
-                         "Try a WAV, MP3, OGG or WebM recording.")
+        raise InputError(
+            "That file is not a voice message I can play (no audio found in it). "
+            "Try a WAV, MP3, OGG or WebM recording."
+        )
     return float(duration)
 
 
@@ -105,12 +123,15 @@ def check_audio(path: str | Path, settings: Any, workdir: str | Path) -> Path:
     Returns the copy's path inside ``workdir`` (the original name is never used)."""
     check_size(path, settings.max_upload_bytes, "voice message")
     if sniff_kind(path) != "audio":
-        raise InputError("That file is not a voice message I can play. "
-                         "Try a WAV, MP3, OGG or WebM recording.")
+        raise InputError(
+            "That file is not a voice message I can play. Try a WAV, MP3, OGG or WebM recording."
+        )
     seconds = audio_duration(path)
     if seconds > settings.max_audio_seconds:
-        raise InputError(f"The voice message is {seconds:.0f} s long, over the limit of "
-                         f"{settings.max_audio_seconds:.0f} s. Please send a shorter one.")
+        raise InputError(
+            f"The voice message is {seconds:.0f} s long, over the limit of "
+            f"{settings.max_audio_seconds:.0f} s. Please send a shorter one."
+        )
     Path(workdir).mkdir(parents=True, exist_ok=True)
     copy = Path(workdir) / f"voice-{uuid.uuid4().hex}"
     shutil.copyfile(path, copy)
@@ -129,8 +150,9 @@ def sniff_catalog_format(path: str | Path) -> str:
     return ".jsonl" if text.startswith("{") else ".csv"
 
 
-def safe_extract_zip(zip_path: str | Path, dest: str | Path, max_bytes: int,
-                     max_files: int = 20_000) -> list[Path]:
+def safe_extract_zip(
+    zip_path: str | Path, dest: str | Path, max_bytes: int, max_files: int = 20_000
+) -> list[Path]:
     """Extract a media zip into ``dest`` and return the files written.
 
     Refuses absolute names, ``..`` parts, links and anything outside ``dest``, and stops
@@ -147,7 +169,9 @@ def safe_extract_zip(zip_path: str | Path, dest: str | Path, max_bytes: int,
     with archive:
         members = archive.infolist()
         if len(members) > max_files:
-            raise InputError(f"The zip holds {len(members):,} entries, over the limit of {max_files:,}.")
+            raise InputError(
+                f"The zip holds {len(members):,} entries, over the limit of {max_files:,}."
+            )
         for info in members:
             name = info.filename.replace("\\", "/")
             parts = PurePosixPath(name).parts
@@ -167,7 +191,9 @@ def safe_extract_zip(zip_path: str | Path, dest: str | Path, max_bytes: int,
                 while chunk := src.read(1 << 20):
                     total += len(chunk)
                     if total > max_bytes:
-                        raise InputError(f"The zip unpacks to more than {_size_mb(max_bytes)}; refused.")
+                        raise InputError(
+                            f"The zip unpacks to more than {_size_mb(max_bytes)}; refused."
+                        )
                     out.write(chunk)
             written.append(target)
     return written
