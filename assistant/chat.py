@@ -41,7 +41,9 @@ class Chat:
     def __init__(self, recommender: Recommender, state: SessionState | None = None):
         self.recommender = recommender
         self._state = state or SessionState()
-        self._lock = threading.RLock()
+        # a plain Lock, not an RLock: a streaming consumer (Gradio) may resume the generator
+        # on another worker thread, and only a Lock may be released from another thread
+        self._lock = threading.Lock()
 
     @classmethod
     def from_state(cls, recommender: Recommender, state: SessionState | dict) -> Chat:
@@ -184,7 +186,8 @@ class _Turn:
                     self.state.like(item_id)
                 elif feeling == "rejected":
                     self.state.reject(item_id)
-                if feeling != "rejected" and item_id in self.state.recommended:
+                if (feeling != "rejected" and item_id in self.state.recommended
+                        and item_id not in self.state.rejected):
                     again.add(item_id)
         return again
 

@@ -28,7 +28,9 @@ class Recommender:
         self.settings = settings
         self.index = index
         self.hub = hub
-        self.llm_lock = threading.RLock()
+        # a plain Lock: explanations stream while holding it, and a streaming consumer such
+        # as Gradio may resume the generator on another thread (an RLock would then fail)
+        self.llm_lock = threading.Lock()
         self._llm = llm
         self._llm_factory = None if llm is not None else llm_factory
         self._llm_error: str = "" if (llm is not None or llm_factory) else (llm_off_reason or "no LLM configured")

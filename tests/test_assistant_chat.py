@@ -117,6 +117,18 @@ def test_a_rejected_item_never_returns(settings, rows):
         chat.feedback("no-such-id")
 
 
+def test_a_recommended_then_disliked_item_named_again_stays_out(settings, rows):
+    # the path where "asked again by name" must not undo a dislike: the item was
+    # recommended first, then disliked, then named in neutral words
+    index = RecordingIndex(rows)
+    chat = _rec(settings, index, None, enable_llm=False).chat()
+    first = chat.send("apples please").items[0]
+    chat.feedback(first.id, liked=False)
+    reply = chat.send(f"What about {first.title}?")
+    assert first.id not in {r.id for r in reply.items}
+    assert first.id in index.queries[-1].exclude
+
+
 def test_liked_and_mentioned_items_seed_the_query(settings, rows):
     index = RecordingIndex(rows)
     chat = _rec(settings, index, ScriptedLLM(REPLIES)).chat()
