@@ -118,7 +118,7 @@ def _precompute_queries(index, texts: list[str], progress: bool):
     batch = max(int(getattr(index.settings, "text_batch_size", 64)), 1)
     for i in tqdm(range(0, len(unique), batch), desc="encode queries", disable=not progress, unit="batch"):
         chunk = unique[i:i + batch]
-        for text, vector in zip(chunk, inner.encode(chunk)):
+        for text, vector in zip(chunk, inner.encode(chunk), strict=True):
             table[text] = vector
     index._text = _PrecomputedEncoder(inner, table)
 

@@ -175,6 +175,19 @@ class CatalogIndex:
                     self._weights, self._weights_source = {}, "default"
             return self._weights
 
+    def use_collab_model(self, model) -> None:
+        """Search with ``model`` (a ``CollabModel`` or None) instead of the saved one, e.g.
+        one fitted on a cross-validation fold."""
+        with self._lock:
+            self._collab = model
+
+    def use_weights(self, weights: dict[str, float] | None, source: str = "override") -> None:
+        """Fuse with ``weights`` (channels not named weigh 1.0; 0 skips a channel);
+        None goes back to ``fusion.json`` / settings."""
+        with self._lock:
+            self._weights = None if weights is None else {c: float(w) for c, w in weights.items()}
+            self._weights_source = source if weights is not None else ""
+
     # ---- search ---------------------------------------------------------------------------
 
     def search(self, query: Query) -> list[Candidate]:
@@ -232,7 +245,9 @@ class CatalogIndex:
                     vector = clip.encode_images([image])[0]
                 hits["clip_image"] = self._clip_query(vector, fetch, where, keep, depth, enough,
                                                          {"photo": True})
-        except ValueError as e:
+        except InputError:
+            raise
+        except ValueError as e:  # Chroma refusing a filter
             if "where" in str(e).lower() or "operator" in str(e).lower():
                 raise InputError(f"invalid filter {query.where!r}: {e}") from None
             raise

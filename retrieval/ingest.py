@@ -363,7 +363,7 @@ def _embed_images(store: Store, clip, changed: Sequence[Item], metas, hashes, se
     with _bar(len(with_image), "CLIP image vectors", progress) as bar, \
             ThreadPoolExecutor(max_workers=workers) as pool:
         for chunk in _chunks(with_image, settings.image_batch_size):
-            loaded = list(zip(chunk, pool.map(lambda i: _load_image(i, problems), chunk)))
+            loaded = list(zip(chunk, pool.map(lambda i: _load_image(i, problems), chunk), strict=True))
             good = [(i, img) for i, img in loaded if img is not None]
             broken.update(i.id for i, img in loaded if img is None)
             if good:

@@ -152,24 +152,31 @@ def _normalise(word: str) -> str | None:
     return word
 
 
-# word -> token (or None); a catalog's vocabulary is far smaller than its text, so
-# building the keyword index mostly hits this cache
-_TOKEN_CACHE: dict[str, str | None] = {}
+class _TokenCache(dict):
+    """word -> token (or None), filled on first sight. A catalog's vocabulary is far
+    smaller than its text, so tokenising mostly runs as C-level dict look-ups."""
+
+    def __missing__(self, word: str) -> str | None:
+        token = _normalise(word)
+        if len(self) < 2_000_000:
+            self[word] = token
+        return token
+
+
+class _Vocabulary(dict):
+    """token -> id, a new id on first sight."""
+
+    def __missing__(self, token: str) -> int:
+        self[token] = n = len(self)
+        return n
+
+
+_TOKENS = _TokenCache()
 
 
 def tokens(text: str) -> list[str]:
     """Lower-case word tokens without stop words, plural ``s`` stripped."""
-    cache = _TOKEN_CACHE
-    out = []
-    for w in _WORD.findall(text.lower()):
-        t = cache.get(w, 0)
-        if t == 0:
-            t = _normalise(w)
-            if len(cache) < 2_000_000:
-                cache[w] = t
-        if t is not None:
-            out.append(t)
-    return out
+    return [t for t in map(_TOKENS.__getitem__, _WORD.findall(text.lower())) if t is not None]
 
 
 # ---- vector channels ------------------------------------------------------------------------
@@ -207,7 +214,7 @@ class KeywordIndex:
 
         self.ids: list[str] = []
         self._titles: list[str] = []
-        vocab: dict[str, int] = {}
+        vocab = _Vocabulary()
         tok_ids: list[int] = []
         tfs: list[float] = []
         per_row: list[int] = []
@@ -222,11 +229,11 @@ class KeywordIndex:
                 length += title_boost
             lengths.append(length)
             per_row.append(len(counts))
-            tok_ids.extend([vocab.setdefault(t, len(vocab)) for t in counts])
+            tok_ids.extend(map(vocab.__getitem__, counts))
             tfs.extend(counts.values())
         self._n = len(self.ids)
         self._max_df = max_df
-        self._vocab = vocab
+        self._vocab = dict(vocab)
         rows = np.repeat(np.arange(self._n, dtype=np.int32), np.asarray(per_row, dtype=np.int64))
         tok = np.asarray(tok_ids, dtype=np.int32)
         tf = np.asarray(tfs, dtype=np.float32)
@@ -273,23 +280,32 @@ class KeywordIndex:
             scores[rows] += weights
         hit_rows = np.flatnonzero(scores)
         order = hit_rows[np.argsort(-scores[hit_rows], kind="stable")]
-        out = []
-        for row in order:
-            item_id = self.ids[row]
-            if keep is not None and not keep(item_id):
-                continue
-            words = [t for t, (rows, _) in query.items() if _has(rows, row)]
-            detail: dict[str, Any] = {"words": words}
-            if set(tokens(self._titles[row])).intersection(words):
-                detail["title"] = True
-            out.append((item_id, float(scores[row]), detail))
-            if len(out) >= n:
-                break
+        out: list[Hit] = []
+        block = max(2 * n, 64)
+        for start in range(0, len(order), block):
+            rows_block = order[start:start + block]
+            # which query words each row holds, for the evidence: one vectorised
+            # membership test per word instead of one lookup per (row, word)
+            member = {t: _member(rows, rows_block) for t, (rows, _) in query.items()}
+            for k, row in enumerate(rows_block):
+                item_id = self.ids[row]
+                if keep is not None and not keep(item_id):
+                    continue
+                words = [t for t in query if member[t][k]]
+                detail: dict[str, Any] = {"words": words}
+                if set(tokens(self._titles[row])).intersection(words):
+                    detail["title"] = True
+                out.append((item_id, float(scores[row]), detail))
+                if len(out) >= n:
+                    return out
         return out
 
 
-def _has(sorted_rows, row: int) -> bool:
+def _member(sorted_rows, rows):
+    """Boolean array: which of ``rows`` occur in ``sorted_rows``."""
     import numpy as np
 
-    i = int(np.searchsorted(sorted_rows, row))
-    return i < len(sorted_rows) and int(sorted_rows[i]) == row
+    if len(sorted_rows) == 0:
+        return np.zeros(len(rows), dtype=bool)
+    i = np.minimum(np.searchsorted(sorted_rows, rows), len(sorted_rows) - 1)
+    return sorted_rows[i] == rows

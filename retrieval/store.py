@@ -136,7 +136,7 @@ class Store:
         if col is None:
             return {}
         got = col.get(include=["metadatas"])
-        return {i: (m or {}).get("content_hash", "") for i, m in zip(got["ids"], got["metadatas"])}
+        return {i: (m or {}).get("content_hash", "") for i, m in zip(got["ids"], got["metadatas"], strict=True)}
 
     def upsert(self, kind: str, ids: list[str], embeddings, metadatas: list[dict],
                documents: list[str] | None = None) -> None:
@@ -169,7 +169,7 @@ class Store:
         got = col.query(query_embeddings=[embedding], n_results=n, where=where or None,
                         include=["distances"])
         ids, dists = got["ids"][0], got["distances"][0]
-        return [(i, 1.0 - float(d)) for i, d in zip(ids, dists)]
+        return [(i, 1.0 - float(d)) for i, d in zip(ids, dists, strict=True)]
 
     def get(self, ids: list[str], kind: str = "docs", documents: bool = True) -> dict[str, tuple[dict, str]]:
         """``{id: (metadata, document)}`` of the given ids (unknown ids are left out)."""
@@ -179,7 +179,7 @@ class Store:
         include = ["metadatas", "documents"] if documents else ["metadatas"]
         got = col.get(ids=list(ids), include=include)
         docs = got.get("documents") or [""] * len(got["ids"])
-        return {i: (m or {}, d or "") for i, m, d in zip(got["ids"], got["metadatas"], docs)}
+        return {i: (m or {}, d or "") for i, m, d in zip(got["ids"], got["metadatas"], docs, strict=True)}
 
     def iter_records(self, kind: str = "docs", documents: bool = False,
                      page: int = 5000) -> Iterator[tuple[str, dict, str]]:
@@ -193,7 +193,7 @@ class Store:
         while True:
             got = col.get(include=include, limit=page, offset=offset)
             docs = got.get("documents") or [""] * len(got["ids"])
-            for i, m, d in zip(got["ids"], got["metadatas"], docs):
+            for i, m, d in zip(got["ids"], got["metadatas"], docs, strict=True):
                 yield i, m or {}, d or ""
             if len(got["ids"]) < page:
                 return

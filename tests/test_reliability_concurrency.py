@@ -159,7 +159,9 @@ def _endpoints(client) -> tuple[str, str]:
 def http_session(url: str, request: str) -> dict:
     from gradio_client import Client
 
-    client = Client(url, verbose=False)
+    # a long timeout: 20 clients at once on a busy 2-core machine
+    client = Client(url, verbose=False, httpx_kwargs={"timeout": 300}, download_files=False,
+                    analytics_enabled=False)
     respond, dislike = _endpoints(client)
     first = client.predict({"text": request, "files": []}, None, [], 5, "", None, api_name=respond)
     first_ids = [m.group(1) for html in first[4:] if isinstance(html, str) for m in _CARD_ID.finditer(html)]

@@ -136,6 +136,17 @@ def test_learned_weights_file_changes_the_fusion(index):
         (index.settings.index_dir / FUSION_FILE).unlink()
 
 
+def test_weights_can_be_overridden_in_process(index):
+    query = Query(text="golden delicious", k=5)
+    try:
+        index.use_weights({"dense": 0.0})
+        assert {h.channel for c in index.search(query) for h in c.evidence} == {"keyword"}
+        assert index.stats()["fusion"]["source"] == "override"
+    finally:
+        index.use_weights(None)
+    assert index.stats()["fusion"]["source"] == "default"
+
+
 # ---- photos through CLIP ------------------------------------------------------------------
 
 
