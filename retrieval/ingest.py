@@ -93,7 +93,9 @@ def ingest(settings: Settings, catalog_path: str | Path, hub=None, prune: bool =
         read = read_catalog(catalog_path)
         items = _unique(read.items, report.problems)
         report.problems.extend(read.problems)
-        report.skipped = len({(p.file, p.line) for p in read.problems if p.severity == "error"})
+        # rows refused by the reader, plus repeated ids (the reader already drops them;
+        # _unique guards catalogs built in code)
+        report.skipped = read.skipped + (len(read.items) - len(items))
         report.items_total = len(items)
 
     with _timed(stages, "open"):
