@@ -111,6 +111,24 @@ def _load_llm(args):
     return TransformersLLM(str(folder), device, quant), tmp
 
 
+def _generate_list(llm, messages, labels, force_full_length: bool) -> str:
+    """Generate the ranked list. A random-weight model stops (or loops on newlines) long
+    before a real model would finish the list, which would flatter this baseline; with
+    ``force_full_length`` it must write at least as many tokens as the shortest complete
+    list ("A, B, C, ...") takes, which is the least any real model must spend."""
+    max_new = 3 * len(labels) + 8  # about three tokens per "X, " entry, plus slack
+    if not force_full_length:
+        return llm.generate(messages, max_new_tokens=max_new)
+    import torch
+
+    shortest = len(llm.tokenizer(", ".join(labels), add_special_tokens=False)["input_ids"])
+    enc = llm._encode(messages)
+    kwargs = llm._gen_kwargs(max(max_new, shortest))
+    with torch.inference_mode():
+        out = llm.model.generate(**enc, **kwargs, min_new_tokens=shortest)
+    return llm.tokenizer.decode(out[0, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Run the benchmark; print a table and return the figures as a dict."""
     from assistant import llm_tasks
@@ -138,8 +156,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
             messages, labels = llm_tasks.ranking_messages(state, {}, cands, task="ranking_list")
             t0 = time.perf_counter()
-            # about three tokens per "X, " entry, plus slack
-            text = llm.generate(messages, max_new_tokens=3 * len(labels) + 8)
+            text = _generate_list(llm, messages, labels, force_full_length=not args.model)
             gen_times.append(time.perf_counter() - t0)
             sample = sample or text
             found, bad = parse_label_list(text, list(labels))
@@ -156,6 +173,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     gen_t = statistics.mean(gen_times)
     result = {
         "model": args.model or "tiny random-weight Qwen2 (built on the fly)",
+        "generation_forced_to_full_list_length": not args.model,
         "device": getattr(llm, "device", "?"), "quantization": getattr(llm, "quantization", "none"),
         "turns": len(turns), "candidates": args.candidates,
         "score_labels_s_per_turn": round(score_t, 5),

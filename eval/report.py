@@ -82,7 +82,8 @@ def markdown(result: dict) -> str:
     lines += ["", "## Lists and latency", "",
               f"Over the top {result.get('list_k', 10)} recommendations of each turn. "
               "Latency in milliseconds per turn (p50 / p95); the retrieval systems share one search "
-              "per turn (every channel), timed as `retrieve`, and differ only in the fusion.", "",
+              "per turn (every channel), timed as `retrieve`, and differ only in the fusion; `encode` is each query's share of "
+              "the query encoding, done ahead in batches.", "",
               "| system | outside catalog | repeats mentioned | top item share | Gini | latency total | stages |",
               "| --- | ---: | ---: | ---: | ---: | ---: | --- |"]
     for name, s in systems.items():

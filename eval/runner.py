@@ -28,6 +28,8 @@ from . import metrics
 from .datasets import Turn, detect_format, load_turns, redial_dialogues
 from .fit import active_channels, cross_validated_weights, folds_by_dialogue
 from .systems import (
+    QUERY_CHARS,
+    QUERY_MESSAGES,
     AssistantSystem,
     FusionSystem,
     TurnHits,
@@ -172,7 +174,8 @@ def _read_cache(path: Path | None, turns: list[Turn]) -> list[TurnHits] | None:
         data = _json.loads(gzip.decompress(path.read_bytes()))
         if data["turns"] != [t.id for t in turns]:
             return None
-        return [TurnHits(h["channels"], h["seconds"], h.get("error")) for h in data["hits"]]
+        return [TurnHits(h["channels"], h["seconds"], h.get("error"), h.get("encode", 0.0))
+                for h in data["hits"]]
     except (OSError, ValueError, KeyError, TypeError):
         return None  # a damaged cache is only a slower run
 
@@ -185,7 +188,8 @@ def _write_cache(path: Path | None, turns: list[Turn], hits: list[TurnHits]) -> 
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     data = {"turns": [t.id for t in turns],
-            "hits": [{"channels": h.channels, "seconds": h.seconds, "error": h.error} for h in hits]}
+            "hits": [{"channels": h.channels, "seconds": h.seconds, "error": h.error,
+                      "encode": h.encode_seconds} for h in hits]}
     tmp = path.with_suffix(".tmp")
     tmp.write_bytes(gzip.compress(_json.dumps(data).encode()))
     tmp.replace(path)
@@ -259,7 +263,8 @@ def run(settings, dataset: str | Path, *, out_dir: str | Path = "eval_out", fmt:
     result: dict = {"dataset": info, "catalog": {"items": len(catalog), "index": str(settings.index_dir)},
                     "list_k": list_k, "k": k, "systems": {}, "command": command,
                     "protocol": [cf.describe(),
-                                 "query: the last messages of the conversation as text; items mentioned "
+                                 f"query: the last {QUERY_MESSAGES} messages of the conversation as text "
+                                 f"(at most {QUERY_CHARS} characters); items mentioned "
                                  "earlier are the liked seeds" + (" and are excluded from the ranking"
                                                                   if exclude_mentioned else ""),
                                  "targets are never used to build a query or an exclusion"]}
@@ -274,6 +279,13 @@ def run(settings, dataset: str | Path, *, out_dir: str | Path = "eval_out", fmt:
         result["systems"][system.name] = score_system(system.name, system.description, turns, ranked,
                                                       times, catalog, errors, list_k, seed=seed)
     if "assistant" in systems:
+        from retrieval.fusion import load_fusion_meta
+
+        fitted_on = (load_fusion_meta(settings.index_dir).get("dataset") or {}).get("path")
+        if fitted_on and Path(fitted_on).resolve() == Path(dataset).resolve():
+            result["protocol"].append(
+                "warning: the assistant searches with the index's fusion.json, fitted on this same "
+                "dataset (the 'learned' system is the cross-validated figure)")
         scored = _run_assistant(settings, index, llm, turns, cf, k, progress)
         if scored is not None:
             ranked, times, errs, label = scored

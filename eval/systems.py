@@ -53,6 +53,8 @@ class TurnHits:
     channels: dict[str, list[str]]
     seconds: float
     error: str | None = None
+    # the query's share of the batched query encoding done ahead (not in ``seconds``)
+    encode_seconds: float = 0.0
 
 
 def collect_hits(index, turns: list[Turn], *, exclude_mentioned: bool = True,
@@ -67,7 +69,9 @@ def collect_hits(index, turns: list[Turn], *, exclude_mentioned: bool = True,
 
     out = []
     current = object()
-    restore = _precompute_queries(index, [turn_query(t, exclude_mentioned).text for t in turns], progress)
+    started = time.perf_counter()
+    restore, n_encoded = _precompute_queries(index, [turn_query(t, exclude_mentioned).text for t in turns], progress)
+    encode = (time.perf_counter() - started) / max(n_encoded, 1)
     try:
         for turn in tqdm(turns, desc=desc, disable=not progress, unit="turn"):
             if collab_for is not None:
@@ -79,7 +83,7 @@ def collect_hits(index, turns: list[Turn], *, exclude_mentioned: bool = True,
             try:
                 hits = index.channel_hits(turn_query(turn, exclude_mentioned))
                 out.append(TurnHits({c: [h[0] for h in hs] for c, hs in hits.items()},
-                                    time.perf_counter() - start))
+                                    time.perf_counter() - start, None, encode if turn_query(turn).text else 0.0))
             except Exception as e:  # noqa: BLE001 - one bad turn must not end a long run
                 out.append(TurnHits({}, time.perf_counter() - start, f"{type(e).__name__}: {e}"))
     finally:
@@ -111,7 +115,7 @@ def _precompute_queries(index, texts: list[str], progress: bool):
     from tqdm import tqdm
 
     if not hasattr(index, "text_encoder") or not hasattr(index, "_text"):
-        return lambda: None
+        return (lambda: None), 0
     inner = index.text_encoder()
     unique = [t for t in dict.fromkeys(t.strip() for t in texts) if t]
     table = {}
@@ -124,7 +128,7 @@ def _precompute_queries(index, texts: list[str], progress: bool):
 
     def restore():
         index._text = inner
-    return restore
+    return restore, len(unique)
 
 
 def set_collab(index, model) -> None:
@@ -165,7 +169,8 @@ class FusionSystem:
         w = self.weights_for(turn) if self.weights_for else self.weights
         start = time.perf_counter()
         ranked = fused_ranking(hits, w, rrf_k, k)
-        return ranked, {"retrieve": hits.seconds, "fuse": time.perf_counter() - start}
+        return ranked, {"encode": hits.encode_seconds, "retrieve": hits.seconds,
+                        "fuse": time.perf_counter() - start}
 
 
 def baseline_systems(weights_hybrid: dict[str, float] | None = None) -> list[FusionSystem]:

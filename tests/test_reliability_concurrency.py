@@ -71,6 +71,12 @@ def api_session(rec: Recommender, request: str) -> dict:
             "state": chat.state.to_dict()}
 
 
+@pytest.fixture(scope="module")
+def alone(recommender) -> dict[str, dict]:
+    """Each session's conversation run alone, one after the other: the expected answers."""
+    return {r: api_session(recommender, r) for r in REQUESTS}
+
+
 def _check_own(result: dict, request: str, catalog: set[str]) -> None:
     state = result["state"]
     assert [m["content"] for m in state["messages"] if m["role"] == "user"] == [request, AGAIN]
@@ -81,10 +87,9 @@ def _check_own(result: dict, request: str, catalog: set[str]) -> None:
     assert state["recommended"] == result["first"] + result["second"]
 
 
-def test_twenty_api_sessions_at_once_keep_to_themselves(recommender):
+def test_twenty_api_sessions_at_once_keep_to_themselves(recommender, alone):
     assert len(set(REQUESTS)) == SESSIONS
     catalog = set(recommender.titles())
-    alone = {r: api_session(recommender, r) for r in REQUESTS}
     assert len({tuple(v["first"]) for v in alone.values()}) > SESSIONS // 2  # the requests differ
 
     barrier = threading.Barrier(SESSIONS)
@@ -174,9 +179,8 @@ def http_session(url: str, request: str) -> dict:
                          else str(m["content"])) for m in history]}
 
 
-def test_twenty_http_sessions_at_once_keep_to_themselves(app_url, recommender):
+def test_twenty_http_sessions_at_once_keep_to_themselves(app_url, recommender, alone):
     catalog = set(recommender.titles())
-    alone = {r: api_session(recommender, r) for r in REQUESTS}
     barrier = threading.Barrier(SESSIONS)
 
     def run(request):

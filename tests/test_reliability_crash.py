@@ -132,6 +132,7 @@ def test_ingest_killed_at_random_points_recovers_exactly(tmp_path, tiny_clip_dir
         faults.write_jsonl(catalog, catalog_version(k))
         runs.append(ingest_killed(catalog, env, bar, share, delay=rng.uniform(0.0, 0.3)))
     killed = [r for r in runs if r["killed"]]
+    print("kill points:", [(r["where"], r["code"]) for r in runs])
     # the kills really landed inside the writes (a run may at most finish first once)
     assert len(killed) >= len(KILL_AT) - 1, [(r["where"], r["code"]) for r in runs]
     assert all(r["where"] != "start-up" for r in killed)

@@ -72,7 +72,7 @@ class GullibleLLM(ScriptedLLM):
             "constraints": '{"constraints": [{"field": "id", "op": "=", "value": "EVIL-1"},'
                            ' {"field": "__import__", "op": "=", "value": "os"}]}',
             "explanation": fake_list * 20,
-        }, prefer=["ignore all previous", "administrator"])
+        }, prefer=["onerror"])  # the row whose title carries HTML
 
     def score_labels(self, messages, labels):
         probs = super().score_labels(messages, labels)
@@ -114,8 +114,10 @@ def test_prompt_injection_cannot_change_what_is_recommended_or_the_format(index_
         assert reply.mode == "llm"
         _check_reply(reply, catalog, titles)
         shown += [r.id for r in reply.items]
-    # the injected catalog rows are ordinary items: ranked (the LLM prefers them), never more
-    assert {"Kiwi", "Lime"} & set(shown) or shown
+    # the injected catalog rows are ordinary items: the obedient LLM ranks them first, and
+    # that is all an injection can do
+    hostile = {r["id"] for r in hostile_rows()}
+    assert hostile & set(shown)
     assert chat.state.constraints == []  # constraints on "id" and "__import__" were refused
     # user text reached the LLM only as quoted data, never as instructions
     ranking = [c for c in llm.calls if c["method"] == "score_labels"]

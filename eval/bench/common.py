@@ -43,10 +43,10 @@ def stopwatch(into: dict[str, float], name: str):
         into[name] = into.get(name, 0.0) + time.perf_counter() - start
 
 
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    """``(seconds, result)`` of one call."""
+def timed(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[float, Any]:
+    """``(seconds, result)`` of ``fn(*args, **kwargs)``."""
     start = time.perf_counter()
-    result = fn()
+    result = fn(*args, **kwargs)
     return time.perf_counter() - start, result
 
 
@@ -57,10 +57,10 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def measured(fn: Callable[[], Any]) -> tuple[float, float, Any]:
-    """``(wall seconds, CPU seconds, result)`` of one call."""
+def measured(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[float, float, Any]:
+    """``(wall seconds, CPU seconds, result)`` of ``fn(*args, **kwargs)``."""
     wall, cpu = time.perf_counter(), cpu_seconds()
-    result = fn()
+    result = fn(*args, **kwargs)
     return time.perf_counter() - wall, cpu_seconds() - cpu, result
 
 

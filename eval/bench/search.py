@@ -173,7 +173,7 @@ def build_index(settings, encoder, items, vectors, n: int, interactions, rebuild
         vecs = np.stack([_mix(vectors, donors) for _, donors in chunk]).astype(np.float32)
         docs = [build_document(item) for item, _ in chunk]
         metas = []
-        for (item, _), doc in zip(chunk, docs):
+        for (item, _), doc in zip(chunk, docs, strict=True):
             meta = to_metadata(item.attributes)
             meta.update(title=item.title, image="",
                         content_hash=hashlib.sha1(doc.encode("utf-8")).hexdigest())
@@ -195,7 +195,7 @@ def _mix(vectors, donors):
 
     if len(donors) == 1:
         return vectors[donors[0]]
-    v = sum(w * vectors[d] for w, d in zip(MIX, donors))
+    v = sum(w * vectors[d] for w, d in zip(MIX, donors, strict=False))
     return v / (np.linalg.norm(v) or 1.0)
 
 

@@ -163,7 +163,7 @@ def _text_turns(settings, hub, bare, conversations, n: int, llm) -> dict[str, An
     for said in conversations[1:]:
         chat = rec.chat()
         for text in said:
-            t, _, reply = common.measured(lambda: chat.send(text))
+            t, _, reply = common.measured(chat.send, text)
             turns.append(t)
             stage_runs.append(reply.timings)
             bare_t.append(_bare_search(bare, collection, settings, reply.query or text))
@@ -197,7 +197,7 @@ def _photo_turns(work: Path, n: int, quiet: bool) -> dict[str, Any]:
     rec.chat().send("", image=photos[0])
     turns, stage_runs = [], []
     for path in photos[1:]:
-        t, _, reply = common.measured(lambda: rec.chat().send("", image=path))
+        t, _, reply = common.measured(rec.chat().send, "", image=path)
         turns.append(t)
         stage_runs.append(reply.timings)
     return _row(turns, stage_runs, [])
@@ -231,7 +231,7 @@ def _voice_turns(settings, work: Path, bare, n: int) -> dict[str, Any]:
     collection = _bare_collection(settings)
     turns, stage_runs, bare_t = [], [], []
     for _ in range(n):
-        t, _, reply = common.measured(lambda: rec.chat().send("", audio=wav))
+        t, _, reply = common.measured(rec.chat().send, "", audio=wav)
         turns.append(t)
         stage_runs.append(reply.timings)
         bare_t.append(_bare_search(bare, collection, settings, reply.query or "movie"))
@@ -286,7 +286,7 @@ def _row(turns: list[float], stage_runs: list[dict], bare_t: list[float]) -> dic
         values = [r.get(stage, 0.0) for r in stage_runs]
         row[f"{stage}_p50_ms"] = common.ms(common.percentiles(values).get("p50"))
         row[f"{stage}_p95_ms"] = common.ms(common.percentiles(values).get("p95"))
-    other = [t - sum(r.get(s, 0.0) for s in STAGES) for t, r in zip(turns, stage_runs)]
+    other = [t - sum(r.get(s, 0.0) for s in STAGES) for t, r in zip(turns, stage_runs, strict=True)]
     row["other_p50_ms"] = common.ms(common.percentiles(other).get("p50"))
     row["bare_p50_ms"] = common.ms(common.percentiles(bare_t).get("p50")) if bare_t else None
     return row
