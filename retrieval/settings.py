@@ -176,6 +176,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise SettingsError(f"settings file {path} does not exist") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise SettingsError(f"settings file {path} is not valid TOML: {e}") from None
+    except (OSError, ValueError) as e:  # a folder, no permission, a NUL byte in the path
+        raise SettingsError(f"settings file {str(path)!r} cannot be read: {e}") from None
     flat: dict[str, Any] = {}
     for key, value in data.items():
         # tables group settings for the reader; fusion_weights is itself a table
