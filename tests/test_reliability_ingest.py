@@ -106,6 +106,9 @@ def build_bad_catalog(root: Path) -> BadCatalog:
     bad = dict(latin, id=latin["id"] + "-latin1")
     add(json.dumps(bad, ensure_ascii=False).encode("latin-1"), kept=False,
         fault=(None, "error", ("UTF-8",)))
+    # valid JSON whose \ud800 escape is no character at all (a lone surrogate)
+    r = dict(next(source))
+    add(json.dumps(dict(r, title=r["title"] + " \ud800")), kept=False, fault=(None, "error", ("character",)))
     # a line cut in the middle (a crashed exporter)
     add(json.dumps(dict(next(source)))[:60], kept=False, fault=(None, "error", ("JSON",)))
 
@@ -159,7 +162,7 @@ def test_every_fault_is_reported_and_every_good_row_ingested(bad, tmp_path, tiny
 
     _check_problems(report, bad)
     assert report.items_total == report.added == len(bad.kept)
-    assert report.skipped == 3  # the duplicate, the Latin-1 line, the cut line
+    assert report.skipped == 4  # the duplicate, the Latin-1 line, the lone surrogate, the cut line
     # the captioner really ran over the catalog's pictures (the broken ones are refused
     # while decoding, before the model): one caption per good picture, nothing more
     assert captioner.seen == len(bad.with_image)
@@ -212,7 +215,7 @@ def test_cli_summarises_and_fails_only_with_strict(bad, tmp_path, tiny_blip_dir,
     assert main(["ingest", str(bad.path), "-q", "--report", str(report_file)]) == 0
     out = capsys.readouterr().out
     assert f"{len(bad.kept)} items indexed: {len(bad.kept)} added" in out
-    assert "3 rows skipped" in out
+    assert "4 rows skipped" in out
     audio_faults = {(line, fld) for line, fld, *_ in bad.faults if fld == "audio" and line}
     expected = [f for f in bad.faults if (f[0], f[1]) not in audio_faults or "not found" in f[3]]
     for line, fld, severity, _ in expected:
