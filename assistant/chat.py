@@ -226,7 +226,15 @@ class _Turn:
         return None
 
     def _retrieve(self, query_text: str, asked_again: set[str]) -> list[Candidate]:
-        exclude = (set(self.state.recommended) | set(self.state.rejected)) - asked_again
+        # items the user already talked about are known to them: no slot is spent on them,
+        # unless this message names one without liking or rejecting it (a request by name:
+        # "do you have X?") or names again one we recommended
+        said = " ".join(t for t in (self.text, self.transcript) if t)
+        mentions = self.rec.matcher().find_mentions(said) if said else []
+        requested = {i for m, feeling in zip(mentions, classify_mentions(said, mentions), strict=True)
+                     if feeling == "neutral" for i in m.ids}
+        exclude = (set(self.state.recommended) | set(self.state.rejected)
+                   | (set(self.state.mentioned) - requested)) - asked_again
         rejected = set(self.state.rejected)
         seeds = list(dict.fromkeys(self.state.liked + [m for m in self.state.mentioned if m not in rejected]))
         where = cons.to_where(self.state.constraints)

@@ -184,4 +184,8 @@ def fit_command(settings, index, args, command: str) -> dict:
     else:
         path = save_fusion(settings.index_dir, weights, meta)
         print(f"saved {path}; search uses these weights from now on")
+        log = cf.log_model()
+        if log and "collab_log" in channels:
+            # the collab_log channel searches with the model the weights were fitted with
+            print(f"saved {log.save(settings.index_dir, 'collab_log')} (collab_log channel)")
     return {"weights": weights, "meta": meta}

@@ -5,7 +5,9 @@ explicit (``collab``):
 
 - ``cv`` (default for ReDial): conversations are split into K folds; the turns of each fold
   are searched with a model fitted on the dialogues of the *other* folds (the dataset file's
-  conversations as an interaction log) plus any ``interactions`` logs (e.g. MovieLens).
+  conversations as an interaction log). Any ``interactions`` logs (e.g. MovieLens) make a
+  separate model, the ``collab_log`` channel (likes only: ratings >= ``LIKE_RATING``), not
+  mixed into the folds' log (a large outside log drowns the in-domain co-occurrences).
 - ``log``: one model fitted on the ``interactions`` logs alone.
 - ``index``: the model saved with the index (only fair if its log excludes this split).
 - ``none``: no collaborative or popularity channel.
@@ -22,7 +24,8 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from retrieval.collab import CollabModel, read_interactions
+from retrieval.collab import LIKE_RATING, CollabModel, read_interactions
+from retrieval.settings import CHANNELS
 
 from . import metrics
 from .datasets import Turn, detect_format, load_turns, redial_dialogues
@@ -37,6 +40,8 @@ from .systems import (
     collect_hits,
 )
 
+# bump when a channel's computation changes, so cached hits are recomputed
+HITS_VERSION = 2
 SYSTEMS = ("popularity", "dense", "hybrid", "learned", "assistant")
 CURVE_KS = (1, 2, 5, 10, 20, 30, 50)
 COLLAB_MODES = ("auto", "cv", "log", "index", "none")
@@ -62,6 +67,7 @@ class CollabFolds:
         self.dialogues = redial_dialogues(dataset) if mode == "cv" else []
         self.folds = folds_by_dialogue([_Stub(d) for d, _ in self.dialogues], k, seed) if self.dialogues else {}
         self.index = index
+        self._log: CollabModel | None | bool = False
         if mode == "log" and not self.extra:
             raise ValueError("collab mode 'log' needs at least one --interactions CSV")
 
@@ -79,8 +85,17 @@ class CollabFolds:
             else:
                 rows = [(f"dialogue:{d}", i, None) for d, ids in self.dialogues
                         if self.folds[d] != fold for i in ids]
-                self.models[fold] = CollabModel.fit(rows + self.extra, self.item_ids)
+                self.models[fold] = CollabModel.fit(rows, self.item_ids)
         return self.models[fold]
+
+    def log_model(self):
+        """The ``collab_log`` model: the ``interactions`` logs' likes, in ``cv`` mode (in
+        ``log`` mode they are the main model); False (keep the index's own) otherwise."""
+        if self.mode != "cv" or not self.extra:
+            return False if self.mode == "index" else None
+        if self._log is False:
+            self._log = CollabModel.fit(self.extra, self.item_ids, min_rating=LIKE_RATING)
+        return self._log
 
     def for_turn(self, turn: Turn):
         return self.model(self.fold_of(turn) if self.mode == "cv" else 0)
@@ -89,7 +104,9 @@ class CollabFolds:
         extra = f" plus {len(self.extra)} rows of --interactions logs" if self.extra else ""
         return {
             "cv": f"collaborative model and popularity per fold ({self.k} folds over conversations), "
-                  f"fitted on the other folds' dialogues{extra}; never on the scored turns",
+                  f"fitted on the other folds' dialogues; never on the scored turns"
+                  + (f"; collab_log channel: {len(self.extra)} rows of --interactions logs "
+                     f"(ratings >= {LIKE_RATING:g})" if self.extra else ""),
             "log": f"collaborative model and popularity fitted on the --interactions logs only ({len(self.extra)} rows)",
             "index": "collaborative model saved with the index (its log must not contain this split)",
             "none": "no collaborative or popularity channel",
@@ -137,7 +154,7 @@ def gather(index, dataset: str | Path, *, fmt: str = "auto", limit: int | None =
     hits = _read_cache(cache_file, turns)
     if hits is None:
         hits = collect_hits(index, turns, exclude_mentioned=exclude_mentioned,
-                            collab_for=cf.for_turn, progress=progress)
+                            collab_for=cf.for_turn, log_model=cf.log_model(), progress=progress)
         _write_cache(cache_file, turns, hits)
     catalog = set(titles)
     info = {
@@ -160,7 +177,10 @@ def _cache_key(index, dataset: Path, *parts) -> str:
     inter = [(str(p), Path(p).stat().st_size) for p in parts[5]]
     blob = _json.dumps([str(dataset.resolve()), stat.st_size, stat.st_mtime_ns, parts[:5], inter, parts[6],
                         str(index.settings.index_dir), index.count(), read_manifest(index.settings),
-                        index.settings.channel_depth, index.settings.text_model], default=str, sort_keys=True)
+                        index.settings.channel_depth, index.settings.text_model,
+                        # channels (and how they are computed) change the hits: a new
+                        # version never reads an old file
+                        CHANNELS, HITS_VERSION], default=str, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
@@ -307,7 +327,9 @@ def _run_assistant(settings, index, llm, turns, cf, k, progress):
     from tqdm import tqdm
 
     # the product's own weights (fusion.json or settings), not the all-channels override
-    index._weights = None
+    index.use_weights(None)
+    if cf.log_model() is not False:
+        index.use_collab_model(cf.log_model(), channel="collab_log")
     # the reply lists k items (not the chat's usual handful) so Recall@k can be scored
     wide = settings.replace(candidates=max(settings.candidates, k), top_k=k)
     rec = Recommender.from_settings(wide, index=index, llm=llm, hub=index.hub)
@@ -318,7 +340,7 @@ def _run_assistant(settings, index, llm, turns, cf, k, progress):
     for turn in tqdm(turns, desc="assistant", disable=not progress, unit="turn"):
         model = cf.for_turn(turn)
         if model is not current:
-            index._collab = model
+            index.use_collab_model(model)
             current = model
         system = system or AssistantSystem(rec, label)
         try:

@@ -59,11 +59,14 @@ class TurnHits:
 
 def collect_hits(index, turns: list[Turn], *, exclude_mentioned: bool = True,
                  collab_for: Callable[[Turn], object] | None = None,
+                 log_model: object = False,
                  progress: bool = True, desc: str = "search") -> list[TurnHits]:
     """Run every channel of the index once per turn.
 
     collab_for: the collaborative model to use for a turn (cross-validation: one fitted
     without the turn's own conversation); None keeps the index's own model.
+    log_model: the outside log's model (channel ``collab_log``) to use for every turn;
+    False keeps the index's own.
     A turn whose search fails is recorded with its error and empty hits (a miss)."""
     from tqdm import tqdm
 
@@ -72,6 +75,9 @@ def collect_hits(index, turns: list[Turn], *, exclude_mentioned: bool = True,
     started = time.perf_counter()
     restore, n_encoded = _precompute_queries(index, [turn_query(t, exclude_mentioned).text for t in turns], progress)
     encode = (time.perf_counter() - started) / max(n_encoded, 1)
+    if log_model is not False:
+        index.use_collab_model(log_model, channel="collab_log")
+    all_channels(index)
     try:
         for turn in tqdm(turns, desc=desc, disable=not progress, unit="turn"):
             if collab_for is not None:
@@ -132,20 +138,16 @@ def _precompute_queries(index, texts: list[str], progress: bool):
 
 
 def set_collab(index, model) -> None:
-    """Make ``index`` use ``model`` as its collaborative model (cross-validation folds).
-
-    The index loads its model once from disk and keeps it; there is no public setter yet,
-    so this replaces the cached one and runs every channel (weights are the systems')."""
-    index.collab_model()  # load (and lock in) the cached slot first
-    index._collab = model
-    # channel_hits skips channels weighted 0 in the index; every system fuses for itself
-    index._weights = {c: 1.0 for c in CHANNELS}
+    """Make ``index`` use ``model`` as its collaborative model (cross-validation folds)
+    and run every channel (weights are the systems')."""
+    index.use_collab_model(model)
+    all_channels(index)
 
 
 def all_channels(index) -> None:
-    """Make ``channel_hits`` run every channel whatever ``fusion.json`` says."""
-    index.weights()
-    index._weights = {c: 1.0 for c in CHANNELS}
+    """Make ``channel_hits`` run every channel whatever ``fusion.json`` says (each system
+    fuses for itself)."""
+    index.use_weights({c: 1.0 for c in CHANNELS}, source="evaluation: every channel")
 
 
 def fused_ranking(hits: TurnHits, weights: dict[str, float], rrf_k: int, k: int) -> list[str]:

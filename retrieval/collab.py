@@ -24,6 +24,12 @@ from .errors import CatalogError
 MODEL_FILE = "collab.npz"
 META_FILE = "collab.json"
 FORMAT_VERSION = 1
+# the model of the catalog's own interaction log (channel ``collab``) and the one of an
+# outside log (channel ``collab_log``, e.g. MovieLens for a movie catalog): kept apart,
+# because one log's users swamping the other's co-occurrences costs accuracy
+NAMES = ("collab", "collab_log")
+# on a 1-5 star scale, ratings below this are not likes (an outside log's default filter)
+LIKE_RATING = 4.0
 
 
 class CollabModel:
@@ -144,29 +150,32 @@ class CollabModel:
 
     # ---- storage --------------------------------------------------------------------------
 
-    def save(self, index_dir: str | Path) -> Path:
-        """Write ``collab.npz`` and ``collab.json`` into ``index_dir``; returns the npz path."""
+    def save(self, index_dir: str | Path, name: str = "collab") -> Path:
+        """Write ``<name>.npz`` and ``<name>.json`` into ``index_dir`` (``name`` one of
+        :data:`NAMES`); returns the npz path."""
+        model_file, meta_file = _files(name)
         index_dir = Path(index_dir)
         index_dir.mkdir(parents=True, exist_ok=True)
-        path = index_dir / MODEL_FILE
-        tmp = index_dir / (MODEL_FILE + ".tmp.npz")
+        path = index_dir / model_file
+        tmp = index_dir / (model_file + ".tmp.npz")
         np.savez_compressed(tmp, item_ids=np.array(self.item_ids, dtype=str), nbr_idx=self.nbr_idx,
                             nbr_score=self.nbr_score, pop_ids=np.array(self.pop_ids, dtype=str),
                             pop_counts=self.pop_counts)
         tmp.replace(path)  # atomic: a reader never sees half a model
-        (index_dir / META_FILE).write_text(json.dumps(self.meta, indent=2), encoding="utf-8")
+        (index_dir / meta_file).write_text(json.dumps(self.meta, indent=2), encoding="utf-8")
         return path
 
     @classmethod
-    def load(cls, index_dir: str | Path) -> CollabModel | None:
-        """The model saved in ``index_dir``, or None when there is none.
+    def load(cls, index_dir: str | Path, name: str = "collab") -> CollabModel | None:
+        """The model ``name`` saved in ``index_dir``, or None when there is none.
         Raises :class:`CatalogError` naming the file when it is unreadable."""
+        model_file, meta_file = _files(name)
         index_dir = Path(index_dir)
-        path = index_dir / MODEL_FILE
+        path = index_dir / model_file
         if not path.is_file():
             return None
         try:
-            meta_path = index_dir / META_FILE
+            meta_path = index_dir / meta_file
             meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
             with np.load(path, allow_pickle=False) as z:
                 return cls([str(i) for i in z["item_ids"]], z["nbr_idx"], z["nbr_score"],
@@ -180,6 +189,12 @@ class CollabModel:
 
     def __repr__(self) -> str:
         return f"CollabModel(items={len(self.item_ids)}, users={self.meta.get('users')})"
+
+
+def _files(name: str) -> tuple[str, str]:
+    if name not in NAMES:
+        raise ValueError(f"unknown collaborative model name {name!r} (known: {', '.join(NAMES)})")
+    return f"{name}.npz", f"{name}.json"
 
 
 def read_interactions(path: str | Path) -> list[tuple[str, str, float | None]]:

@@ -19,6 +19,7 @@ from typing import Any
 from .errors import IndexMissing, InputError, ModelUnavailable
 from .fusion import fuse, load_fusion
 from .search import (
+    AttributeIndex,
     KeywordIndex,
     adapt_to_lists,
     merge_by_rank,
@@ -90,6 +91,8 @@ class CatalogIndex:
         self._clip: Any = False  # False: not looked up yet; None: no CLIP channels
         self._clip_note: str | None = None
         self._collab: Any = False
+        self._collab_log: Any = False
+        self._attributes: AttributeIndex | None = None
         self._table: dict[str, dict] | None = None
         self._documents: dict[str, str] = {}
         self._keywords: KeywordIndex | None = None
@@ -139,6 +142,28 @@ class CatalogIndex:
                 self._collab = CollabModel.load(self.settings.index_dir)
             return self._collab
 
+    def collab_log_model(self):
+        """The model of an outside interaction log (``collab_log.npz`` beside the index,
+        saved by ``python -m eval fit --interactions``), or None."""
+        with self._lock:
+            if self._collab_log is False:
+                from .collab import CollabModel
+                self._collab_log = CollabModel.load(self.settings.index_dir, "collab_log")
+            return self._collab_log
+
+    def attribute_index(self) -> AttributeIndex:
+        """The attribute values of the catalog (built once, on first use), its prior the
+        popularity order of the collaborative models in use."""
+        self._load_table()
+        with self._lock:
+            if self._attributes is None:
+                self._attributes = AttributeIndex(self._table)
+            collab, log = self.collab_model(), self.collab_log_model()
+            # set_prior is a no-op while the models stay the same
+            self._attributes.set_prior((collab.pop_ids if collab else []) + (log.pop_ids if log else []),
+                                       key=(id(collab), id(log)))
+            return self._attributes
+
     def table(self) -> dict[str, dict]:
         """``{id: metadata}`` of every item, loaded once (filters for the non-vector
         channels, titles, fields) together with the keyword index."""
@@ -175,11 +200,17 @@ class CatalogIndex:
                     self._weights, self._weights_source = {}, "default"
             return self._weights
 
-    def use_collab_model(self, model) -> None:
+    def use_collab_model(self, model, channel: str = "collab") -> None:
         """Search with ``model`` (a ``CollabModel`` or None) instead of the saved one, e.g.
-        one fitted on a cross-validation fold."""
+        one fitted on a cross-validation fold; ``channel`` "collab_log" sets the outside
+        log's model instead of the catalog's own."""
         with self._lock:
-            self._collab = model
+            if channel == "collab":
+                self._collab = model
+            elif channel == "collab_log":
+                self._collab_log = model
+            else:
+                raise ValueError(f"no collaborative model for channel {channel!r} (collab, collab_log)")
 
     def use_weights(self, weights: dict[str, float] | None, source: str = "override") -> None:
         """Fuse with ``weights`` (channels not named weigh 1.0; 0 skips a channel);
@@ -260,9 +291,36 @@ class CatalogIndex:
                                   collab.neighbours(query.liked, extra) if keep(i)][:depth]
             if wanted("popularity"):
                 hits["popularity"] = [(i, s, {}) for i, s in collab.popular(extra) if keep(i)][:depth]
+        log = self.collab_log_model() if query.liked and wanted("collab_log") else None
+        if log is not None:
+            hits["collab_log"] = [(i, s, {"liked": seed}) for i, s, seed in
+                                  log.neighbours(query.liked, fetch * (5 if where else 1)) if keep(i)][:depth]
+        if query.liked and wanted("similar"):
+            hits["similar"] = self._similar(query.liked, fetch, where, keep, depth, enough)
         if text and wanted("keyword"):
             hits["keyword"] = self.keyword_index().find(text, depth, keep)
+        if text and wanted("attribute"):
+            hits["attribute"] = self.attribute_index().find(text, depth, keep)
         return hits
+
+    def _similar(self, liked, fetch, where, keep, depth, enough):
+        """Items whose documents are nearest the mean vector of the liked items' ("more
+        like these"); the liked items themselves are left out."""
+        import numpy as np
+
+        col = self.store.collection("docs")
+        seeds = list(dict.fromkeys(str(i) for i in liked))
+        got = col.get(ids=seeds, include=["embeddings"]) if col is not None and seeds else None
+        vectors = [] if got is None or got.get("embeddings") is None else list(got["embeddings"])
+        if not len(vectors):
+            return []
+        vector = np.mean(np.asarray(vectors, dtype=np.float32), axis=0)
+        vector /= float(np.linalg.norm(vector)) or 1.0
+        first = got["ids"][0]
+        seed_set = set(seeds)
+        found = self._query("docs", vector, fetch + len(seeds), where,
+                            lambda i: i not in seed_set and keep(i), depth, enough)
+        return [(i, sc, {"liked": first}) for i, sc in found]
 
     def _query(self, kind: str, vector, fetch: int, where, keep, depth: int, enough: int):
         """``(id, similarity)`` of the nearest records passing ``keep`` (the filter, the
@@ -325,6 +383,7 @@ class CatalogIndex:
             "dense": True, "keyword": True,
             "clip_text": clip is not None, "clip_image": clip is not None,
             "collab": collab is not None, "popularity": collab is not None,
+            "collab_log": self.collab_log_model() is not None, "similar": True, "attribute": True,
         }
         return {
             "index_name": self.settings.index_name,

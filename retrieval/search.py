@@ -309,3 +309,119 @@ def _member(sorted_rows, rows):
         return np.zeros(len(rows), dtype=bool)
     i = np.minimum(np.searchsorted(sorted_rows, rows), len(sorted_rows) - 1)
     return sorted_rows[i] == rows
+
+
+# ---- attribute channel --------------------------------------------------------------------
+
+# a field is an attribute a user names ("a horror movie", "something from Apple") when it
+# has at most this many distinct text values: genres, categories, brands; not titles or casts
+ATTRIBUTE_MAX_VALUES = 64
+
+
+def _stem(token: str) -> str:
+    """``tokens()``'s plural stripping plus ``-ies`` -> ``-y`` (comedies -> comedy)."""
+    if len(token) > 4 and token.endswith("ie"):
+        return token[:-2] + "y"
+    return token
+
+
+def _phrase(text: str) -> tuple[str, ...]:
+    return tuple(_stem(t) for t in tokens(text))
+
+
+class AttributeIndex:
+    """Which items have the attribute values a query names.
+
+    Built once from the metadata table: every text field (or list of texts) with at most
+    ``max_values`` distinct values is an attribute; each value is matched in the query as
+    whole words (plural tolerant: "comedies" names "comedy", "sci-fi movies" names
+    "Sci-Fi"). Items having more of the named values rank first, then by ``prior`` (e.g.
+    the popularity order), then in catalog order: a query "funny horror" lists the horror
+    comedies most people chose first.
+    """
+
+    def __init__(self, table: dict[str, dict], max_values: int = ATTRIBUTE_MAX_VALUES):
+        import numpy as np
+
+        self.ids = list(table)
+        values: dict[str, dict[str, set[int]]] = {}
+        for row, meta in enumerate(table.values()):
+            for key, value in meta.items():
+                if key in ("title", "image", "content_hash") or isinstance(value, bool):
+                    continue
+                for v in value if isinstance(value, list) else [value]:
+                    if isinstance(v, str) and v.strip():
+                        values.setdefault(key, {}).setdefault(v, set()).add(row)
+        # phrase -> (field, value, rows); a phrase two fields share keeps both fields' rows
+        self._phrases: dict[tuple[str, ...], tuple[list[tuple[str, str]], Any]] = {}
+        for key, by_value in values.items():
+            if len(by_value) > max_values:
+                continue
+            for v, rows in by_value.items():
+                phrase = _phrase(v)
+                if not phrase or len(rows) == len(self.ids):
+                    continue  # stop words only, or every item has it: names nothing
+                names, old = self._phrases.get(phrase, ([], np.zeros(0, np.int32)))
+                merged = np.union1d(old, np.fromiter(rows, np.int32, len(rows))).astype(np.int32)
+                self._phrases[phrase] = (names + [(key, v)], merged)
+        self._longest = max((len(p) for p in self._phrases), default=0)
+        self._prior = np.arange(len(self.ids), dtype=np.int64)
+        self._prior_key: Any = None
+
+    def __len__(self) -> int:
+        return len(self._phrases)
+
+    def named(self, text: str) -> list[tuple[tuple[str, ...], list[tuple[str, str]]]]:
+        """The attribute values ``text`` names, in order: ``(phrase, [(field, value)])``."""
+        words = _phrase(text)
+        found = {}
+        for size in range(min(self._longest, len(words)), 0, -1):
+            for i in range(len(words) - size + 1):
+                phrase = words[i:i + size]
+                if phrase in self._phrases and phrase not in found:
+                    found[phrase] = self._phrases[phrase][0]
+        return list(found.items())
+
+    def set_prior(self, ranked_ids: list[str] | None, key: Any = None) -> None:
+        """Order items with as many named values by ``ranked_ids`` (best first; the
+        others after them, in catalog order). ``key`` skips the work when unchanged."""
+        import numpy as np
+
+        if key is not None and key == self._prior_key:
+            return
+        n = len(self.ids)
+        prior = np.arange(n, dtype=np.int64) + n  # unranked: after every ranked item
+        if ranked_ids:
+            row = {item_id: r for r, item_id in enumerate(self.ids)}
+            for rank, item_id in enumerate(ranked_ids):
+                r = row.get(item_id)
+                if r is not None and prior[r] >= n:
+                    prior[r] = rank
+        self._prior, self._prior_key = prior, key
+
+    def find(self, text: str, n: int, keep: Callable[[str], bool] | None = None) -> list[Hit]:
+        """Up to ``n`` items having the values ``text`` names, best first, as ``(id, number
+        of values matched, {"values": ["field=value", ...]})``; ``keep`` filters ids."""
+        import numpy as np
+
+        named = self.named(text)
+        if n <= 0 or not named:
+            return []
+        counts = np.zeros(len(self.ids), dtype=np.int32)
+        for phrase, _ in named:
+            counts[self._phrases[phrase][1]] += 1
+        rows = np.flatnonzero(counts)
+        # most values matched first, then the prior: one vectorised sort of the matches
+        order = rows[np.lexsort((self._prior[rows], -counts[rows]))]
+        labels = [(phrase, [f"{k}={v}" for k, v in names]) for phrase, names in named]
+        out: list[Hit] = []
+        for row in order:
+            item_id = self.ids[row]
+            if keep is not None and not keep(item_id):
+                continue
+            values = [lab for phrase, labs in labels if _member(self._phrases[phrase][1], np.array([row]))[0]
+                      for lab in labs]
+            out.append((item_id, float(counts[row]), {"values": values}))
+            if len(out) >= n:
+                break
+        return out

@@ -154,11 +154,13 @@ def app_url(demo_settings, tmp_path_factory):
 
 
 def _endpoints(client) -> tuple[str, str]:
-    """The chat endpoint and the first card's dislike button. The buttons are wired as
-    like-0, dislike-0, like-1 ...: the second feedback endpoint is "Not for me" on card 1."""
+    """The chat endpoint and the first card's dislike button: one named for it, else the
+    second of the unnamed feedback handlers (the buttons are wired like-0, dislike-0,
+    like-1 ..., and Gradio names them /partial, /partial_1 ...)."""
     names = list(client.view_api(return_format="dict", print_info=False)["named_endpoints"])
-    feedback = [n for n in names if n.startswith("/partial")]
-    return "/respond", feedback[1]
+    dislike = [n for n in names if "dislike" in n] or [n for n in names if n.startswith("/partial")][1:2]
+    assert "/respond" in names and dislike, names
+    return "/respond", dislike[0]
 
 
 def http_session(url: str, request: str) -> dict:

@@ -217,7 +217,8 @@ def load_queries(datasets: Path, titles: dict[str, str], n: int) -> list[dict[st
     movies the message names are passed as liked."""
     from eval.datasets import MENTION
 
-    genres = ["Comedy", "Drama", "Action", "Horror", "Romance", "Thriller"]
+    # the catalog's genre values are lower-case, as ReDial writes them
+    genres = ["comedy", "drama", "action", "horror", "romance", "thriller"]
     out: list[dict[str, Any]] = []
     path = datasets / "redial" / "dev_dialogues.jsonl"
     with open(path, encoding="utf-8") as f:
