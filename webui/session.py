@@ -17,6 +17,7 @@ import shutil
 import tempfile
 import threading
 import uuid
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,6 +102,9 @@ class ChatService:
         self._recommenders: dict[str, Any] = {DEFAULT_CATALOG: recommender}
         self._lock = threading.Lock()
         self.workdir = Path(tempfile.mkdtemp(prefix="chatrec-app-"))
+        # voice copies are removed after each turn; the folder itself goes with the service
+        # (or at interpreter exit), so no temporary folder outlives the app
+        weakref.finalize(self, shutil.rmtree, str(self.workdir), ignore_errors=True)
 
     # ---- sessions ----------------------------------------------------------------------
     def recommender(self, session: dict[str, Any], top_k: int | None = None) -> Any:
