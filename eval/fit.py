@@ -22,6 +22,9 @@ from .datasets import Turn
 from .systems import TurnHits
 
 GRID = (0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0)
+# rrf_k candidates: a small k lets a channel's first few hits dominate (sharp channels
+# such as collaborative neighbours), a large one flattens the ranks; fitted with the weights
+RRF_GRID = (10, 20, 60)
 OBJECTIVES = ("r10+r50", "recall@50", "recall@10", "ndcg@10")
 
 
@@ -112,6 +115,35 @@ def fit_weights(prepared: list[_Prepared], channels: list[str], objective: str =
     return {ch: round(float(x), 4) for ch, x in zip(channels, w, strict=False)}, best
 
 
+def fit_fusion(turns: list[Turn], hits: list[TurnHits], channels: list[str], objective: str = "r10+r50",
+               rrf_ks: tuple[int, ...] = RRF_GRID, prepared: dict | None = None,
+               ) -> tuple[dict[str, float], int, float]:
+    """Weights and ``rrf_k`` together: the weights fitted for each ``rrf_k`` of the grid,
+    the pair reaching the best objective on these turns (ties keep the smaller k).
+    ``prepared`` maps rrf_k -> the prepared turns, when already built."""
+    best: tuple[dict[str, float], int, float] | None = None
+    for k in rrf_ks:
+        p = prepared[k] if prepared is not None else prepare(turns, hits, channels, k)
+        w, score = fit_weights(p, channels, objective)
+        if best is None or score > best[2] + 1e-12:
+            best = (w, k, score)
+    return best
+
+
+def cross_validated_fusion(turns: list[Turn], hits: list[TurnHits], folds: dict[str, int],
+                           channels: list[str], objective: str = "r10+r50",
+                           rrf_ks: tuple[int, ...] = RRF_GRID) -> dict[int, tuple[dict[str, float], int]]:
+    """``(weights, rrf_k)`` for each fold, both fitted on the turns of the other folds only."""
+    prepared = {k: prepare(turns, hits, channels, k) for k in rrf_ks}
+    out = {}
+    for f in sorted(set(folds.values())):
+        train = {k: [p for p, t in zip(ps, turns, strict=True) if folds[t.dialogue] != f]
+                 for k, ps in prepared.items()}
+        w, k, _ = fit_fusion(turns, hits, channels, objective, rrf_ks, train)
+        out[f] = (w, k)
+    return out
+
+
 def cross_validated_weights(turns: list[Turn], hits: list[TurnHits], folds: dict[str, int],
                             channels: list[str], rrf_k: int, objective: str = "r10+r50",
                             ) -> dict[int, dict[str, float]]:
@@ -132,16 +164,18 @@ def active_channels(hits: list[TurnHits]) -> list[str]:
     return [c for c in CHANNELS if c in seen]
 
 
-def held_out_recall(turns: list[Turn], hits: list[TurnHits], weights_for, rrf_k: int,
+def held_out_recall(turns: list[Turn], hits: list[TurnHits], weights_for, rrf_k,
                     ks: tuple[int, ...] = (10, 50)) -> dict[str, float]:
     """Recall@k over targets not already mentioned, ranking each turn with the real
-    fusion and the weights ``weights_for(turn)`` gives it."""
+    fusion and the weights ``weights_for(turn)`` gives it; ``rrf_k`` is a number or a
+    function of the turn (fitted per fold)."""
     from .systems import fused_ranking
 
     hit = {k: 0 for k in ks}
     n = 0
     for turn, h in zip(turns, hits, strict=True):
-        ranked = fused_ranking(h, weights_for(turn), rrf_k, max(ks))
+        k_turn = rrf_k(turn) if callable(rrf_k) else rrf_k
+        ranked = fused_ranking(h, weights_for(turn), k_turn, max(ks))
         for target in turn.new_targets:
             n += 1
             for k in ks:
@@ -165,20 +199,25 @@ def fit_command(settings, index, args, command: str) -> dict:
         folds = {t.dialogue: cf.fold_of(t) for t in turns}
     else:
         folds = folds_by_dialogue(turns, args.folds, args.seed)
-    per_fold = cross_validated_weights(turns, hits, folds, channels, settings.rrf_k, args.objective)
+    rrf_ks = tuple(dict.fromkeys(RRF_GRID + (settings.rrf_k,)))
+    per_fold = cross_validated_fusion(turns, hits, folds, channels, args.objective, rrf_ks)
     equal = {c: 1.0 for c in channels}
     cv_equal = held_out_recall(turns, hits, lambda t: equal, settings.rrf_k)
-    cv_learned = held_out_recall(turns, hits, lambda t: per_fold[folds[t.dialogue]], settings.rrf_k)
-    weights, score = fit_weights(prepare(turns, hits, channels, settings.rrf_k), channels, args.objective)
-    meta = {"objective": args.objective, "dataset": info, "channels": channels, "rrf_k": settings.rrf_k,
+    cv_learned = held_out_recall(turns, hits, lambda t: per_fold[folds[t.dialogue]][0],
+                                 lambda t: per_fold[folds[t.dialogue]][1])
+    weights, rrf_k, score = fit_fusion(turns, hits, channels, args.objective, rrf_ks)
+    # search reads rrf_k from here: the weights only mean something with the k they were fitted for
+    meta = {"objective": args.objective, "dataset": info, "channels": channels, "rrf_k": rrf_k,
             "collab": cf.describe(), "cv_folds": args.folds,
             "cv_new_targets": {"equal_weights": cv_equal, "learned": cv_learned},
-            "fold_weights": {str(f): w for f, w in per_fold.items()}, "command": command}
+            "fold_weights": {str(f): w for f, (w, _) in per_fold.items()},
+            "fold_rrf_k": {str(f): k for f, (_, k) in per_fold.items()}, "command": command}
     print(f"{info['turns']} turns, {info['new_targets']} targets not already mentioned; channels: {', '.join(channels)}")
     print(f"{args.folds}-fold cross-validation (held-out folds, new targets):")
     print(f"  equal weights   R@10 {cv_equal['recall@10']:.3f}  R@50 {cv_equal['recall@50']:.3f}")
     print(f"  learned weights R@10 {cv_learned['recall@10']:.3f}  R@50 {cv_learned['recall@50']:.3f}")
-    print("weights fitted on every turn: " + ", ".join(f"{c} {w:g}" for c, w in weights.items()))
+    print("weights fitted on every turn: " + ", ".join(f"{c} {w:g}" for c, w in weights.items())
+          + f"; rrf_k {rrf_k}")
     if args.dry_run:
         print("dry run: nothing saved")
     else:

@@ -29,7 +29,7 @@ from retrieval.settings import CHANNELS
 
 from . import metrics
 from .datasets import Turn, detect_format, load_turns, redial_dialogues
-from .fit import active_channels, cross_validated_weights, folds_by_dialogue
+from .fit import RRF_GRID, active_channels, cross_validated_fusion, folds_by_dialogue
 from .systems import (
     QUERY_CHARS,
     QUERY_MESSAGES,
@@ -276,10 +276,13 @@ def run(settings, dataset: str | Path, *, out_dir: str | Path = "eval_out", fmt:
         turn_folds = {t.dialogue: cf.fold_of(t) if cf.mode == "cv" else 0 for t in turns}
         if cf.mode != "cv":
             turn_folds = folds_by_dialogue(turns, folds, seed)
-        per_fold = cross_validated_weights(turns, hits, turn_folds, channels, settings.rrf_k, objective)
+        rrf_ks = tuple(dict.fromkeys(RRF_GRID + (settings.rrf_k,)))
+        per_fold = cross_validated_fusion(turns, hits, turn_folds, channels, objective, rrf_ks)
         fusion_systems.append(FusionSystem(
-            "learned", f"every channel, weights fitted ({objective}, coordinate ascent) on the other "
-            f"{folds - 1} of {folds} folds", weights_for=lambda t: per_fold[turn_folds[t.dialogue]]))
+            "learned", f"every channel, weights and rrf_k ({'/'.join(map(str, rrf_ks))}) fitted "
+            f"({objective}, coordinate ascent) on the other {folds - 1} of {folds} folds",
+            weights_for=lambda t: per_fold[turn_folds[t.dialogue]][0],
+            rrf_for=lambda t: per_fold[turn_folds[t.dialogue]][1]))
     result: dict = {"dataset": info, "catalog": {"items": len(catalog), "index": str(settings.index_dir)},
                     "list_k": list_k, "k": k, "systems": {}, "command": command,
                     "protocol": [cf.describe(),
@@ -289,7 +292,8 @@ def run(settings, dataset: str | Path, *, out_dir: str | Path = "eval_out", fmt:
                                                                   if exclude_mentioned else ""),
                                  "targets are never used to build a query or an exclusion"]}
     if "learned" in systems:
-        result["learned_weights"] = {str(f): w for f, w in per_fold.items()}
+        result["learned_weights"] = {str(f): w for f, (w, _) in per_fold.items()}
+        result["learned_rrf_k"] = {str(f): k for f, (_, k) in per_fold.items()}
     for system in fusion_systems:
         ranked, times = [], []
         for turn, h in zip(turns, hits, strict=True):

@@ -166,9 +166,13 @@ class FusionSystem:
     description: str
     weights: dict[str, float] = field(default_factory=dict)
     weights_for: Callable[[Turn], dict[str, float]] | None = None
+    # the rrf_k fitted with the weights (per turn's fold); None: the one rank() is given
+    rrf_for: Callable[[Turn], int] | None = None
 
     def rank(self, turn: Turn, hits: TurnHits, rrf_k: int, k: int) -> tuple[list[str], dict[str, float]]:
         w = self.weights_for(turn) if self.weights_for else self.weights
+        if self.rrf_for is not None:
+            rrf_k = self.rrf_for(turn)
         start = time.perf_counter()
         ranked = fused_ranking(hits, w, rrf_k, k)
         return ranked, {"encode": hits.encode_seconds, "retrieve": hits.seconds,

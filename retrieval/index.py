@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import IndexMissing, InputError, ModelUnavailable
-from .fusion import fuse, load_fusion
+from .fusion import fuse, load_fusion, load_fusion_meta
 from .search import (
     AttributeIndex,
     KeywordIndex,
@@ -99,6 +99,7 @@ class CatalogIndex:
         self._fields: dict[str, FieldInfo] | None = None
         self._weights: dict[str, float] | None = None
         self._weights_source = ""
+        self._rrf_k: int | None = None
         self._counts: dict[str, int] | None = None
         self.store._collections.clear()
 
@@ -192,13 +193,23 @@ class CatalogIndex:
         with self._lock:
             if self._weights is None:
                 learned = load_fusion(self.settings.index_dir)
+                self._rrf_k = None
                 if learned is not None:
                     self._weights, self._weights_source = learned, "fusion.json"
+                    # weights are fitted for one rrf_k: search with the same one
+                    fitted = load_fusion_meta(self.settings.index_dir).get("rrf_k")
+                    if isinstance(fitted, int) and not isinstance(fitted, bool) and fitted > 0:
+                        self._rrf_k = fitted
                 elif self.settings.fusion_weights:
                     self._weights, self._weights_source = dict(self.settings.fusion_weights), "settings"
                 else:
                     self._weights, self._weights_source = {}, "default"
             return self._weights
+
+    def rrf_k(self) -> int:
+        """The fusion's ``rrf_k``: the one ``fusion.json`` was fitted with, else the settings'."""
+        self.weights()
+        return self._rrf_k or self.settings.rrf_k
 
     def use_collab_model(self, model, channel: str = "collab") -> None:
         """Search with ``model`` (a ``CollabModel`` or None) instead of the saved one, e.g.
@@ -217,6 +228,7 @@ class CatalogIndex:
         None goes back to ``fusion.json`` / settings."""
         with self._lock:
             self._weights = None if weights is None else {c: float(w) for c, w in weights.items()}
+            self._rrf_k = None
             self._weights_source = source if weights is not None else ""
 
     # ---- search ---------------------------------------------------------------------------
@@ -226,7 +238,7 @@ class CatalogIndex:
         ``settings.candidates`` of them), each with its per-channel evidence."""
         hits = self.channel_hits(query)
         k = query.k or self.settings.candidates
-        top = fuse(hits, self.weights(), self.settings.rrf_k, limit=k)
+        top = fuse(hits, self.weights(), self.rrf_k(), limit=k)
         table = self.table()
         # documents are in memory (loaded with the table): no Chroma round trip per search
         return [_candidate(item_id, table.get(item_id, {}), self._documents.get(item_id, ""), score, evidence)
@@ -394,7 +406,8 @@ class CatalogIndex:
                        "collab": repr(collab) if collab else None},
             "channels": {c: channels[c] for c in CHANNELS},
             "clip_note": self._clip_note,
-            "fusion": {"weights": {c: weights.get(c, 1.0) for c in CHANNELS}, "source": self._weights_source},
+            "fusion": {"weights": {c: weights.get(c, 1.0) for c in CHANNELS}, "source": self._weights_source,
+                       "rrf_k": self.rrf_k()},
             "manifest": read_manifest(self.settings),
         }
 

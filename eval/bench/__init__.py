@@ -14,7 +14,7 @@ BENCHES = {
     "ingest": "eval.bench.ingest",
     "search": "eval.bench.search",
     "turn": "eval.bench.turn",
-    "ranking": "eval.bench_ranking",
+    "ranking": "eval.bench.ranking",
 }
 
 

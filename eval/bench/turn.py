@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--modes", default=",".join(MODES), help=f"comma-separated, of {', '.join(MODES)}")
     p.add_argument("--turns", type=int, default=60, help="turns timed in retrieval mode (default 60)")
     p.add_argument("--llm-turns", type=int, default=10, help="turns timed in llm mode (default 10)")
-    p.add_argument("--media-turns", type=int, default=10, help="turns timed in photo and voice modes (default 10)")
+    p.add_argument("--media-turns", type=int, default=5, help="turns timed in photo and voice modes (default 5)")
     p.add_argument("--items", type=int, default=0,
                    help="movies in the catalog (default 0: all 6,924 real ones)")
     p.add_argument("--out", default=common.DEFAULT_OUT, help="folder for turn.json and turn.md")
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run(modes: list[str], turns: int = 60, llm_turns: int = 10, media_turns: int = 10, items: int = 0,
+def run(modes: list[str], turns: int = 60, llm_turns: int = 10, media_turns: int = 5, items: int = 0,
         work: Path = Path("eval_out/bench/work"), quiet: bool = False,
         argv: list[str] | None = None) -> dict[str, Any]:
     """Time chat turns in each mode and return the result."""

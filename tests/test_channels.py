@@ -1,0 +1,174 @@
+"""The recommendation channels added for conversations about known items, on real data:
+``attribute`` (the query names a genre / category), ``similar`` (documents nearest the
+liked items') and ``collab_log`` (an outside interaction log, MovieLens, kept apart from
+the catalog's own log). A slice of the ReDial movie catalog and the grocery demo catalog."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from eval.datasets import redial_dialogues
+from retrieval.collab import CollabModel, read_interactions
+from retrieval.convert import convert_movielens, convert_redial_movies
+from retrieval.index import CatalogIndex
+from retrieval.search import AttributeIndex
+from retrieval.settings import CHANNELS, DEMO_CATALOG, Settings
+from retrieval.types import Query
+
+TEXT_ONLY = {"enable_clip": False, "enable_captions": False, "enable_transcripts": False}
+N_MOVIES = 150
+
+
+@pytest.fixture(scope="module")
+def redial(shared_datasets):
+    return shared_datasets / "redial"
+
+
+@pytest.fixture(scope="module")
+def movies(tmp_path_factory, redial):
+    """The ReDial movies mentioned most in the dev dialogues (so the logs know them), as
+    a catalog: ``{id: metadata as the index stores it}`` plus the catalog path."""
+    from collections import Counter
+
+    counts = Counter(i for _, ids in redial_dialogues(redial / "dev_dialogues.jsonl") for i in ids)
+    info = json.loads((redial / "movies_id2info.json").read_text(encoding="utf-8"))
+    keep = [i for i, _ in counts.most_common() if i in info and info[i].get("genre")][:N_MOVIES]
+    folder = tmp_path_factory.mktemp("movies")
+    (folder / "id2info.json").write_text(json.dumps({i: info[i] for i in keep}), encoding="utf-8")
+    convert_redial_movies(folder / "id2info.json", folder / "movies.jsonl")
+    return folder / "movies.jsonl", folder / "id2info.json", keep
+
+
+@pytest.fixture(scope="module")
+def movie_index(tmp_path_factory, movies, redial):
+    """The movie slice with the real MiniLM encoder and, as its own log, the dev dialogues."""
+    path, _, keep = movies
+    settings = Settings.load(env={}, data_dir=str(tmp_path_factory.mktemp("idx") / "data"), **TEXT_ONLY)
+    index = CatalogIndex.build(settings, path, progress=False)
+    rows = [(f"d{d}", i, None) for d, ids in redial_dialogues(redial / "dev_dialogues.jsonl") for i in ids]
+    index.use_collab_model(CollabModel.fit(rows, keep))
+    return index
+
+
+def test_new_channels_are_known_settings_channels():
+    assert {"attribute", "similar", "collab_log"} <= set(CHANNELS)
+    Settings.load(env={}, fusion_weights={"attribute": 0.5, "similar": 1.0, "collab_log": 2.0})
+
+
+# ---- attribute ----------------------------------------------------------------------------
+
+
+def test_attribute_index_matches_genres_whole_words_and_plurals(movie_index):
+    attrs = AttributeIndex(movie_index.table())
+    named = dict(attrs.named("any good comedies? or sci-fi, but no warm romantic stuff"))
+    assert named[("comedy",)] == [("genre", "comedy")]
+    assert named[("sci", "fi")] == [("genre", "sci-fi")]
+    # "warm" does not name "war", "romantic" is not "romance": whole words only
+    assert all(("genre", "war") not in v and ("genre", "romance") not in v for v in named.values())
+    # casts and directors have hundreds of values: they are not attributes
+    assert not attrs.named("Tom Hanks Steven Spielberg")
+
+
+def test_attribute_hits_have_the_named_values_most_first_then_prior(movie_index):
+    table = movie_index.table()
+    attrs = AttributeIndex(table)
+    hits = attrs.find("a fun adventure movie, maybe an action adventure", 100)
+    assert hits and all("adventure" in table[i]["genre"] for i, _, _ in hits
+                        if "action" not in table[i]["genre"])
+    both = [i for i in table if {"action", "adventure"} <= set(table[i]["genre"])]
+    assert both, "the slice should hold action adventures"
+    assert {i for i, _, _ in hits[:len(both)]} == set(both)
+    assert sorted(hits[0][2]["values"]) == ["genre=action", "genre=adventure"]
+    # within the same number of values, the prior decides
+    horror = [i for i in table if "horror" in table[i]["genre"] and "comedy" not in table[i]["genre"]]
+    attrs.set_prior(list(reversed(horror)))
+    only = [i for i, _, _ in attrs.find("horror", 100) if "comedy" not in table[i]["genre"]]
+    assert only == list(reversed(horror))
+
+
+def test_attribute_channel_in_search_ranks_by_popularity(movie_index):
+    table = movie_index.table()
+    hits = movie_index.channel_hits(Query(text="I would love a good comedy"))["attribute"]
+    assert hits and all("comedy" in table[i]["genre"] for i, _, _ in hits)
+    pop = movie_index.collab_model().pop_ids
+    ranks = [pop.index(i) for i, _, _ in hits if i in pop]
+    assert ranks == sorted(ranks)
+    assert movie_index.channel_hits(Query(text="hello there"))["attribute"] == []
+
+
+def test_attribute_channel_on_grocery_categories(tmp_path):
+    if not DEMO_CATALOG.is_file():
+        pytest.skip(f"demo catalog {DEMO_CATALOG} not built yet")
+    items = [json.loads(line) for line in DEMO_CATALOG.read_text(encoding="utf-8").splitlines() if line.strip()]
+    table = {it["id"]: {"title": it["title"], **it.get("attributes", {})} for it in items}
+    hits = AttributeIndex(table).find("which apples do you have?", 50)
+    apples = {i for i, meta in table.items() if meta.get("category") == "Apple"}
+    assert apples and {i for i, _, _ in hits} >= apples
+    assert {i for i, _, _ in hits[:len(apples)]} == apples
+
+
+# ---- similar ------------------------------------------------------------------------------
+
+
+def test_similar_channel_finds_content_neighbours_without_the_seeds(movie_index):
+    table = movie_index.table()
+    seeds = [i for i, m in table.items() if "animation" in m.get("genre", [])][:3]
+    hits = movie_index.channel_hits(Query(liked=seeds, exclude=set(seeds[:1])))["similar"]
+    ids = [i for i, _, _ in hits]
+    assert ids and not set(seeds) & set(ids)
+    assert len(ids) == len(set(ids)) <= movie_index.settings.channel_depth
+    # more like these: animated films are far more frequent among the nearest documents
+    # than in the catalog
+    top = ids[:10]
+    share = sum("animation" in m.get("genre", []) for m in table.values()) / len(table)
+    assert sum("animation" in table[i].get("genre", []) for i in top) / len(top) >= max(3 * share, 0.3)
+    assert hits[0][2]["liked"] in seeds
+    scores = [s for _, s, _ in hits]
+    assert scores == sorted(scores, reverse=True)
+    assert "similar" not in movie_index.channel_hits(Query(text="anything"))
+
+
+# ---- collab_log ---------------------------------------------------------------------------
+
+
+def test_collab_log_from_movielens_is_a_separate_model(movie_index, movies, shared_datasets, tmp_path):
+    _, id2info, keep = movies
+    ml = shared_datasets / "movielens-small"
+    out = convert_movielens(ml / "ratings.csv", ml / "links.csv", id2info, tmp_path / "ml.csv")
+    assert out.rows > 1000
+    log = CollabModel.fit(read_interactions(out.path), keep, min_rating=4.0)
+    assert log.meta["min_rating"] == 4.0 and len(log) > 50
+    # saved under its own name beside the index; the catalog's own model is untouched
+    index_dir = movie_index.settings.index_dir
+    log.save(index_dir, "collab_log")
+    assert (index_dir / "collab_log.npz").is_file() and not (index_dir / "collab.npz").exists()
+    loaded = CollabModel.load(index_dir, "collab_log")
+    assert loaded.item_ids == log.item_ids
+    with pytest.raises(ValueError, match="unknown collaborative model name"):
+        CollabModel.load(index_dir, "other")
+    reopened = CatalogIndex.open(movie_index.settings, movie_index.hub)
+    seed = log.item_ids[0]
+    hits = reopened.channel_hits(Query(liked=[seed], exclude={seed}))
+    assert "collab_log" in hits and "collab" not in hits  # no catalog log saved
+    assert [i for i, _, _ in hits["collab_log"]] == [i for i, _, _ in log.neighbours([seed], 100)][:len(hits["collab_log"])]
+    assert all(d["liked"] == seed for _, _, d in hits["collab_log"])
+    reopened.use_collab_model(None, channel="collab_log")
+    assert "collab_log" not in reopened.channel_hits(Query(liked=[seed]))
+    with pytest.raises(ValueError):
+        reopened.use_collab_model(None, channel="dense")
+    with (tmp_path / "ml.csv").open() as f:
+        assert next(csv.reader(f)) == ["user", "item", "rating"]
+
+
+def test_search_fuses_every_new_channel_with_evidence(movie_index):
+    table = movie_index.table()
+    seeds = [i for i, m in table.items() if "horror" in m.get("genre", [])][:2]
+    found = movie_index.search(Query(text="I want another horror film", liked=seeds, exclude=set(seeds), k=20))
+    assert found and not set(seeds) & {c.id for c in found}
+    channels = {h.channel for c in found for h in c.evidence}
+    assert {"attribute", "similar", "collab"} <= channels
+    assert sum("horror" in c.metadata.get("genre", []) for c in found[:10]) >= 5
+    assert movie_index.stats()["channels"]["attribute"] is True
