@@ -9,6 +9,7 @@ LLM as quoted data (see :mod:`assistant.llm_tasks`).
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -25,6 +26,13 @@ from .explain import reason_from_evidence
 from .feedback import classify_mentions
 from .reply import STAGES, Event, Recommendation, Reply
 from .state import SessionState
+
+# words saying the user already knows a named item ("I loved X", "we watched X", "X was
+# great"): such an item is not recommended back. Without them a name is a request ("I want
+# X", "do you have X?") and the item stays searchable.
+_KNOWN_BEFORE = re.compile(r"\b(loved|liked|enjoyed|adored|saw|seen|watched|tried|bought|had|"
+                           r"read|played|finished)\b[^.!?;:]*$", re.I)
+_KNOWN_AFTER = re.compile(r"^[^.!?;:]*?\b(was|were)\b", re.I)
 
 if TYPE_CHECKING:
     from .recommender import Recommender
@@ -226,15 +234,16 @@ class _Turn:
         return None
 
     def _retrieve(self, query_text: str, asked_again: set[str]) -> list[Candidate]:
-        # items the user already talked about are known to them: no slot is spent on them,
-        # unless this message names one without liking or rejecting it (a request by name:
-        # "do you have X?") or names again one we recommended
+        # items the user talked about in earlier messages are known to them: no slot is
+        # spent on them. Those named in this message stay (unless rejected): "I want a
+        # mango" / "do you have X?" asks for the item by name
         said = " ".join(t for t in (self.text, self.transcript) if t)
-        mentions = self.rec.matcher().find_mentions(said) if said else []
-        requested = {i for m, feeling in zip(mentions, classify_mentions(said, mentions), strict=True)
-                     if feeling == "neutral" for i in m.ids}
+        named_now = {i for m in (self.rec.matcher().find_mentions(said) if said else [])
+                     if not (_KNOWN_BEFORE.search(said[max(0, m.start - 80):m.start])
+                             or _KNOWN_AFTER.search(said[m.end:m.end + 30]))
+                     for i in m.ids}
         exclude = (set(self.state.recommended) | set(self.state.rejected)
-                   | (set(self.state.mentioned) - requested)) - asked_again
+                   | (set(self.state.mentioned) - named_now)) - asked_again
         rejected = set(self.state.rejected)
         seeds = list(dict.fromkeys(self.state.liked + [m for m in self.state.mentioned if m not in rejected]))
         where = cons.to_where(self.state.constraints)

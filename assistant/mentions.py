@@ -29,6 +29,8 @@ what which who how when where why well much many movie movies film films show it
 something anything please thanks thank hello hi ok okay sure maybe think know see seen watch watched
 """.split())
 MAX_TOKENS = 12
+# texts whose mentions are remembered (per matcher); cleared when full
+MEMO_SIZE = 4096
 
 
 def normalise_title(title: str) -> tuple[list[str], int | None]:
@@ -120,6 +122,9 @@ class TitleMatcher:
                     for key in {"^" + joined[:3], joined[-3:] + "$"}:
                         self.fuzzy_by_key[key].append((joined, item_id))
         self._build_partial(titles, partial_words)
+        # text -> its mentions: every turn matches the recent user messages again (state
+        # update, fallback query), and the fuzzy search is the costly part of a turn
+        self._memo: dict[str, tuple[Mention, ...]] = {}
 
     def _build_partial(self, titles: dict[str, str], single_words: bool) -> None:
         owners: dict[tuple[str, ...], set[str]] = defaultdict(set)
@@ -147,6 +152,16 @@ class TitleMatcher:
 
     def find_mentions(self, text: str) -> list[Mention]:
         """Non-overlapping mentions in reading order; exact matches win over typos."""
+        found = self._memo.get(text)
+        if found is None:
+            found = tuple(self._find_mentions(text))
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()
+            self._memo[text] = found
+        # fresh objects: a caller may change what it was given
+        return [Mention(list(m.ids), m.start, m.end, m.exact) for m in found]
+
+    def _find_mentions(self, text: str) -> list[Mention]:
         spans = token_spans(text)
         words = [w for w, _, _ in spans]
         out: list[Mention] = []

@@ -101,7 +101,6 @@ class CollabFolds:
         return self.model(self.fold_of(turn) if self.mode == "cv" else 0)
 
     def describe(self) -> str:
-        extra = f" plus {len(self.extra)} rows of --interactions logs" if self.extra else ""
         return {
             "cv": f"collaborative model and popularity per fold ({self.k} folds over conversations), "
                   f"fitted on the other folds' dialogues; never on the scored turns"

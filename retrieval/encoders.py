@@ -7,16 +7,55 @@ become folders), encode in batches under ``torch.inference_mode`` and return
 
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+# Inputs of at most this many texts (a query, not a catalog) are encoded on one CPU thread.
+QUERY_BATCH = 4
+_THREADS_GUARD = threading.Lock()
+_one_thread_users = 0
+_threads_before = 0
 
 
 def _device(device: str) -> str:
     from .models import resolve_device
 
     return resolve_device(device)
+
+
+@contextmanager
+def query_threads(n_inputs: int, device: str):
+    """Run a query-sized encode (``n_inputs <= QUERY_BATCH``) on one CPU thread.
+
+    A few short texts split across threads gain little per matrix product, and when other
+    processes share the cores the threads wait on each other: on a busy 2-core machine one
+    MiniLM query took ~1 s with torch's 2 threads and ~0.1 s with 1 (``python -m eval bench
+    search``). Batches (ingest) keep every thread. torch's setting is process-wide, so
+    overlapping calls share one count of users and the last one out restores it.
+    """
+    global _one_thread_users, _threads_before
+    if n_inputs > QUERY_BATCH or not str(device).startswith("cpu"):
+        yield
+        return
+    import torch
+
+    with _THREADS_GUARD:
+        if _one_thread_users == 0:
+            _threads_before = torch.get_num_threads()
+            if _threads_before != 1:
+                torch.set_num_threads(1)
+        _one_thread_users += 1
+    try:
+        yield
+    finally:
+        with _THREADS_GUARD:
+            _one_thread_users -= 1
+            if _one_thread_users == 0 and _threads_before != 1:
+                torch.set_num_threads(_threads_before)
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:
@@ -55,7 +94,7 @@ class SentenceTextEncoder:
             return np.zeros((0, self.dim), dtype=np.float32)
         import torch
 
-        with torch.inference_mode():
+        with torch.inference_mode(), query_threads(len(texts), self.device):
             vectors = self._model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True,
                                          normalize_embeddings=True, show_progress_bar=False)
         return _normalise(vectors)
@@ -131,7 +170,7 @@ class OpenClipEncoder:
         for start in range(0, len(texts), self.batch_size):
             # open_clip's own tokenizer truncates to the model's context length
             tokens = self._tokenizer(texts[start:start + self.batch_size]).to(self.device)
-            with torch.inference_mode():
+            with torch.inference_mode(), query_threads(len(texts), self.device):
                 vectors = self._model.encode_text(tokens, normalize=True)
             out.append(vectors.float().cpu().numpy())
         return _normalise(np.concatenate(out))

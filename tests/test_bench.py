@@ -181,3 +181,61 @@ def test_ranking_bench_writes_both_methods(tmp_path):
     assert [r["method"] for r in result["rows"]] == ["score_labels (one forward pass)", "generate the list as text"]
     assert result["figures"]["turns"] == 2 and result["rows"][0]["s_per_turn"] > 0
     assert "### bench ranking" in (out / "ranking.md").read_text(encoding="utf-8")
+
+
+# ---- the changes the profiles led to ---------------------------------------------------------
+
+
+def test_query_sized_encodes_use_one_thread_and_restore_the_setting():
+    import threading
+
+    import torch
+
+    from retrieval.encoders import QUERY_BATCH, query_threads
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with query_threads(1, "cpu"):
+            assert torch.get_num_threads() == 1
+            with query_threads(QUERY_BATCH, "cpu"):  # nested / overlapping users
+                assert torch.get_num_threads() == 1
+            assert torch.get_num_threads() == 1  # still one user inside
+        assert torch.get_num_threads() == 2
+        with query_threads(QUERY_BATCH + 1, "cpu"):  # a batch keeps every thread
+            assert torch.get_num_threads() == 2
+        with query_threads(1, "cuda"):
+            assert torch.get_num_threads() == 2
+        # many threads entering and leaving at once leave the setting as it was
+        def query():
+            for _ in range(50):
+                with query_threads(1, "cpu"):
+                    pass
+        workers = [threading.Thread(target=query) for _ in range(4)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        assert torch.get_num_threads() == 2
+        with pytest.raises(RuntimeError), query_threads(1, "cpu"):
+            raise RuntimeError("boom")
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_title_matcher_remembers_texts_without_sharing_results(shared_datasets):
+    from assistant.mentions import TitleMatcher
+
+    info = json.loads((shared_datasets / "redial" / "movies_id2info.json").read_text(encoding="utf-8"))
+    titles = {k: v["name"] for k, v in list(info.items())[:2000]}
+    matcher = TitleMatcher(titles)
+    name = next(t for t in titles.values() if len(t) > 20)
+    text = f"I loved {name.split(' (')[0].lower()} and want more like it"
+    first = matcher.find_mentions(text)
+    assert first and first[0].ids
+    first[0].ids.append("tampered")
+    first.clear()
+    again = matcher.find_mentions(text)
+    assert [m.ids for m in again] == [m.ids for m in TitleMatcher(titles).find_mentions(text)]
+    assert "tampered" not in again[0].ids

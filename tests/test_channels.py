@@ -172,3 +172,38 @@ def test_search_fuses_every_new_channel_with_evidence(movie_index):
     assert {"attribute", "similar", "collab"} <= channels
     assert sum("horror" in c.metadata.get("genre", []) for c in found[:10]) >= 5
     assert movie_index.stats()["channels"]["attribute"] is True
+
+
+# ---- the assistant does not spend slots on items already talked about ----------------------
+
+
+def test_assistant_excludes_items_mentioned_earlier_but_not_named_now(movie_index, monkeypatch):
+    from assistant import Recommender
+    from assistant.chat import Chat
+    from assistant.state import SessionState
+
+    queries = []
+    search = movie_index.search
+    monkeypatch.setattr(movie_index, "search", lambda q: queries.append(q) or search(q))
+    settings = movie_index.settings.replace(enable_llm=False, candidates=20, top_k=10)
+    rec = Recommender.from_settings(settings, index=movie_index, hub=movie_index.hub)
+    table = movie_index.table()
+    seed = movie_index.collab_model().pop_ids[0]
+    genre = table[seed]["genre"][0]
+    title = table[seed]["title"].rsplit(" (", 1)[0]
+    # the user talked about it in an earlier message (it is not something we recommended)
+    state = SessionState(messages=[{"role": "user", "content": f"I saw {title} last week"}])
+    state.mention(seed)
+    chat = Chat.from_state(rec, state)
+    again = chat.send(f"any {genre} movies?")
+    assert seed in queries[-1].exclude and seed in queries[-1].liked
+    assert again.items and seed not in {r.id for r in again.items}
+    # named in this message it is a request by name: no longer excluded
+    chat.send(f"do you have {title}?")
+    assert seed not in queries[-1].exclude
+    chat.send(f"I want {title}")
+    assert seed not in queries[-1].exclude
+    # ... unless the message says the user knows it already
+    for said in (f"I watched {title} yesterday, any other {genre} film?", f"{title} was great, more please"):
+        chat.send(said)
+        assert seed in queries[-1].exclude, said
