@@ -32,7 +32,9 @@ def create_app(recommender: Any, settings: Any = None, ingest_fn: Any = None):
     service = ChatService(recommender, settings, ingest_fn=ingest_fn)
     settings = service.settings
 
-    with gr.Blocks(title="chatrec: chat with your catalog") as demo:
+    # photos and voice messages people upload are copied into Gradio's cache: delete them
+    # after an hour, and all of them when the app stops
+    with gr.Blocks(title="chatrec: chat with your catalog", delete_cache=(3600, 3600)) as demo:
         session = gr.State(new_session())
         gr.Markdown(
             "## Chat with your catalog\nAsk in words, send a photo, or record a voice message."

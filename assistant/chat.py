@@ -27,17 +27,20 @@ from .feedback import classify_mentions
 from .reply import STAGES, Event, Recommendation, Reply
 from .state import SessionState
 
-# words saying the user already knows a named item ("I loved X", "we watched X", "X was
-# great"): such an item is not recommended back. Without them a name is a request ("I want
-# X", "do you have X?") and the item stays searchable.
-_KNOWN_BEFORE = re.compile(r"\b(loved|liked|enjoyed|adored|saw|seen|watched|tried|bought|had|"
-                           r"read|played|finished)\b[^.!?;:]*$", re.I)
+# words saying the user already knows a named item ("I loved X", "I like X", "we watched
+# X", "X was great") or wants others like it ("something like X"): such an item is not
+# recommended back. Without them a name is a request ("I want X", "do you have X?") and
+# the item stays searchable.
+_KNOWN_BEFORE = re.compile(r"\b(love|loved|loves|like|liked|likes|enjoy|enjoyed|adore|adored|"
+                           r"favou?rite|saw|seen|watched|tried|bought|had|read|played|finished)\b"
+                           r"[^.!?;:]*$", re.I)
 _KNOWN_AFTER = re.compile(r"^[^.!?;:]*?\b(was|were)\b", re.I)
 
 if TYPE_CHECKING:
     from .recommender import Recommender
 
 MAX_REASON_CHARS = 400
+_ONE_LINE = re.compile(r"[\r\n\v\f\u2028\u2029\x85]+")
 # errors of an LLM call that make the turn fall back to retrieval instead of failing
 LLM_FAILURES = (ModelUnavailable, RuntimeError, ValueError, OSError, TimeoutError)
 
@@ -238,10 +241,14 @@ class _Turn:
         # spent on them. Those named in this message stay (unless rejected): "I want a
         # mango" / "do you have X?" asks for the item by name
         said = " ".join(t for t in (self.text, self.transcript) if t)
-        named_now = {i for m in (self.rec.matcher().find_mentions(said) if said else [])
-                     if not (_KNOWN_BEFORE.search(said[max(0, m.start - 80):m.start])
-                             or _KNOWN_AFTER.search(said[m.end:m.end + 30]))
-                     for i in m.ids}
+        named_now, known_now = set(), set()
+        for m in self.rec.matcher().find_mentions(said) if said else []:
+            known = (_KNOWN_BEFORE.search(said[max(0, m.start - 80):m.start])
+                     or _KNOWN_AFTER.search(said[m.end:m.end + 30]))
+            (known_now if known else named_now).update(m.ids)
+        # "I watched X" about an item we recommended is not asking for it again (in place:
+        # the ranking step reads the same set)
+        asked_again.difference_update(known_now - named_now)
         exclude = (set(self.state.recommended) | set(self.state.rejected)
                    | (set(self.state.mentioned) - named_now)) - asked_again
         rejected = set(self.state.rejected)
@@ -288,14 +295,16 @@ class _Turn:
             try:
                 with self.rec.llm_lock:
                     for piece in llm_tasks.explain_stream(llm, self.state, cand, self.settings.llm_max_new_tokens):
-                        piece = piece[: MAX_REASON_CHARS - len(text)]
+                        # one line per item in the reply: a reason cannot add lines of its own
+                        # (an injected "2. <something else>" would read as a recommendation)
+                        piece = _ONE_LINE.sub(" ", piece)[: MAX_REASON_CHARS - len(text)]
                         if not piece:
                             break
                         text += piece
                         self.timings["explain"] += time.perf_counter() - t0
                         yield Event("reason-token", {"id": rec.id, "token": piece})
                         t0 = time.perf_counter()
-                rec.reason = text.strip()
+                rec.reason = " ".join(text.split())
             except LLM_FAILURES as e:
                 llm = self._llm_failed(e)
                 if text:

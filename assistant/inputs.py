@@ -70,7 +70,11 @@ def load_image(image: Any, settings):
         img.load()
     except InputError:
         raise
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+    except Image.DecompressionBombError:
+        # Pillow refuses before our own check can look at the size
+        raise InputError(f"the photo has far more pixels than the limit of {settings.max_image_pixels:,} "
+                         "(setting max_image_pixels)") from None
+    except (OSError, SyntaxError, ValueError) as e:
         raise InputError(f"the photo is not a readable image ({type(e).__name__}: {e}); "
                          "send a JPEG, PNG or WebP file") from None
     return img.convert("RGB")

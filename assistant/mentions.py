@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -60,20 +61,39 @@ def token_spans(text: str) -> list[tuple[str, int, int]]:
 
 
 def bounded_edit_distance(a: str, b: str, limit: int) -> int:
-    """Levenshtein distance, or ``limit + 1`` as soon as it must exceed ``limit``."""
+    """Levenshtein distance, or ``limit + 1`` as soon as it must exceed ``limit``.
+
+    Only the band ``|i - j| <= limit`` of the table is computed (a cell outside it is at
+    least ``|i - j|``, so it cannot lead to a distance within the limit): a few cells per
+    row instead of ``len(b)``. Matching a message against thousands of titles spends
+    most of its time here (``python -m eval bench turn``)."""
     if abs(len(a) - len(b)) > limit:
         return limit + 1
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i] + [0] * len(b)
-        best = cur[0]
-        for j, cb in enumerate(b, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
-            best = min(best, cur[j])
+    if a == b:
+        return 0
+    big = limit + 1
+    n = len(b)
+    prev = [j if j <= limit else big for j in range(n + 1)]
+    for i in range(1, len(a) + 1):
+        ca = a[i - 1]
+        lo, hi = max(1, i - limit), min(n, i + limit)
+        cur = [big] * (n + 1)
+        if i <= limit:
+            cur[0] = i
+        best = cur[lo - 1]
+        for j in range(lo, hi + 1):
+            v = prev[j - 1] + (ca != b[j - 1])
+            if prev[j] + 1 < v:
+                v = prev[j] + 1
+            if cur[j - 1] + 1 < v:
+                v = cur[j - 1] + 1
+            cur[j] = v if v < big else big
+            if v < best:
+                best = v
         if best > limit:
-            return limit + 1
+            return big
         prev = cur
-    return prev[-1]
+    return prev[n]
 
 
 def typo_budget(n_chars: int) -> int:
@@ -122,6 +142,13 @@ class TitleMatcher:
                     for key in {"^" + joined[:3], joined[-3:] + "$"}:
                         self.fuzzy_by_key[key].append((joined, item_id))
         self._build_partial(titles, partial_words)
+        # each key's candidates ordered by length, so a window meets only those within its
+        # typo budget in length (a message meets ~10x fewer titles); entries keep their
+        # insertion order number, which decides ties as before
+        self._fuzzy_sorted: dict[str, tuple[list[int], list[tuple[int, str, str]]]] = {}
+        for key, entries in self.fuzzy_by_key.items():
+            ranked = sorted((len(joined), k, joined, item_id) for k, (joined, item_id) in enumerate(entries))
+            self._fuzzy_sorted[key] = ([r[0] for r in ranked], [r[1:] for r in ranked])
         # text -> its mentions: every turn matches the recent user messages again (state
         # update, fallback query), and the fuzzy search is the costly part of a turn
         self._memo: dict[str, tuple[Mention, ...]] = {}
@@ -205,14 +232,28 @@ class TitleMatcher:
             limit = typo_budget(len(window))
             if not limit or words[i] in COMMON and n == 1:
                 continue
-            pool = self.fuzzy_by_key.get("^" + window[:3], []) + self.fuzzy_by_key.get(window[-3:] + "$", [])
+            pool = (self._fuzzy_pool("^" + window[:3], len(window), limit)
+                    + self._fuzzy_pool(window[-3:] + "$", len(window), limit))
             for joined, item_id in pool:
-                d = bounded_edit_distance(window, joined, min(limit, typo_budget(len(joined))))
-                if d <= min(limit, typo_budget(len(joined))) and (best is None or (d, -n) < best[0]):
+                budget = min(limit, typo_budget(len(joined)))
+                d = bounded_edit_distance(window, joined, budget)
+                if d > budget:
+                    continue  # not a match: it neither wins nor joins a tie
+                if best is None or (d, -n) < best[0]:
                     best = ((d, -n), n, [item_id])
-                elif best is not None and d == best[0][0] and n == best[1] and item_id not in best[2]:
+                elif d == best[0][0] and n == best[1] and item_id not in best[2]:
                     best[2].append(item_id)
         return (best[1], best[2], False) if best else None
+
+    def _fuzzy_pool(self, key: str, length: int, limit: int) -> list[tuple[str, str]]:
+        """``(joined title, id)`` of ``key`` whose length is within ``limit`` of
+        ``length``, in insertion order."""
+        found = self._fuzzy_sorted.get(key)
+        if not found:
+            return []
+        lengths, entries = found
+        part = entries[bisect_left(lengths, length - limit): bisect_right(lengths, length + limit)]
+        return [(joined, item_id) for _, joined, item_id in sorted(part)]
 
     def _by_year(self, ids: list[str], next_word: str) -> list[str]:
         # "Heat 1995" picks the 1995 film when titles coincide

@@ -78,13 +78,17 @@ class CatalogRead:
         return [p for p in self.problems if p.severity == "warning"]
 
 
-def read_catalog(path: str | Path) -> CatalogRead:
+def read_catalog(path: str | Path, media_root: str | Path | None = None) -> CatalogRead:
     """Read and validate a ``.jsonl`` / ``.ndjson`` / ``.csv`` catalog.
 
     Returns every valid row as an :class:`Item` (media paths absolute) and every row
     problem as a :class:`Problem`. Raises :class:`CatalogError` when the file is missing,
-    has an unsupported extension, cannot be decoded (CSV), lacks the id or title column
-    (CSV), or holds no rows at all.
+    has an unsupported extension, has a header that is not UTF-8 (CSV), lacks the id or
+    title column (CSV), or holds no rows at all. Rows that are not valid UTF-8 are
+    reported and skipped, in JSONL and CSV alike.
+
+    ``media_root``: when given (catalogs uploaded by others), image and audio paths must
+    lead inside this folder; any other path is left out with a warning and never opened.
     """
     path = Path(path)
     if not path.exists():
@@ -102,7 +106,7 @@ def read_catalog(path: str | Path) -> CatalogRead:
         data = path.read_bytes()
     except OSError as e:
         raise CatalogError(f"catalog file {path} cannot be read: {e.strerror or e}") from None
-    reader = _RowValidator(path)
+    reader = _RowValidator(path, media_root)
     if suffix in JSONL_SUFFIXES:
         rows = _jsonl_rows(path, data, reader.problems)
     else:
@@ -143,9 +147,24 @@ def _jsonl_rows(path: Path, data: bytes, problems: list[Problem]):
             problems.append(Problem(str(path), number, None, f"invalid JSON: {e.msg} at column {e.colno}"))
             yield number, None
             continue
+        except (ValueError, RecursionError) as e:
+            # a number of more than 4,300 digits, or arrays nested thousands deep
+            why = "nested too deeply" if isinstance(e, RecursionError) else str(e).split(";")[0]
+            problems.append(Problem(str(path), number, None, f"invalid JSON: {why}"))
+            yield number, None
+            continue
         if not isinstance(obj, dict):
             problems.append(Problem(str(path), number, None,
                                     f"expected a JSON object {{...}}, got {_kind(obj)}"))
+            yield number, None
+            continue
+        try:
+            # a "\ud800" escape is valid JSON but no character: nothing could store the text
+            json.dumps(obj, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            problems.append(Problem(str(path), number, None,
+                                    "the line holds a \\u escape that is not a valid character (a lone "
+                                    "surrogate such as \\ud800); row skipped"))
             yield number, None
             continue
         attrs = obj.get("attributes", None)
@@ -176,12 +195,10 @@ def _csv_rows(path: Path, data: bytes, problems: list[Problem]):
     for an unreadable file."""
     try:
         text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = data.count(b"\n", 0, e.start) + 1
-        raise CatalogError(
-            f"catalog file {path} is not valid UTF-8: byte 0x{data[e.start]:02x} on line {line} "
-            f"(probably Latin-1 / Windows-1252); {_UTF8_HINT}"
-        ) from None
+    except UnicodeDecodeError:
+        # saved in another encoding: the rows holding bytes that are not UTF-8 are
+        # reported and skipped (below), every other row is read as usual
+        text = data.decode("utf-8-sig", errors="surrogateescape")
     if not text.strip():
         raise CatalogError(f"catalog file {path} is empty: it needs a header row (id,title,...) and one row per item")
     first_line = text.lstrip("\r\n").split("\n", 1)[0]
@@ -201,8 +218,19 @@ def _csv_rows(path: Path, data: bytes, problems: list[Problem]):
             start, last = last + 1, reader.line_num
             if not record or all(not cell.strip() for cell in record):
                 continue
+            bad = _not_utf8(record)
             if header is None:
+                if bad is not None:
+                    raise CatalogError(
+                        f"catalog file {path} is not valid UTF-8: byte 0x{bad:02x} on line {start} (the "
+                        f"header; probably Latin-1 / Windows-1252); {_UTF8_HINT}")
                 header, header_line = _csv_header(path, record, start), start
+                continue
+            if bad is not None:
+                problems.append(Problem(str(path), start, None,
+                                        f"row is not valid UTF-8 (byte 0x{bad:02x}, probably Latin-1 / "
+                                        f"Windows-1252); row skipped; {_UTF8_HINT}"))
+                yield start, None
                 continue
             if len(record) > len(header) and any(cell.strip() for cell in record[len(header):]):
                 problems.append(Problem(str(path), start, None,
@@ -232,6 +260,15 @@ def _csv_rows(path: Path, data: bytes, problems: list[Problem]):
             problems.insert(0, Problem(str(path), header_line, None,
                                        f"column(s) {', '.join(map(str, unnamed))} have no name in the header; their values are ignored",
                                        severity="warning"))
+
+
+def _not_utf8(record: list[str]) -> int | None:
+    """The first byte of ``record`` that was not UTF-8 (decoded with surrogateescape), or None."""
+    for cell in record:
+        for ch in cell:
+            if "\udc80" <= ch <= "\udcff":
+                return ord(ch) - 0xDC00
+    return None
 
 
 def _csv_header(path: Path, record: list[str], line: int) -> list[str]:
@@ -291,9 +328,10 @@ def _parse_scalar(text: str) -> Any:
 class _RowValidator:
     """Turns raw rows (dicts with core fields + "attributes") into Items, collecting problems."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, media_root: str | Path | None = None):
         self.path = path
         self.folder = path.resolve().parent
+        self.media_root = Path(media_root).resolve() if media_root is not None else None
         self.items: list[Item] = []
         self.problems: list[Problem] = []
         self.first_line: dict[str, int] = {}
@@ -360,17 +398,32 @@ class _RowValidator:
             self.problem(line, kind, f"{kind} {value!r} is a URL; download the file and give its path. "
                                      f"Row kept without {kind}", severity="warning", item_id=item_id)
             return None
-        path = Path(value).expanduser()
+        def refuse(reason: str) -> None:
+            self.problem(line, kind, f"{kind} {reason}; row kept without {kind}", severity="warning",
+                         item_id=item_id)
+
+        try:
+            path = Path(value).expanduser()
+        except RuntimeError:  # "~name/..." of a user this machine does not know
+            refuse(f"path {value!r} starts with the home folder of an unknown user")
+            return None
         resolved = path if path.is_absolute() else self.folder / path
-        if not resolved.exists():
-            self.problem(line, kind, f"{kind} file {value!r} not found (looked for {resolved}); "
-                                     f"row kept without {kind}", severity="warning", item_id=item_id)
+        # checked before anything is opened, so nothing outside is even probed
+        if self.media_root is not None and not _inside(resolved, self.media_root):
+            refuse(f"path {value!r} points outside the catalog's folder")
             return None
-        if not resolved.is_file():
-            self.problem(line, kind, f"{kind} path {value!r} is not a file ({resolved}); row kept without {kind}",
-                         severity="warning", item_id=item_id)
+        try:
+            if not resolved.exists():
+                refuse(f"file {value!r} not found (looked for {resolved})")
+                return None
+            if not resolved.is_file():
+                refuse(f"path {value!r} is not a file ({resolved})")
+                return None
+            return resolved.resolve()
+        except (OSError, ValueError) as e:  # a name too long for the file system, a NUL byte
+            refuse(f"path {value[:80]!r}{'...' if len(value) > 80 else ''} cannot be used "
+                   f"({getattr(e, 'strerror', None) or e})")
             return None
-        return resolved.resolve()
 
     def _attributes(self, line: int, item_id: str, attributes: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -389,6 +442,14 @@ class _RowValidator:
             elif clean is not None:
                 out[name] = clean
         return out
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """Whether ``path`` (links followed) lies inside the folder ``root``."""
+    try:
+        return path.resolve().is_relative_to(root)
+    except (OSError, ValueError, RuntimeError):
+        return False
 
 
 def _attribute_value(value: Any) -> tuple[Any, str | None]:

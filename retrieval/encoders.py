@@ -31,11 +31,12 @@ def _device(device: str) -> str:
 def query_threads(n_inputs: int, device: str):
     """Run a query-sized encode (``n_inputs <= QUERY_BATCH``) on one CPU thread.
 
-    A few short texts split across threads gain little per matrix product, and when other
-    processes share the cores the threads wait on each other: on a busy 2-core machine one
-    MiniLM query took ~1 s with torch's 2 threads and ~0.1 s with 1 (``python -m eval bench
-    search``). Batches (ingest) keep every thread. torch's setting is process-wide, so
-    overlapping calls share one count of users and the last one out restores it.
+    A query (a few short texts, one photo) split across threads gains little per matrix
+    product, and when other processes share the cores the threads wait on each other: on
+    a busy 2-core machine one MiniLM query took ~1 s with torch's 2 threads and ~0.1 s
+    with 1, one ViT-B-32 photo ~1 s and ~0.2 s (``python -m eval bench search``). Batches
+    (ingest) keep every thread. torch's setting is process-wide, so overlapping calls
+    share one count of users and the last one out restores it.
     """
     global _one_thread_users, _threads_before
     if n_inputs > QUERY_BATCH or not str(device).startswith("cpu"):
@@ -156,7 +157,7 @@ class OpenClipEncoder:
                         img = opened.convert("RGB")
                 batch.append(self._preprocess(img.convert("RGB")))
             pixels = torch.stack(batch).to(self.device, dtype=self._dtype)
-            with torch.inference_mode():
+            with torch.inference_mode(), query_threads(len(images), self.device):
                 vectors = self._model.encode_image(pixels, normalize=True)
             out.append(vectors.float().cpu().numpy())
         return _normalise(np.concatenate(out))

@@ -71,14 +71,16 @@ class IngestReport:
 
 def ingest(settings: Settings, catalog_path: str | Path, hub=None, prune: bool = False,
            progress: bool = True, interactions: str | Path | None = None,
-           reindex: bool = False) -> IngestReport:
+           reindex: bool = False, media_root: str | Path | None = None) -> IngestReport:
     """Ingest ``catalog_path`` into the index of ``settings`` and return a report.
 
     hub: a ``ModelHub`` (made from ``settings`` when None). prune: delete indexed items no
     longer in the catalog. interactions: a ``user,item[,rating]`` CSV; fits the
     collaborative model saved beside the index. reindex: drop the index first (needed
-    after changing a model). Raises :class:`IndexMismatch` when the index was built with
-    other models, :class:`CatalogError` when the catalog cannot be read at all.
+    after changing a model). media_root: media paths must lead inside this folder
+    (uploaded catalogs; see :func:`~retrieval.catalog.read_catalog`). Raises
+    :class:`IndexMismatch` when the index was built with other models,
+    :class:`CatalogError` when the catalog cannot be read at all.
     """
     from .catalog import read_catalog
 
@@ -90,7 +92,7 @@ def ingest(settings: Settings, catalog_path: str | Path, hub=None, prune: bool =
         hub = ModelHub(settings)
 
     with _timed(stages, "read"):
-        read = read_catalog(catalog_path)
+        read = read_catalog(catalog_path, media_root=media_root)
         items = _unique(read.items, report.problems)
         report.problems.extend(read.problems)
         # rows refused by the reader, plus repeated ids (the reader already drops them;
@@ -140,7 +142,10 @@ def ingest(settings: Settings, catalog_path: str | Path, hub=None, prune: bool =
         report.updated = sum(1 for i in touched if i in old_docs)
         report.unchanged = report.items_total - report.added - report.updated
         catalog_ids = {i.id for i in items}
-        gone = [i for i in old_docs if i not in catalog_ids]
+        # every collection, not only docs: a run killed after writing a new item's image
+        # vector but before its document leaves that vector behind for a later prune
+        indexed = set(old_docs) | set(old_clip) | set(store.hashes("images"))
+        gone = sorted(indexed - catalog_ids)
 
     # pictures first: a picture PIL cannot decode is known before the documents are
     # written, so no record points at it (the stored hash stays that of the declared row,

@@ -23,6 +23,8 @@ import numpy as np
 from .errors import ModelUnavailable
 
 SAMPLE_RATE = 16_000  # what whisper expects
+# peak level below which audio counts as silence (-80 dBFS, under one 16-bit step of noise)
+SILENCE_PEAK = 1e-4
 
 
 def file_sha256(path: str | Path) -> str:
@@ -142,6 +144,9 @@ class WhisperTranscriber:
                 samples = samples.mean(axis=int(np.argmin(samples.shape)))
             if samples.ndim != 1:
                 raise ValueError(f"audio samples must be 1-D (mono), got shape {samples.shape}")
+        if samples.size == 0 or float(np.max(np.abs(samples))) < SILENCE_PEAK:
+            # whisper invents text for silence ("Thank you."): nothing was said
+            return ""
         opts = {**self.options, **options}
         with self._lock:
             result = self._model.transcribe(samples, fp16=self.device.startswith("cuda"),
@@ -279,7 +284,12 @@ class MediaText:
                 new = run(model, todo)
                 self.cache.put_many(new, model_id, kind)
                 done.update(new)
-        return {p: done[h] for p, h in hashes.items() if h in done}
+        out = {p: done[h] for p, h in hashes.items() if h in done}
+        if kind == "transcript":
+            # said at every run, cached or not, like the other problems
+            self.problems.extend((p, "no speech found in the audio (it is silent or empty)")
+                                 for p, text in out.items() if not text.strip())
+        return out
 
     def _bar(self, total: int, desc: str, unit: str):
         from tqdm.auto import tqdm

@@ -239,3 +239,40 @@ def test_title_matcher_remembers_texts_without_sharing_results(shared_datasets):
     again = matcher.find_mentions(text)
     assert [m.ids for m in again] == [m.ids for m in TitleMatcher(titles).find_mentions(text)]
     assert "tampered" not in again[0].ids
+
+
+def _levenshtein(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+        prev = cur
+    return prev[-1]
+
+
+def test_banded_edit_distance_equals_the_full_table_within_the_limit():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from assistant.mentions import bounded_edit_distance
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.text("abcd", max_size=14), st.text("abcd", max_size=14), st.integers(0, 3))
+    def check(a, b, limit):
+        d = _levenshtein(a, b)
+        assert bounded_edit_distance(a, b, limit) == (d if d <= limit else limit + 1)
+
+    check()
+
+
+def test_fuzzy_ties_hold_only_titles_within_their_typo_budget():
+    from assistant.mentions import TitleMatcher
+
+    # "Latter Days" is 3 edits from "10 Days" and was once returned beside the real match
+    matcher = TitleMatcher({"a": "How to Lose a Guy in 10 Days (2003)", "b": "Latter Days (2003)",
+                            "c": "Bowling for Columbine (2002)", "d": "Drumline (2002)",
+                            "e": "The Time Machine (2002)"})
+    assert [m.ids for m in matcher.find_mentions("or How to Lose a Guy in 10 Days?")] == [["a"]]
+    assert [m.ids for m in matcher.find_mentions("or Bowling for Columbine (2002) ?")] == [["c"]]
+    assert [m.ids for m in matcher.find_mentions("what about bowling for colombine")] == [["c"]]

@@ -203,15 +203,23 @@ def test_csv_line_numbers_count_multiline_quoted_cells(tmp_path: Path, redial_in
     assert "first on line 2" in read.problems[0].reason
 
 
-def test_latin1_csv_is_refused_with_the_line_and_a_hint(tmp_path: Path, shared_datasets: Path):
-    # the real title of Arla-Standard-Milk is "Mjölk 3%": saved as Latin-1 by a spreadsheet
+def test_latin1_csv_row_is_reported_with_the_line_and_a_hint(tmp_path: Path, shared_datasets: Path):
+    # the real title of Arla-Standard-Milk is "Mjölk 3%": saved as Latin-1 by a spreadsheet;
+    # that row is reported and skipped, the rows that are plain ASCII are read
     path = tmp_path / "grocery.csv"
     path.write_bytes("id,title,category\nBanana,Banana Ecological Class 1,Banana\n"
                      "Arla-Standard-Milk,Mjölk 3%,Milk\n".encode("latin-1"))
+    read = read_catalog(path)
+    assert [i.id for i in read.items] == ["Banana"]
+    assert _problems(read) == [(3, None, "error", None)]
+    reason = read.problems[0].reason
+    assert "UTF-8" in reason and "0xf6" in reason and "iconv" in reason
+    # a header that is not UTF-8 still refuses the whole file, naming the line
+    path.write_bytes("id,títle\n1,x\n".encode("latin-1"))
     with pytest.raises(CatalogError) as e:
         read_catalog(path)
     message = str(e.value)
-    assert str(path) in message and "UTF-8" in message and "line 3" in message and "0xf6" in message
+    assert str(path) in message and "UTF-8" in message and "line 1" in message and "0xed" in message
 
 
 def test_latin1_jsonl_line_is_reported_and_the_rest_kept(tmp_path: Path):

@@ -357,10 +357,13 @@ class ChatService:
         return session, report_markdown(report, folder)
 
     def _ingest(self, settings, path, hub):
-        fn = self._ingest_fn
-        if fn is None:
-            from retrieval.ingest import ingest as fn
-        return fn(settings, path, hub=hub, prune=True, progress=True)
+        if self._ingest_fn is not None:
+            return self._ingest_fn(settings, path, hub=hub, prune=True, progress=True)
+        from retrieval.ingest import ingest
+
+        # an uploaded catalog may only use the files it came with: a row naming
+        # /etc/passwd or ../../other-upload/photo.jpg is never opened
+        return ingest(settings, path, hub=hub, prune=True, progress=True, media_root=Path(path).parent)
 
     def use_default_catalog(self, session: dict[str, Any]) -> dict[str, Any]:
         session = dict(session or new_session())

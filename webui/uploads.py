@@ -79,6 +79,9 @@ def load_image(path: str | Path, settings: Any):
             return img.convert("RGB")
     except InputError:
         raise
+    except Image.DecompressionBombError:  # Pillow refuses it before our check sees the size
+        raise InputError("The photo has too many pixels, far over the limit of "
+                         f"{settings.max_image_pixels:,} pixels. Please send a smaller one.") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         raise InputError(
             "That file is not a photo I can read (it may be damaged or in an "

@@ -19,25 +19,30 @@ BENCHES = {
 
 
 def main(name: str, argv: list[str] | None = None) -> int:
-    """Run one bench (or ``all`` of them in turn, each with its default sizes and the
+    """Run one bench (or ``all`` of them in turn, each with its default sizes, into the
     given ``--out``) and return the exit code."""
     argv = list(argv or [])
     if name == "all":
-        out = _out_arg(argv)
-        code = 0
-        for bench in BENCHES:
-            code = max(code, int(main(bench, out) or 0))
-        return code
+        return _all(argv)
     if name not in BENCHES:
         raise ValueError(f"unknown bench {name!r} (known: {', '.join(BENCHES)}, all)")
     module = importlib.import_module(BENCHES[name])
     return int(module.main(argv) or 0)
 
 
-def _out_arg(argv: list[str]) -> list[str]:
-    for i, a in enumerate(argv):
-        if a == "--out" and i + 1 < len(argv):
-            return ["--out", argv[i + 1]]
-        if a.startswith("--out="):
-            return [a]
-    return []
+def _all(argv: list[str]) -> int:
+    import argparse
+
+    from .common import DEFAULT_OUT
+
+    parser = argparse.ArgumentParser(prog="python -m eval bench all",
+                                     description="Run every bench with its default sizes: "
+                                                 + ", ".join(BENCHES) + ".")
+    parser.add_argument("--out", default=DEFAULT_OUT, help="folder for every bench's JSON and Markdown")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    args = parser.parse_args(argv)
+    code = 0
+    for bench in BENCHES:
+        extra = ["-q"] if args.quiet and bench != "ranking" else []
+        code = max(code, main(bench, ["--out", args.out, *extra]))
+    return code
