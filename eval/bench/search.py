@@ -275,11 +275,8 @@ class _Bare:
 
 
 def _measure(settings, hub, bare: _Bare, queries, rounds: int, built: dict) -> dict[str, Any]:
-    import chromadb
-
     from retrieval.index import CatalogIndex
     from retrieval.search import adapt_to_lists, normalise_where
-    from retrieval.store import Store
     from retrieval.types import Query
 
     t0 = time.perf_counter()
@@ -288,8 +285,9 @@ def _measure(settings, hub, bare: _Bare, queries, rounds: int, built: dict) -> d
     index.search(Query(text=queries[0]["text"], k=settings.candidates))
     open_s = time.perf_counter() - t0
 
-    client = chromadb.PersistentClient(path=str(settings.index_dir / "chroma"))
-    collection = client.get_collection(Store(settings).name("docs"), embedding_function=None)
+    # the bare query goes through the index's own client: a second client of the same
+    # folder keeps a second copy of the vector index in memory and queries it cold
+    collection = index.store.client.get_collection(index.store.name("docs"), embedding_function=None)
     depth = settings.channel_depth
     prepared = []
     for q in queries:

@@ -159,7 +159,7 @@ def _text_turns(settings, hub, bare, conversations, n: int, llm) -> dict[str, An
     index = CatalogIndex.open(settings, hub=hub)
     rec = Recommender.from_settings(settings, index=index, llm=llm, hub=hub)
     rec.chat().send(conversations[0][0])  # warm: table, keyword index, title matcher
-    collection = _bare_collection(settings)
+    collection = _bare_collection(index)
     turns, stage_runs, bare_t = [], [], []
     for said in conversations[1:]:
         chat = rec.chat()
@@ -227,9 +227,10 @@ def _voice_turns(settings, work: Path, bare, n: int) -> dict[str, Any]:
     settings = settings.replace(enable_transcripts=True, whisper_model=str(whisper_path))
     wav = _spoken(work / "request.wav", "I would like a funny movie with a lot of action, like Die Hard.")
     hub = ModelHub(settings)
-    rec = Recommender.from_settings(settings, index=CatalogIndex.open(settings, hub=hub), hub=hub)
+    index = CatalogIndex.open(settings, hub=hub)
+    rec = Recommender.from_settings(settings, index=index, hub=hub)
     rec.chat().send("", audio=wav)
-    collection = _bare_collection(settings)
+    collection = _bare_collection(index)
     turns, stage_runs, bare_t = [], [], []
     for _ in range(n):
         t, _, reply = common.measured(rec.chat().send, "", audio=wav)
@@ -263,13 +264,10 @@ def _tiny_llm(work: Path):
 # ---- measuring ---------------------------------------------------------------------------------------
 
 
-def _bare_collection(settings):
-    import chromadb
-
-    from retrieval.store import Store
-
-    client = chromadb.PersistentClient(path=str(settings.index_dir / "chroma"))
-    return client.get_collection(Store(settings).name("docs"), embedding_function=None)
+def _bare_collection(index):
+    """The ``docs`` collection through the index's own Chroma client (a second client of
+    the same folder keeps a second, cold copy of the vector index)."""
+    return index.store.client.get_collection(index.store.name("docs"), embedding_function=None)
 
 
 def _bare_search(bare, collection, settings, text: str) -> tuple[float, float]:
