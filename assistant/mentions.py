@@ -110,15 +110,29 @@ class Mention:
     exact: bool = True
 
 
+def _shared_words(documents: dict[str, str]) -> dict[str, set[str]]:
+    """word -> ids of the documents using it (lower-cased word tokens)."""
+    users: dict[str, set[str]] = defaultdict(set)
+    for item_id, text in documents.items():
+        for w in set(re.findall(r"[a-z0-9]+", str(text).lower())):
+            users[w].add(item_id)
+    return users
+
+
 class TitleMatcher:
     """Matches catalog titles (``{id: title}``) in free text."""
 
-    def __init__(self, titles: dict[str, str], partial_words: bool | None = None):
+    def __init__(self, titles: dict[str, str], partial_words: bool | None = None,
+                 documents: dict[str, str] | None = None):
         """``partial_words``: also match a single distinctive word of a title ("mango" for
         "Mango Class 1"); by default only for catalogs of up to 2,000 items, where such
-        a word rarely collides with ordinary language."""
+        a word rarely collides with ordinary language. ``documents`` (``{id: text}``), when
+        given, makes "distinctive" strict: a single word counts only if no other item's
+        document uses it ("sweet" in "Sweet Potato" is said of many fruits, so "a sweet
+        fruit" must not mention the potato)."""
         if partial_words is None:
             partial_words = len(titles) <= 2000
+        self._shared_words = _shared_words(documents) if documents and partial_words else None
         self.exact: dict[tuple[str, ...], list[str]] = defaultdict(list)
         # parts of a title that name one item only: "granny smith" for "Apple Granny Smith Class 1"
         self.partial: dict[tuple[str, ...], list[str]] = {}
@@ -166,6 +180,8 @@ class TitleMatcher:
             if len(part) == 1:
                 w = part[0]
                 if not single_words or len(w) < 5 or w in COMMON or any(c.isdigit() for c in w):
+                    continue
+                if self._shared_words is not None and self._shared_words.get(w, set()) - ids:
                     continue
             elif all(w in COMMON or w.isdigit() for w in part) or not self._matchable(part):
                 continue

@@ -137,8 +137,15 @@ class Recommender:
         titles = self.titles()
         with self._cache_lock:
             if self._matcher is None:
-                self._matcher = TitleMatcher(titles)
+                self._matcher = TitleMatcher(titles, documents=self._documents_for_matching(titles))
             return self._matcher
+
+    def _documents_for_matching(self, titles: dict[str, str]) -> dict[str, str] | None:
+        # single-word title matches are only tried in small catalogs; there the documents
+        # tell which words are really distinctive of one item
+        if len(titles) > 2000 or not hasattr(self.index, "get"):
+            return None
+        return {i: c.document or c.title for i, c in self.index.get(list(titles)).items()}
 
     def fields(self) -> dict[str, Any]:
         with self._cache_lock:

@@ -102,3 +102,18 @@ def test_merge_replaces_the_same_bound_and_keeps_others():
     assert merge(old, new) == [{"field": "year", "op": "<=", "value": 2010}, {"field": "year", "op": ">", "value": 2000}]
     assert to_where([]) is None
     assert parse_json_object("no json here") is None
+
+
+def test_single_title_words_count_only_when_no_other_document_uses_them():
+    from retrieval.settings import DEMO_CATALOG
+
+    rows = [json.loads(line) for line in DEMO_CATALOG.read_text(encoding="utf-8").splitlines()]
+    titles = {r["id"]: r["title"] for r in rows}
+    documents = {r["id"]: f"{r['title']} {r.get('description', '')}" for r in rows}
+    strict = TitleMatcher(titles, documents=documents)
+    loose = TitleMatcher(titles)
+    # "sweet" and "fruit" are words of two titles, but many descriptions use them too
+    assert loose.find("a sweet tropical fruit")
+    assert strict.find("a sweet tropical fruit") == []
+    # a word only its own item uses still names it
+    assert strict.find("I hate asparagus") == ["Asparagus"]
