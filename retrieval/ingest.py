@@ -348,7 +348,10 @@ def _bar(total: int, desc: str, progress: bool):
 
 def _embed_texts(store: Store, kind: str, encode, changed: Sequence[Item], documents, metas,
                  hashes, settings: Settings, progress: bool, desc: str, with_documents: bool) -> None:
-    # encode one upsert batch at a time: bounded memory, and the encoder batches inside
+    # encode one upsert batch at a time: bounded memory, and the encoder batches inside.
+    # Sorted by length first: the encoder pads each batch to its longest text, and chunks
+    # cut from catalog order mix lengths (~10% slower on ReDial movies, bench ingest)
+    changed = sorted(changed, key=lambda i: len(documents[i.id]))
     with _bar(len(changed), desc, progress) as bar:
         for chunk in _chunks(changed, settings.upsert_batch_size):
             ids = [i.id for i in chunk]
