@@ -20,7 +20,6 @@ import threading
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
@@ -99,7 +98,7 @@ def test_twenty_api_sessions_at_once_keep_to_themselves(recommender, alone):
         return api_session(recommender, request)
 
     with ThreadPoolExecutor(SESSIONS) as pool:
-        together = dict(zip(REQUESTS, pool.map(run, REQUESTS)))
+        together = dict(zip(REQUESTS, pool.map(run, REQUESTS), strict=True))
 
     for request in REQUESTS:
         got, want = together[request], alone[request]
@@ -190,7 +189,7 @@ def test_twenty_http_sessions_at_once_keep_to_themselves(app_url, recommender, a
         return http_session(app_url, request)
 
     with ThreadPoolExecutor(SESSIONS) as pool:
-        got = dict(zip(REQUESTS, pool.map(run, REQUESTS)))
+        got = dict(zip(REQUESTS, pool.map(run, REQUESTS), strict=True))
 
     for request in REQUESTS:
         http, want = got[request], alone[request]

@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from retrieval.ingest import ingest
 from retrieval.models import ModelHub
@@ -118,7 +117,7 @@ def _records(settings: Settings) -> dict[str, dict[str, tuple]]:
         assert len(got["ids"]) == len(set(got["ids"])), f"duplicate ids in {kind}"
         docs = got["documents"] if got["documents"] is not None else [None] * len(got["ids"])
         out[kind] = {i: (m, d, np.asarray(e)) for i, m, d, e in
-                     zip(got["ids"], got["metadatas"], docs, got["embeddings"])}
+                     zip(got["ids"], got["metadatas"], docs, got["embeddings"], strict=True)}
     return out
 
 

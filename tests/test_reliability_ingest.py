@@ -217,7 +217,7 @@ def test_cli_summarises_and_fails_only_with_strict(bad, tmp_path, tiny_blip_dir,
     assert "4 rows skipped" in out
     audio_faults = {(line, fld) for line, fld, *_ in bad.faults if fld == "audio" and line}
     expected = [f for f in bad.faults if (f[0], f[1]) not in audio_faults or "not found" in f[3]]
-    for line, fld, severity, _ in expected:
+    for line, _fld, severity, _ in expected:
         assert f"{bad.path}:{line}" in out and severity in out
     written = json.loads(report_file.read_text(encoding="utf-8"))
     assert {(p["line"], p["field"]) for p in written["problems"]} == {(f[0], f[1]) for f in expected}
