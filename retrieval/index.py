@@ -312,7 +312,8 @@ class CatalogIndex:
         if text and wanted("keyword"):
             hits["keyword"] = self.keyword_index().find(text, depth, keep)
         if text and wanted("attribute"):
-            hits["attribute"] = self.attribute_index().find(text, depth, keep)
+            hits["attribute"] = self.attribute_index().find(
+                text, depth, keep, tiebreak=[h[0] for h in hits.get("dense", [])])
         return hits
 
     def _similar(self, liked, fetch, where, keep, depth, enough):

@@ -367,6 +367,8 @@ class AttributeIndex:
         self._longest = max((len(p) for p in self._phrases), default=0)
         self._prior = np.arange(len(self.ids), dtype=np.int64)
         self._prior_key: Any = None
+        self._has_prior = False
+        self._rows_by_id: dict[str, int] | None = None
 
     def __len__(self) -> int:
         return len(self._phrases)
@@ -392,16 +394,25 @@ class AttributeIndex:
         n = len(self.ids)
         prior = np.arange(n, dtype=np.int64) + n  # unranked: after every ranked item
         if ranked_ids:
-            row = {item_id: r for r, item_id in enumerate(self.ids)}
+            row = self._row_of()
             for rank, item_id in enumerate(ranked_ids):
                 r = row.get(item_id)
                 if r is not None and prior[r] >= n:
                     prior[r] = rank
         self._prior, self._prior_key = prior, key
+        self._has_prior = bool(ranked_ids)
 
-    def find(self, text: str, n: int, keep: Callable[[str], bool] | None = None) -> list[Hit]:
+    def _row_of(self) -> dict[str, int]:
+        if self._rows_by_id is None:
+            self._rows_by_id = {item_id: r for r, item_id in enumerate(self.ids)}
+        return self._rows_by_id
+
+    def find(self, text: str, n: int, keep: Callable[[str], bool] | None = None,
+             tiebreak: list[str] | None = None) -> list[Hit]:
         """Up to ``n`` items having the values ``text`` names, best first, as ``(id, number
-        of values matched, {"values": ["field=value", ...]})``; ``keep`` filters ids."""
+        of values matched, {"values": ["field=value", ...]})``; ``keep`` filters ids.
+        Without a popularity prior, items with as many values follow ``tiebreak`` (ids in
+        order, e.g. the dense channel's hits for the same text) instead of catalog order."""
         import numpy as np
 
         named = self.named(text)
@@ -412,7 +423,16 @@ class AttributeIndex:
             counts[self._phrases[phrase][1]] += 1
         rows = np.flatnonzero(counts)
         # most values matched first, then the prior: one vectorised sort of the matches
-        order = rows[np.lexsort((self._prior[rows], -counts[rows]))]
+        keys = [self._prior[rows]]
+        if tiebreak and not self._has_prior:
+            second = np.full(len(self.ids), len(tiebreak), dtype=np.int64)
+            row = self._row_of()
+            for rank, item_id in enumerate(tiebreak):
+                r = row.get(item_id)
+                if r is not None:
+                    second[r] = min(second[r], rank)
+            keys.append(second[rows])
+        order = rows[np.lexsort((*keys, -counts[rows]))]
         labels = [(phrase, [f"{k}={v}" for k, v in names]) for phrase, names in named]
         out: list[Hit] = []
         for row in order:
