@@ -13,11 +13,11 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from retrieval.errors import ChatrecError, InputError, ModelUnavailable
+from retrieval.timing import stopwatch
 from retrieval.types import Candidate, Query
 
 from . import constraints as cons
@@ -113,13 +113,8 @@ class _Turn:
         self.notices: list[str] = []
         self.transcript = self.caption = ""
 
-    @contextmanager
     def _stage(self, name: str):
-        t0 = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.timings[name] += time.perf_counter() - t0
+        return stopwatch(self.timings, name)
 
     def _notice(self, message: str, key: str | None = None) -> None:
         # keyed notices are said once per session; others once per turn

@@ -19,7 +19,6 @@ import time
 import warnings
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from typing import Any
 from .errors import ModelUnavailable
 from .settings import Settings
 from .store import KINDS, RESERVED, Store, to_metadata
+from .timing import stopwatch
 from .types import Item, Problem
 
 MANIFEST = "manifest.json"
@@ -91,7 +91,7 @@ def ingest(settings: Settings, catalog_path: str | Path, hub=None, prune: bool =
         from .models import ModelHub
         hub = ModelHub(settings)
 
-    with _timed(stages, "read"):
+    with stopwatch(stages, "read"):
         read = read_catalog(catalog_path, media_root=media_root)
         items = _unique(read.items, report.problems)
         report.problems.extend(read.problems)
@@ -100,7 +100,7 @@ def ingest(settings: Settings, catalog_path: str | Path, hub=None, prune: bool =
         report.skipped = read.skipped + (len(read.items) - len(items))
         report.items_total = len(items)
 
-    with _timed(stages, "open"):
+    with stopwatch(stages, "open"):
         store = Store(settings)
         if reindex:
             store.drop()
@@ -112,7 +112,7 @@ def ingest(settings: Settings, catalog_path: str | Path, hub=None, prune: bool =
                 store.collection(kind, clip.model_id, clip.dim, create=True)
         report.models = {"text": text.model_id, "clip": clip.model_id if clip else None}
 
-    with _timed(stages, "media"):
+    with stopwatch(stages, "media"):
         digests = _digest_media(items, report.problems, content=clip is not None)
         captions, transcripts = _media_text(settings, hub, items, digests, progress, report)
 
@@ -126,7 +126,7 @@ def ingest(settings: Settings, catalog_path: str | Path, hub=None, prune: bool =
         meta.update(title=item.title, image=str(item.image) if has_image else "")
         metas[item.id] = meta
 
-    with _timed(stages, "diff"):
+    with stopwatch(stages, "diff"):
         old_docs = store.hashes("docs")
         old_clip = store.hashes("docs_clip") if clip is not None else {}
         doc_hash = {i.id: _hash("doc", DOC_FORMAT, text.model_id, documents[i.id], metas[i.id])
@@ -151,27 +151,27 @@ def ingest(settings: Settings, catalog_path: str | Path, hub=None, prune: bool =
     # written, so no record points at it (the stored hash stays that of the declared row,
     # so the next ingest does not retry it)
     if clip is not None:
-        with _timed(stages, "encode_images"):
+        with stopwatch(stages, "encode_images"):
             broken = _embed_images(store, clip, clip_changed, metas, clip_hash, settings, progress,
                                    report.problems)
     else:
-        with _timed(stages, "check_images"):
+        with stopwatch(stages, "check_images"):
             broken = {i.id for i in doc_changed
                       if metas[i.id]["image"] and _load_image(i, report.problems, verify=True) is None}
     for item_id in broken:
         metas[item_id]["image"] = ""
 
-    with _timed(stages, "encode_text"):
+    with stopwatch(stages, "encode_text"):
         _embed_texts(store, "docs", text.encode, doc_changed, documents, metas, doc_hash,
                      settings, progress, "text vectors", with_documents=True)
     if clip is not None:
-        with _timed(stages, "encode_clip_text"):
+        with stopwatch(stages, "encode_clip_text"):
             _embed_texts(store, "docs_clip", clip.encode_texts, clip_changed, documents, metas,
                          clip_hash, settings, progress, "CLIP text vectors", with_documents=False)
 
     if gone:
         if prune:
-            with _timed(stages, "prune"):
+            with stopwatch(stages, "prune"):
                 for kind in KINDS:
                     store.delete(kind, gone)
                 report.removed = len(gone)
@@ -179,7 +179,7 @@ def ingest(settings: Settings, catalog_path: str | Path, hub=None, prune: bool =
             report.stale = len(gone)
 
     if interactions is not None:
-        with _timed(stages, "collab"):
+        with stopwatch(stages, "collab"):
             _fit_collab(settings, interactions, [i.id for i in items], report)
 
     report.problems = _dedupe(report.problems)
@@ -436,13 +436,5 @@ def read_manifest(settings: Settings) -> dict | None:
     except (OSError, json.JSONDecodeError):
         return None
 
-
-@contextmanager
-def _timed(stages: dict[str, float], name: str):
-    start = time.perf_counter()
-    try:
-        yield
-    finally:
-        stages[name] = stages.get(name, 0.0) + time.perf_counter() - start
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import random
 import shutil
-import socket
 import struct
 import subprocess
 import wave
@@ -206,11 +205,7 @@ def zip_with(dst: Path, members: dict[str, bytes], symlinks: dict[str, str] | No
 # ---- processes --------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.processes import free_port  # noqa: E402,F401  (the tests call faults.free_port)
 
 
 def listing(folder: Path) -> set[str]:

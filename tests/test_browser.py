@@ -10,7 +10,6 @@ Skips, saying why, when Chromium, chromedriver or selenium is missing.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from retrieval.settings import DEMO_CATALOG, REPO_ROOT
+from tests.processes import free_port, stop
 from webui.session import READY
 
 pytestmark = pytest.mark.browser
@@ -32,10 +32,6 @@ SCREENSHOT = REPO_ROOT / "docs" / "screenshot.png"
 REQUEST = "sweet yellow apple for a dessert"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_http(url: str, proc: subprocess.Popen, log: Path, seconds: float) -> None:
@@ -92,7 +88,7 @@ def app_url(tmp_path_factory, request):
             **_clip_env(request),
         }
     )
-    port = _free_port()
+    port = free_port()
     log = tmp / "app.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
@@ -116,11 +112,7 @@ def app_url(tmp_path_factory, request):
         _wait_http(url, proc, log, 240)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc, 10)
 
 
 @pytest.fixture(scope="module")

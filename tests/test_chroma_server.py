@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from retrieval.models import ModelHub
 from retrieval.settings import DEMO_CATALOG, Settings
 from retrieval.store import Store
 from retrieval.types import Query
+from tests.processes import free_port, stop
 
 pytestmark = pytest.mark.server
 
@@ -29,10 +29,6 @@ def chroma_cli() -> str | None:
     return str(beside) if beside.is_file() else shutil.which("chroma")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -61,12 +57,7 @@ def server(tmp_path_factory):
                 time.sleep(0.2)
         yield "127.0.0.1", port
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, 10)
         log.close()
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import subprocess
 import threading
 import time
@@ -28,6 +27,7 @@ from retrieval.ingest import ingest
 from retrieval.models import ModelHub
 from retrieval.settings import DEMO_CATALOG, Settings
 from tests import faults
+from tests.processes import stop
 
 SESSIONS = 20
 REQUESTS = [
@@ -141,12 +141,7 @@ def app_url(demo_settings, tmp_path_factory):
             time.sleep(0.5)
         yield url
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, 30)
         log.close()
     output = (root / "app.log").read_text(errors="replace")
     assert "Traceback" not in output, output[-3000:]

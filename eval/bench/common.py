@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from retrieval.settings import REPO_ROOT
+from retrieval.timing import stopwatch  # noqa: F401  (re-exported for the benches)
 
 DEFAULT_OUT = "eval_out/bench"
 DATASETS = REPO_ROOT.parent / "shared" / "datasets"
@@ -33,14 +34,6 @@ DATASETS = REPO_ROOT.parent / "shared" / "datasets"
 # ---- timing ---------------------------------------------------------------------------------
 
 
-@contextmanager
-def stopwatch(into: dict[str, float], name: str):
-    """Add the seconds spent in the block to ``into[name]``."""
-    start = time.perf_counter()
-    try:
-        yield
-    finally:
-        into[name] = into.get(name, 0.0) + time.perf_counter() - start
 
 
 def timed(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[float, Any]:
