@@ -113,13 +113,20 @@ def test_missing_model_does_not_hang_without_offline_flag(tmp_path):
     code = ("from retrieval.models import ModelHub\nfrom retrieval.settings import Settings\n"
             "from retrieval.errors import ModelUnavailable\n"
             f"s = Settings.load(env={{}}, data_dir={str(tmp_path)!r}, caption_model='nobody-here/no-captioner')\n"
-            "try:\n    ModelHub(s).captioner()\nexcept ModelUnavailable as e:\n    print('ERR', e)\n")
+            "try:\n    ModelHub(s).captioner()\nexcept ModelUnavailable as e:\n    print('ERR', e)\n"
+            # the local LLM follows the same rule (transformers alone would retry the hub)
+            "from assistant.llm.local import TransformersLLM\n"
+            "try:\n    TransformersLLM('nobody-here/no-llm', 'cpu', 'none')\nexcept ModelUnavailable as e:\n"
+            "    print('ERR', e)\n")
     start = time.monotonic()
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True,
                          text=True, timeout=120)
     assert time.monotonic() - start < 60
     assert "ERR caption model 'nobody-here/no-captioner'" in out.stdout, out.stderr
     assert "prefetch" in out.stdout
+    llm_line = next((line for line in out.stdout.splitlines() if "no-llm" in line), "")
+    assert llm_line.startswith("ERR llm model 'nobody-here/no-llm'"), out.stderr
+    assert "never downloaded at load time" in llm_line  # the cache was asked, not the hub
 
 
 @pytest.mark.parametrize("field,value", [("text_model", "/nonexistent/text-model"),

@@ -12,6 +12,9 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from retrieval.errors import ModelUnavailable
+from retrieval.models import local_snapshot, looks_like_path
+
 from .base import LLM, LLMUnavailable, Message, StopFilter, cut_at_stop
 
 PREFETCH_HINT = ("download it once with: python -m retrieval prefetch "
@@ -75,9 +78,18 @@ class TransformersLLM(LLM):
             kwargs["dtype"] = torch.bfloat16
         else:
             kwargs["dtype"] = torch.float32
+        # like every other model (retrieval.models): a hub id is taken from the local cache
+        # only. Without that, transformers retries the unreachable hub for about a minute
+        # before failing; `python -m retrieval prefetch` is what downloads it
+        source = self.model_id
+        if not looks_like_path(source):
+            try:
+                source = local_snapshot("llm", source)
+            except ModelUnavailable as e:
+                raise LLMUnavailable(self.model_id, e.reason, PREFETCH_HINT) from e
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(self.model_id)
-            self.model = AutoModelForCausalLM.from_pretrained(self.model_id, **kwargs)
+            self.tokenizer = AutoTokenizer.from_pretrained(source)
+            self.model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
         except (OSError, ValueError, RuntimeError, ImportError) as e:
             raise LLMUnavailable(self.model_id, f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}",
                                  PREFETCH_HINT) from e
