@@ -56,8 +56,23 @@ def reason_from_evidence(candidate: Candidate, query: str, constraints: list[dic
             parts.append(f"People who liked {' and '.join(names)} also liked it.")
         else:
             parts.append("People with tastes like yours also liked it.")
+    if "shared" in channels:
+        detail = channels["shared"].detail or {}
+        seed, values = detail.get("liked"), detail.get("values") or []
+        if seed and values:
+            parts.append(f"It has the same {_shared_text(values)} as {titles.get(str(seed), str(seed))}.")
     if not parts and "popularity" in channels:
         parts.append("It is one of the most popular items in the catalog.")
     if not parts:
         parts.append("It is among the closest matches to your request in the catalog.")
     return " ".join(parts[:2])
+
+
+def _shared_text(values: list[str]) -> str:
+    """``["director=Ridley Scott", "star=Sigourney Weaver"]`` ->
+    "director (Ridley Scott) and star (Sigourney Weaver)"."""
+    parts = []
+    for label in values[:2]:
+        field, _, value = str(label).partition("=")
+        parts.append(f"{field.replace('_', ' ')} ({value})" if value else field)
+    return " and ".join(parts)

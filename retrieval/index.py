@@ -93,6 +93,7 @@ class CatalogIndex:
         self._collab: Any = False
         self._collab_log: Any = False
         self._attributes: AttributeIndex | None = None
+        self._shared = None
         self._table: dict[str, dict] | None = None
         self._documents: dict[str, str] = {}
         self._keywords: KeywordIndex | None = None
@@ -164,6 +165,20 @@ class CatalogIndex:
             self._attributes.set_prior((collab.pop_ids if collab else []) + (log.pop_ids if log else []),
                                        key=(id(collab), id(log)))
             return self._attributes
+
+    def shared_index(self):
+        """Which items share rare attribute values (``retrieval.shared``), built once on
+        first use; ties follow the popularity order of the collaborative models in use."""
+        from .shared import SharedValuesIndex
+
+        self._load_table()
+        with self._lock:
+            if self._shared is None:
+                self._shared = SharedValuesIndex(self._table)
+            collab, log = self.collab_model(), self.collab_log_model()
+            self._shared.set_prior((collab.pop_ids if collab else []) + (log.pop_ids if log else []),
+                                   key=(id(collab), id(log)))
+            return self._shared
 
     def table(self) -> dict[str, dict]:
         """``{id: metadata}`` of every item, loaded once (filters for the non-vector
@@ -309,6 +324,9 @@ class CatalogIndex:
                                   log.neighbours(query.liked, fetch * (5 if where else 1)) if keep(i)][:depth]
         if query.liked and wanted("similar"):
             hits["similar"] = self._similar(query.liked, fetch, where, keep, depth, enough)
+        if query.liked and wanted("shared"):
+            hits["shared"] = [h for h in self.shared_index().find(query.liked, fetch * (5 if where else 1))
+                              if keep(h[0])][:depth]
         if text and wanted("keyword"):
             hits["keyword"] = self.keyword_index().find(text, depth, keep)
         if text and wanted("attribute"):
@@ -397,6 +415,7 @@ class CatalogIndex:
             "clip_text": clip is not None, "clip_image": clip is not None,
             "collab": collab is not None, "popularity": collab is not None,
             "collab_log": self.collab_log_model() is not None, "similar": True, "attribute": True,
+            "shared": True,
         }
         return {
             "index_name": self.settings.index_name,

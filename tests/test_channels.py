@@ -16,6 +16,7 @@ from retrieval.convert import convert_movielens, convert_redial_movies
 from retrieval.index import CatalogIndex
 from retrieval.search import AttributeIndex
 from retrieval.settings import CHANNELS, DEMO_CATALOG, Settings
+from retrieval.shared import SharedValuesIndex
 from retrieval.types import Query
 
 TEXT_ONLY = {"enable_clip": False, "enable_captions": False, "enable_transcripts": False}
@@ -54,7 +55,7 @@ def movie_index(tmp_path_factory, movies, redial):
 
 
 def test_new_channels_are_known_settings_channels():
-    assert {"attribute", "similar", "collab_log"} <= set(CHANNELS)
+    assert {"attribute", "similar", "collab_log", "shared"} <= set(CHANNELS)
     Settings.load(env={}, fusion_weights={"attribute": 0.5, "similar": 1.0, "collab_log": 2.0})
 
 
@@ -173,6 +174,74 @@ def test_search_fuses_every_new_channel_with_evidence(movie_index):
     assert {"attribute", "similar", "collab"} <= channels
     assert sum("horror" in c.metadata.get("genre", []) for c in found[:10]) >= 5
     assert movie_index.stats()["channels"]["attribute"] is True
+
+
+# ---- shared -------------------------------------------------------------------------------
+
+
+def _values(meta: dict) -> set[tuple[str, str]]:
+    out = set()
+    for key, value in meta.items():
+        if key in ("title", "image", "content_hash") or isinstance(value, bool):
+            continue
+        for v in value if isinstance(value, list) else [value]:
+            if isinstance(v, str):
+                out.add((key, v))
+    return out
+
+
+def test_shared_channel_scores_rare_shared_values_by_idf(movie_index):
+    import math
+    from collections import Counter
+
+    import numpy as np
+
+    table = movie_index.table()
+    held = Counter(v for meta in table.values() for v in _values(meta))
+    n = len(table)
+    # a director with at least three films in the slice: the others must come first
+    director = next(d for (k, d), c in held.most_common() if k == "director" and c >= 3)
+    films = sorted(i for i, m in table.items() if director in m.get("director", []))
+    seed = films[0]
+    index = SharedValuesIndex(table)
+    hits = index.find([seed], 100)
+    ids = [i for i, _, _ in hits]
+    assert seed not in ids
+    assert set(films[1:]) <= set(ids)
+    for item_id, score, detail in hits:
+        # the score is the idf of the values it shares with the seed, common ones left out
+        shared = [v for v in _values(table[item_id]) & _values(table[seed]) if 2 <= held[v] <= 0.05 * n]
+        assert score == pytest.approx(sum(math.log(n / held[v]) for v in shared))
+        assert detail["liked"] == seed and detail["values"]
+        assert all(held[tuple(label.split("=", 1))] <= 0.05 * n for label in detail["values"])
+    assert [s for _, s, _ in hits] == sorted((s for _, s, _ in hits), reverse=True)
+    # a genre most of the slice has is too common to share; a filter is applied
+    common = {f"genre={g}" for (k, g), c in held.items() if k == "genre" and c > 0.05 * n}
+    assert common and not common & {v for _, _, d in hits for v in d["values"]}
+    allowed = np.array([meta.get("year", 0) >= 2000 for meta in table.values()])  # rows in table order
+    assert all(table[i]["year"] >= 2000 for i, _, _ in index.find([seed], 100, allowed=allowed))
+    assert index.find(["not-an-id"], 10) == []
+
+
+def test_shared_channel_in_search_ties_follow_popularity_and_explain(movie_index):
+    from assistant.explain import reason_from_evidence
+
+    table = movie_index.table()
+    pop = movie_index.collab_model().pop_ids
+    seeds = pop[:2]
+    hits = movie_index.channel_hits(Query(liked=seeds, exclude=set(seeds)))["shared"]
+    assert hits and not set(seeds) & {i for i, _, _ in hits}
+    # equal scores are ordered by the popularity prior
+    for (a, sa, _), (b, sb, _) in zip(hits, hits[1:]):
+        if sa == sb and a in pop and b in pop:
+            assert pop.index(a) < pop.index(b)
+    assert "shared" not in movie_index.channel_hits(Query(text="anything"))
+    found = movie_index.search(Query(liked=seeds, exclude=set(seeds), k=50))
+    shared = next(c for c in found if any(h.channel == "shared" for h in c.evidence))
+    detail = next(h.detail for h in shared.evidence if h.channel == "shared")
+    reason = reason_from_evidence(shared, "", [], {i: m["title"] for i, m in table.items()})
+    field, value = detail["values"][0].split("=", 1)
+    assert f"same {field} ({value})" in reason and table[detail["liked"]]["title"] in reason
 
 
 # ---- the assistant does not spend slots on items already talked about ----------------------
