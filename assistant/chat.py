@@ -275,7 +275,8 @@ class _Turn:
         if llm is not None:
             try:
                 with self.rec.llm_lock:
-                    return llm_tasks.rank(llm, self.state, self.rec.titles(), candidates), llm
+                    return llm_tasks.rank(llm, self.state, self.rec.titles(), candidates,
+                                          mix=self.settings.llm_rank_mix, rrf_k=self.settings.rrf_k), llm
             except LLM_FAILURES as e:
                 llm = self._llm_failed(e)
         ordered = sorted(enumerate(candidates), key=lambda t: (-t[1].score, t[0]))

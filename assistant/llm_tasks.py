@@ -109,8 +109,12 @@ def ranking_messages(state: SessionState, titles: dict[str, str], chunk: Sequenc
 
 
 def rank(llm: LLM, state: SessionState, titles: dict[str, str],
-         candidates: Sequence[Candidate]) -> list[tuple[Candidate, float]]:
-    """Every candidate with its LLM score, best first; one forward pass per 52 candidates."""
+         candidates: Sequence[Candidate], mix: float = 0.0, rrf_k: int = 60) -> list[tuple[Candidate, float]]:
+    """Every candidate with its score, best first; one forward pass per 52 candidates.
+
+    The score is ``(1 - mix) * p_llm + mix * p_retrieval``: ``p_llm`` the model's label
+    probabilities (normalised over all candidates), ``p_retrieval`` proportional to
+    ``1 / (rrf_k + rank)`` in the order ``candidates`` came in (retrieval's)."""
     scored: list[tuple[Candidate, float, int]] = []
     for start in range(0, len(candidates), len(LABELS)):
         chunk = candidates[start: start + len(LABELS)]
@@ -118,10 +122,14 @@ def rank(llm: LLM, state: SessionState, titles: dict[str, str],
         probs = llm.score_labels(messages, labels)
         for i, (lab, c) in enumerate(zip(labels, chunk, strict=True)):
             scored.append((c, probs.get(lab, 0.0) * len(chunk), start + i))
+    total = sum(s for _, s, _ in scored)
+    prior = [1.0 / (rrf_k + 1 + i) for i in range(len(scored))]
+    prior_total = sum(prior)
+    mixed = [(c, (1.0 - mix) * (s / total if total > 0 else prior[i] / prior_total)
+              + mix * prior[i] / prior_total, i) for c, s, i in scored]
     # ties keep the retrieval order
-    scored.sort(key=lambda t: (-t[1], t[2]))
-    total = sum(s for _, s, _ in scored) or 1.0
-    return [(c, s / total) for c, s, _ in scored]
+    mixed.sort(key=lambda t: (-t[1], t[2]))
+    return [(c, s) for c, s, _ in mixed]
 
 
 def explain_stream(llm: LLM, state: SessionState, candidate: Candidate, max_new_tokens: int) -> Iterator[str]:

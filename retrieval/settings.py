@@ -92,6 +92,11 @@ class Settings:
     top_k: int = 5
     # reciprocal-rank fusion constant
     rrf_k: int = 60
+    # the LLM's ranking is mixed with the retrieval order it was given:
+    # final = (1 - mix) * P(llm picks it) + mix * P_retrieval, P_retrieval ~ 1 / (rrf_k + rank).
+    # A small or unsure model then cannot undo a good retrieval order, a confident one still
+    # overrides it. 0 = the LLM's order alone, 1 = the retrieval order alone
+    llm_rank_mix: float = 0.5
     # weight of each channel in the fusion; missing channels weigh 1.0
     fusion_weights: dict = field(default_factory=dict)
     # how many hits each channel contributes before fusion
@@ -114,6 +119,8 @@ class Settings:
                      "max_message_chars", "max_upload_bytes", "max_image_pixels"):
             if getattr(self, name) < 1:
                 problems.append(f"{name} must be at least 1, not {getattr(self, name)}")
+        if not 0.0 <= self.llm_rank_mix <= 1.0:
+            problems.append(f"llm_rank_mix must be between 0 and 1, not {self.llm_rank_mix}")
         if self.top_k > self.candidates:
             problems.append(f"top_k ({self.top_k}) cannot exceed candidates ({self.candidates})")
         if not 1 <= self.chroma_port <= 65535:

@@ -36,3 +36,37 @@ def test_more_than_52_are_scored_in_comparable_chunks(movies):
     assert [len(c["labels"]) for c in llm.calls] == [52, 18]
     assert ranked[0][0].id == movies[60].id  # the favourite of the second chunk wins overall
     assert len({c.id for c, _ in ranked}) == 70
+
+
+class _FixedLLM:
+    """Label probabilities given by position: the LLM under test is only its scores."""
+
+    def __init__(self, probs):
+        self.probs = probs
+
+    def score_labels(self, messages, labels):
+        return dict(zip(labels, self.probs, strict=False))
+
+
+def test_llm_scores_are_mixed_with_the_retrieval_order(movies):
+    cands = movies[:5]
+    ids = [c.id for c in cands]
+    unsure = _FixedLLM([0.18, 0.19, 0.2, 0.21, 0.22])  # a slight, diffuse preference for the last
+    # the LLM alone reverses the order; mixed half and half, retrieval keeps its order
+    assert [c.id for c, _ in rank(unsure, SessionState(), {}, cands, mix=0.0)] == ids[::-1]
+    mixed = rank(unsure, SessionState(), {}, cands, mix=0.5, rrf_k=0)
+    assert [c.id for c, _ in mixed] == ids and sum(p for _, p in mixed) == pytest.approx(1.0)
+    # a confident LLM still overrides retrieval
+    sure = _FixedLLM([0.01, 0.01, 0.01, 0.01, 0.96])
+    assert rank(sure, SessionState(), {}, cands, mix=0.5, rrf_k=0)[0][0].id == ids[-1]
+    # mix 1: the retrieval order whatever the LLM says
+    assert [c.id for c, _ in rank(sure, SessionState(), {}, cands, mix=1.0)] == ids
+
+
+def test_rank_mix_is_a_validated_setting():
+    from retrieval.errors import SettingsError
+    from retrieval.settings import Settings
+
+    assert Settings.load(env={"CHATREC_LLM_RANK_MIX": "0.2"}).llm_rank_mix == 0.2
+    with pytest.raises(SettingsError, match="llm_rank_mix"):
+        Settings.load(env={}, llm_rank_mix=1.5)
