@@ -61,6 +61,10 @@ def reason_from_evidence(candidate: Candidate, query: str, constraints: list[dic
         seed, values = detail.get("liked"), detail.get("values") or []
         if seed and values:
             parts.append(f"It has the same {_shared_text(values)} as {titles.get(str(seed), str(seed))}.")
+    if "named" in channels:
+        values = (channels["named"].detail or {}).get("values") or []
+        if values:
+            parts.append(f"It has the {_shared_text(values)} you named.")
     if not parts and "popularity" in channels:
         parts.append("It is one of the most popular items in the catalog.")
     if not parts:

@@ -94,6 +94,7 @@ class CatalogIndex:
         self._collab_log: Any = False
         self._attributes: AttributeIndex | None = None
         self._shared = None
+        self._named = None
         self._table: dict[str, dict] | None = None
         self._documents: dict[str, str] = {}
         self._keywords: KeywordIndex | None = None
@@ -179,6 +180,20 @@ class CatalogIndex:
             self._shared.set_prior((collab.pop_ids if collab else []) + (log.pop_ids if log else []),
                                    key=(id(collab), id(log)))
             return self._shared
+
+    def named_index(self):
+        """The multi-word names of the catalog's many-valued fields (``retrieval.named``),
+        built once on first use; ties follow the popularity order in use."""
+        from .named import NamedValuesIndex
+
+        self._load_table()
+        with self._lock:
+            if self._named is None:
+                self._named = NamedValuesIndex(self._table)
+            collab, log = self.collab_model(), self.collab_log_model()
+            self._named.set_prior((collab.pop_ids if collab else []) + (log.pop_ids if log else []),
+                                  key=(id(collab), id(log)))
+            return self._named
 
     def table(self) -> dict[str, dict]:
         """``{id: metadata}`` of every item, loaded once (filters for the non-vector
@@ -327,6 +342,9 @@ class CatalogIndex:
         if query.liked and wanted("shared"):
             hits["shared"] = [h for h in self.shared_index().find(query.liked, fetch * (5 if where else 1))
                               if keep(h[0])][:depth]
+        if text and wanted("named"):
+            hits["named"] = [h for h in self.named_index().find(text, fetch * (5 if where else 1))
+                             if keep(h[0])][:depth]
         if text and wanted("keyword"):
             hits["keyword"] = self.keyword_index().find(text, depth, keep)
         if text and wanted("attribute"):
@@ -415,7 +433,7 @@ class CatalogIndex:
             "clip_text": clip is not None, "clip_image": clip is not None,
             "collab": collab is not None, "popularity": collab is not None,
             "collab_log": self.collab_log_model() is not None, "similar": True, "attribute": True,
-            "shared": True,
+            "shared": True, "named": True,
         }
         return {
             "index_name": self.settings.index_name,

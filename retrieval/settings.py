@@ -25,7 +25,7 @@ DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_CATALOG = REPO_ROOT / "data" / "demo" / "grocery.jsonl"
 CHANNELS = ("dense", "clip_text", "clip_image", "collab", "popularity", "keyword",
-            "collab_log", "similar", "attribute", "shared")
+            "collab_log", "similar", "attribute", "shared", "named")
 
 
 def _default_data_dir() -> str:

@@ -14,6 +14,7 @@ from eval.datasets import redial_dialogues
 from retrieval.collab import CollabModel, read_interactions
 from retrieval.convert import convert_movielens, convert_redial_movies
 from retrieval.index import CatalogIndex
+from retrieval.named import NamedValuesIndex, words
 from retrieval.search import AttributeIndex
 from retrieval.settings import CHANNELS, DEMO_CATALOG, Settings
 from retrieval.shared import SharedValuesIndex
@@ -55,7 +56,7 @@ def movie_index(tmp_path_factory, movies, redial):
 
 
 def test_new_channels_are_known_settings_channels():
-    assert {"attribute", "similar", "collab_log", "shared"} <= set(CHANNELS)
+    assert {"attribute", "similar", "collab_log", "shared", "named"} <= set(CHANNELS)
     Settings.load(env={}, fusion_weights={"attribute": 0.5, "similar": 1.0, "collab_log": 2.0})
 
 
@@ -232,7 +233,7 @@ def test_shared_channel_in_search_ties_follow_popularity_and_explain(movie_index
     hits = movie_index.channel_hits(Query(liked=seeds, exclude=set(seeds)))["shared"]
     assert hits and not set(seeds) & {i for i, _, _ in hits}
     # equal scores are ordered by the popularity prior
-    for (a, sa, _), (b, sb, _) in zip(hits, hits[1:]):
+    for (a, sa, _), (b, sb, _) in zip(hits, hits[1:], strict=False):
         if sa == sb and a in pop and b in pop:
             assert pop.index(a) < pop.index(b)
     assert "shared" not in movie_index.channel_hits(Query(text="anything"))
@@ -242,6 +243,54 @@ def test_shared_channel_in_search_ties_follow_popularity_and_explain(movie_index
     reason = reason_from_evidence(shared, "", [], {i: m["title"] for i, m in table.items()})
     field, value = detail["values"][0].split("=", 1)
     assert f"same {field} ({value})" in reason and table[detail["liked"]]["title"] in reason
+
+
+# ---- named --------------------------------------------------------------------------------
+
+
+def test_named_channel_finds_the_people_a_message_names(movie_index):
+    from collections import Counter
+
+    table = movie_index.table()
+    stars = Counter(s for m in table.values() for s in m.get("star", []))
+    star = next(s for s, c in stars.most_common() if c >= 2 and len(s.split()) == 2)
+    directors = Counter(d for m in table.values() for d in m.get("director", []))
+    director = next(d for d, c in directors.most_common() if len(d.split()) >= 2)
+    index = NamedValuesIndex(table)
+    # whole words, any case, punctuation around; a first name alone names nobody
+    message = f"anything with {star.upper()}? or by {director.lower()}!"
+    assert set(index.named(message)) == {words(star), words(director)}
+    assert index.find(f"anything with {star.split()[0]}?", 10) == []
+    hits = index.find(message, 100)
+    having = {i for i, m in table.items() if star in m.get("star", []) or director in m.get("director", [])}
+    assert {i for i, _, _ in hits} == having
+    both = {i for i, m in table.items() if star in m.get("star", []) and director in m.get("director", [])}
+    assert {i for i, _, _ in hits[:len(both)]} == both
+    for item_id, score, detail in hits:
+        labels = {f"star={star}", f"director={director}"} & set(detail["values"])
+        assert len(labels) == score and all(label.split("=", 1)[1] in table[item_id].get(label.split("=")[0], [])
+                                            for label in labels)
+    # genres have few values: the attribute channel's, not names
+    assert not index.named("a sci-fi movie, a romantic comedy")
+
+
+def test_named_channel_ignores_accents_and_follows_the_prior(movie_index):
+    from assistant.explain import reason_from_evidence
+
+    table = {"a": {"title": "A", "star": ["Penélope Cruz"]}, "b": {"title": "B", "star": ["Penélope Cruz"]},
+             "c": {"title": "C", "star": ["Javier Bardem"]}}
+    index = NamedValuesIndex(table, min_values=1)
+    assert [i for i, _, _ in index.find("films with penelope cruz", 5)] == ["a", "b"]
+    index.set_prior(["b", "a"])
+    assert [i for i, _, _ in index.find("films with penelope cruz", 5)] == ["b", "a"]
+    # in search, with evidence and a reason naming it
+    pop = movie_index.collab_model().pop_ids
+    star = next(s for s in movie_index.table()[pop[0]].get("star", []) if len(s.split()) >= 2)
+    found = movie_index.search(Query(text=f"I am a big fan of {star}", k=20))
+    named = [c for c in found if any(h.channel == "named" for h in c.evidence)]
+    assert named and all(star in c.metadata.get("star", []) for c in named)
+    reason = reason_from_evidence(named[0], "", [], {})
+    assert f"star ({star}) you named" in reason
 
 
 # ---- the assistant does not spend slots on items already talked about ----------------------

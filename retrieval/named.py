@@ -1,0 +1,142 @@
+"""The ``named`` channel: items having a name the message mentions ("anything with Tom Hanks?").
+
+The ``attribute`` channel matches fields with few distinct values (genres, categories);
+fields with many (cast, directors, writers, brands) are left to this one. Only values of
+two words or more are matched, as whole words, accents and case ignored ("Penelope Cruz"
+names "Penélope Cruz"): a single word ("Will", "Stone") names too many things in a chat.
+Items having more of the named values come first, then by the popularity prior.
+
+On the ReDial dev dialogues (5-fold cross-validated fusion, new targets) it lifts Recall@10
+by about 0.005 and Recall@50 by 0.011: a seeker names an actor or director of a fifth of
+the movies recommenders then suggest in 4% of the cases.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from .search import ATTRIBUTE_MAX_VALUES
+
+_WORD = re.compile(r"\w+")
+# metadata keys that are not attributes of the item
+_SKIP = ("title", "image", "content_hash", "description")
+# the longest name matched, in words
+MAX_WORDS = 5
+
+Hit = tuple[str, float, dict]
+
+
+def words(text: str) -> tuple[str, ...]:
+    """Lower-case words without accents: the form names are matched in."""
+    plain = unicodedata.normalize("NFKD", text)
+    plain = "".join(c for c in plain if not unicodedata.combining(c))
+    return tuple(_WORD.findall(plain.lower()))
+
+
+class NamedValuesIndex:
+    """Multi-word values of the catalog's many-valued text fields, and the items having
+    each. Built once from the metadata table (``{id: metadata}``, the index's row order)."""
+
+    def __init__(self, table: dict[str, dict], min_values: int = ATTRIBUTE_MAX_VALUES):
+        import numpy as np
+
+        self.ids = list(table)
+        by_field: dict[str, dict[str, list[int]]] = {}
+        for row, meta in enumerate(table.values()):
+            for key, value in meta.items():
+                if key in _SKIP or isinstance(value, bool):
+                    continue
+                for v in dict.fromkeys(value if isinstance(value, list) else [value]):
+                    if isinstance(v, str) and v.strip():
+                        by_field.setdefault(key, {}).setdefault(v, []).append(row)
+        # phrase -> ([field=value labels], rows); fields with few values are attributes
+        phrases: dict[tuple[str, ...], tuple[list[str], set[int]]] = {}
+        for key, values in by_field.items():
+            if len(values) <= min_values:
+                continue
+            for v, rows in values.items():
+                phrase = words(v)
+                if not 2 <= len(phrase) <= MAX_WORDS:
+                    continue
+                labels, found = phrases.setdefault(phrase, ([], set()))
+                labels.append(f"{key}={v}")
+                found.update(rows)
+        self._phrases = {p: (labels, np.fromiter(sorted(rows), np.int64, len(rows)))
+                         for p, (labels, rows) in phrases.items()}
+        self._metas = list(table.values())
+        self._row = {item_id: r for r, item_id in enumerate(self.ids)}
+        self._prior = np.arange(len(self.ids), dtype=np.int64) + len(self.ids)
+        self._prior_key: Any = None
+
+    def __len__(self) -> int:
+        """The number of distinct names."""
+        return len(self._phrases)
+
+    def named(self, text: str) -> list[tuple[str, ...]]:
+        """The names ``text`` mentions, longest first where two overlap, in text order."""
+        w = words(text)
+        found: dict[tuple[str, ...], None] = {}
+        covered: set[int] = set()
+        for size in range(min(MAX_WORDS, len(w)), 1, -1):
+            for i in range(len(w) - size + 1):
+                phrase = w[i:i + size]
+                if phrase in self._phrases and not covered.issuperset(range(i, i + size)):
+                    found[phrase] = None
+                    covered.update(range(i, i + size))
+        return list(found)
+
+    def set_prior(self, ranked_ids: list[str] | None, key: Any = None) -> None:
+        """Break ties by ``ranked_ids`` (best first, e.g. the popularity order; the others
+        after them, in catalog order). ``key`` skips the work when unchanged."""
+        import numpy as np
+
+        if key is not None and key == self._prior_key:
+            return
+        n = len(self.ids)
+        prior = np.arange(n, dtype=np.int64) + n
+        for rank, item_id in enumerate(ranked_ids or []):
+            r = self._row.get(item_id)
+            if r is not None and prior[r] >= n:
+                prior[r] = rank
+        self._prior, self._prior_key = prior, key
+
+    def find(self, text: str, n: int, allowed=None) -> list[Hit]:
+        """Up to ``n`` items having names ``text`` mentions, best first, as ``(id, number of
+        names, {"values": ["field=value", ...]})``; ``allowed`` (a boolean array over the
+        rows) filters."""
+        import numpy as np
+
+        named = self.named(text) if n > 0 else []
+        if not named:
+            return []
+        counts = np.zeros(len(self.ids), dtype=np.int64)
+        for phrase in named:
+            counts[self._phrases[phrase][1]] += 1
+        if allowed is not None:
+            counts[~allowed] = 0
+        rows = np.flatnonzero(counts)
+        order = rows[np.lexsort((rows, self._prior[rows], -counts[rows]))][:n]
+        out: list[Hit] = []
+        for r in order:
+            labels = [label for phrase in named if _has(self._phrases[phrase][1], r)
+                      for label in self._phrases[phrase][0] if _holds(self._metas[r], label)]
+            out.append((self.ids[r], float(counts[r]), {"values": labels[:3]}))
+        return out
+
+
+def _has(rows, row: int) -> bool:
+    """Whether sorted ``rows`` hold ``row``."""
+    import numpy as np
+
+    i = int(np.searchsorted(rows, row))
+    return i < len(rows) and int(rows[i]) == row
+
+
+def _holds(meta: dict, label: str) -> bool:
+    """Whether ``meta`` has the value of ``field=value`` (a name two fields share names
+    only the field the item has it in)."""
+    key, _, value = label.partition("=")
+    held = meta.get(key)
+    return value in held if isinstance(held, list) else held == value
