@@ -248,6 +248,19 @@ class KeywordIndex:
         tf = tf[order]
         norm = k1 * (1 - b + b * length[self._rows] / avg) if self._n else np.zeros(0, np.float32)
         self._weights = (idf[tok[order]] * tf * (k1 + 1) / (tf + norm)).astype(np.float32)
+        # which rows hold each token in their title (the evidence's "title" flag), same CSR form
+        title_rows: list[int] = []
+        title_tok: list[int] = []
+        vocab_get = self._vocab.get
+        for row, title in enumerate(self._titles):
+            for t in dict.fromkeys(tokens(title)):
+                title_rows.append(row)
+                title_tok.append(vocab_get(t))
+        t_tok = np.asarray(title_tok, dtype=np.int64)
+        t_order = np.argsort(t_tok, kind="stable")
+        self._title_rows = np.asarray(title_rows, dtype=np.int32)[t_order]
+        self._title_offsets = np.concatenate(
+            [[0], np.cumsum(np.bincount(t_tok, minlength=len(vocab)))]).astype(np.int64)
 
     def __len__(self) -> int:
         return self._n
@@ -259,10 +272,12 @@ class KeywordIndex:
         lo, hi = self._offsets[j], self._offsets[j + 1]
         return self._rows[lo:hi], self._weights[lo:hi]
 
-    def find(self, text: str, n: int, keep: Callable[[str], bool] | None = None) -> list[Hit]:
-        """The best ``n`` items for the words of ``text``, best first, as ``(id, BM25
-        score, {"words": matched words, "title": True when a title word matched})``;
-        ``keep`` filters ids."""
+    def find(self, text: str, n: int, keep: Callable[[str], bool] | None = None,
+             allowed=None) -> list[Hit]:
+        """The best ``n`` items for the words of ``text``, best first (ties in row order),
+        as ``(id, BM25 score, {"words": matched words, "title": True when a title word
+        matched})``; ``keep`` filters ids, ``allowed`` (a boolean array over the rows, in
+        the order of ``records``) filters rows at once."""
         import numpy as np
 
         if n <= 0 or not self._n:
@@ -278,7 +293,15 @@ class KeywordIndex:
         scores = np.zeros(self._n, dtype=np.float32)
         for rows, weights in query.values():
             scores[rows] += weights
+        if allowed is not None:
+            scores[~allowed] = 0
         hit_rows = np.flatnonzero(scores)
+        if keep is None and len(hit_rows) > n:
+            # only the best n are wanted: partition, then sort those (all ties at the
+            # n-th score kept, so the stable order by row is the full sort's)
+            s = scores[hit_rows]
+            nth = np.partition(-s, n - 1)[n - 1]
+            hit_rows = hit_rows[-s <= nth]
         order = hit_rows[np.argsort(-scores[hit_rows], kind="stable")]
         out: list[Hit] = []
         block = max(2 * n, 64)
@@ -287,13 +310,18 @@ class KeywordIndex:
             # which query words each row holds, for the evidence: one vectorised
             # membership test per word instead of one lookup per (row, word)
             member = {t: _member(rows, rows_block) for t, (rows, _) in query.items()}
+            in_title = np.zeros(len(rows_block), dtype=bool)
+            for t in query:
+                j = self._vocab[t]
+                in_title |= _member(self._title_rows[self._title_offsets[j]:self._title_offsets[j + 1]],
+                                    rows_block)
             for k, row in enumerate(rows_block):
                 item_id = self.ids[row]
                 if keep is not None and not keep(item_id):
                     continue
                 words = [t for t in query if member[t][k]]
                 detail: dict[str, Any] = {"words": words}
-                if set(tokens(self._titles[row])).intersection(words):
+                if in_title[k]:
                     detail["title"] = True
                 out.append((item_id, float(scores[row]), detail))
                 if len(out) >= n:
@@ -373,6 +401,11 @@ class AttributeIndex:
     def __len__(self) -> int:
         return len(self._phrases)
 
+    @property
+    def has_prior(self) -> bool:
+        """Whether items with as many values follow a prior (else a tiebreak, if given)."""
+        return self._has_prior
+
     def named(self, text: str) -> list[tuple[tuple[str, ...], list[tuple[str, str]]]]:
         """The attribute values ``text`` names, in order: ``(phrase, [(field, value)])``."""
         words = _phrase(text)
@@ -408,9 +441,10 @@ class AttributeIndex:
         return self._rows_by_id
 
     def find(self, text: str, n: int, keep: Callable[[str], bool] | None = None,
-             tiebreak: list[str] | None = None) -> list[Hit]:
+             tiebreak: list[str] | None = None, allowed=None) -> list[Hit]:
         """Up to ``n`` items having the values ``text`` names, best first, as ``(id, number
-        of values matched, {"values": ["field=value", ...]})``; ``keep`` filters ids.
+        of values matched, {"values": ["field=value", ...]})``; ``keep`` filters ids,
+        ``allowed`` (a boolean array over the table's rows) filters rows at once.
         Without a popularity prior, items with as many values follow ``tiebreak`` (ids in
         order, e.g. the dense channel's hits for the same text) instead of catalog order."""
         import numpy as np
@@ -418,30 +452,43 @@ class AttributeIndex:
         named = self.named(text)
         if n <= 0 or not named:
             return []
-        counts = np.zeros(len(self.ids), dtype=np.int32)
+        size = len(self.ids)
+        counts = np.zeros(size, dtype=np.int64)
         for phrase, _ in named:
             counts[self._phrases[phrase][1]] += 1
+        if allowed is not None:
+            counts[~allowed] = 0
         rows = np.flatnonzero(counts)
-        # most values matched first, then the prior: one vectorised sort of the matches
-        keys = [self._prior[rows]]
+        # most values matched first, then the tiebreak (when used), then the prior, then
+        # the row: one distinct integer per row, so a partial sort gives the full order
+        span = int(self._prior.max()) + 1 if size else 1
+        key = self._prior[rows] * size + rows
         if tiebreak and not self._has_prior:
-            second = np.full(len(self.ids), len(tiebreak), dtype=np.int64)
+            second = np.full(size, len(tiebreak), dtype=np.int64)
             row = self._row_of()
             for rank, item_id in enumerate(tiebreak):
                 r = row.get(item_id)
                 if r is not None:
                     second[r] = min(second[r], rank)
-            keys.append(second[rows])
-        order = rows[np.lexsort((*keys, -counts[rows]))]
+            key = key + second[rows] * (span * size)
+            span *= len(tiebreak) + 1
+        key = key + (len(named) - counts[rows]) * (span * size)
+        if keep is None and len(rows) > n:
+            top = np.argpartition(key, n - 1)[:n]
+            order = rows[top[np.argsort(key[top])]]
+        else:
+            order = rows[np.argsort(key)]
         labels = [(phrase, [f"{k}={v}" for k, v in names]) for phrase, names in named]
         out: list[Hit] = []
-        for row in order:
-            item_id = self.ids[row]
-            if keep is not None and not keep(item_id):
-                continue
-            values = [lab for phrase, labs in labels if _member(self._phrases[phrase][1], np.array([row]))[0]
-                      for lab in labs]
-            out.append((item_id, float(counts[row]), {"values": values}))
-            if len(out) >= n:
-                break
+        for start in range(0, len(order), max(n, 64)):
+            block = order[start:start + max(n, 64)]
+            member = [_member(self._phrases[phrase][1], block) for phrase, _ in labels]
+            for k, row in enumerate(block):
+                item_id = self.ids[row]
+                if keep is not None and not keep(item_id):
+                    continue
+                values = [lab for (_, labs), m in zip(labels, member, strict=True) if m[k] for lab in labs]
+                out.append((item_id, float(counts[row]), {"values": values}))
+                if len(out) >= n:
+                    return out
         return out

@@ -200,6 +200,33 @@ class Store:
             offset += page
 
 
+    def load_all(self, kind: str = "docs", page: int = 5000):
+        """Every record of ``kind`` in one pass, as ``(ids, metadatas, documents, vectors)``
+        (vectors a float32 ``(n, dim)`` array), fetched a page at a time in Chroma's
+        storage order (the order :meth:`iter_records` and ``get`` by ids return)."""
+        import numpy as np
+
+        ids: list[str] = []
+        metas: list[dict] = []
+        docs: list[str] = []
+        blocks = []
+        col = self.collection(kind)
+        offset = 0
+        while col is not None:
+            got = col.get(include=["metadatas", "documents", "embeddings"], limit=page, offset=offset)
+            ids.extend(got["ids"])
+            metas.extend(m or {} for m in got["metadatas"])
+            docs.extend(d or "" for d in (got.get("documents") or [""] * len(got["ids"])))
+            if len(got["ids"]):
+                blocks.append(np.asarray(got["embeddings"], dtype=np.float32))
+            if len(got["ids"]) < page:
+                break
+            offset += page
+        dim = blocks[0].shape[1] if blocks else 0
+        vectors = np.concatenate(blocks) if blocks else np.zeros((0, dim), dtype=np.float32)
+        return ids, metas, docs, vectors
+
+
 def _is_not_found(e: Exception) -> bool:
     name = type(e).__name__
     text = str(e).lower()

@@ -67,21 +67,36 @@ def test_where_restricts_every_channel(index):
         assert all(index.get([i])[i].metadata["group"] == "Vegetables" for i, _, _ in ranked), channel
 
 
-def test_selective_filter_falls_back_to_chroma_filtering(index):
-    # depth 5: the unfiltered over-fetch (20 nearest) holds too few apples for a query
-    # about juice, so Chroma's own filtered search must supply them
+def test_selective_filter_is_searched_exactly_in_memory(index):
+    # a filter leaving few items is searched over their vectors in memory, not by
+    # Chroma's filtered search (a scan of the collection): same neighbours, same order
     shallow = CatalogIndex.open(index.settings.replace(channel_depth=5, candidates=5, top_k=5), index.hub)
     apples = {i for i, m in shallow.table().items() if m["category"] == "Apple"}
-    filtered_in_chroma = []
+    calls = []
     original = shallow.store.query
 
     def spy(kind, vector, n, where=None):
-        filtered_in_chroma.append(where is not None)
+        calls.append(where)
         return original(kind, vector, n, where)
     shallow.store.query = spy
     hits = shallow.channel_hits(Query(text="orange juice with pulp", where={"category": "Apple"}))
-    assert filtered_in_chroma == [False, True]
+    assert calls == []
     assert len(hits["dense"]) == min(5, len(apples)) and {i for i, _, _ in hits["dense"]} <= apples
+    vector = shallow.text_encoder().encode(["orange juice with pulp"])[0]
+    chroma = original("docs", vector, 5, {"category": "Apple"})
+    assert [i for i, _, _ in hits["dense"]] == [i for i, _ in chroma]
+    assert [s for _, s, _ in hits["dense"]] == pytest.approx([s for _, s in chroma], abs=1e-5)
+
+
+def test_filter_matching_nothing_runs_no_vector_query(index):
+    calls = []
+    original = index.store.query
+    index.store.query = lambda *a, **k: calls.append(a) or original(*a, **k)
+    try:
+        hits = index.channel_hits(Query(text="orange juice", where={"category": "No such category"}))
+    finally:
+        index.store.query = original
+    assert calls == [] and all(not ranked for ranked in hits.values())
 
 
 def test_exclude_removes_ids_and_keeps_the_count(index):

@@ -107,14 +107,16 @@ def run(sizes: list[int], queries: int = 60, rounds: int = 2, work: Path = Path(
         f"catalog: {len(items)} real ReDial movies; beyond them, variants (plot of one movie, genres of a "
         f"second, stars of a third) whose vectors are the normalised {MIX[0]}/{MIX[1]}/{MIX[2]} mix of the "
         "three movies' MiniLM vectors, all written through retrieval.store.Store (the real index layout)",
-        "channels run: dense, keyword, collab (liked movies named in the message), popularity; no CLIP "
-        "(movies have no pictures); collaborative model fitted on the ReDial dev dialogues",
+        "channels run: every channel of the index at its default weight (dense, keyword, attribute, named, "
+        "popularity, and for messages naming a movie collab, similar, shared); no CLIP (movies have no "
+        "pictures); collaborative model fitted on the ReDial dev dialogues",
         f"queries: {len(qs)} real ReDial seeker messages, a third with a genre filter and a third with a "
         "year filter; each timed --rounds times, project and bare calls interleaved in alternating order",
         "bare = sentence-transformers encode of the query + one unfiltered ChromaDB query of a "
         "precomputed vector (depth channel_depth), with one torch thread; Chroma's own filtered query "
         "(the same filter) is timed apart (JSON: chroma_filtered_p50_ms): it scans the collection, "
-        "which is why the project over-fetches unfiltered and filters in memory; the encode is also timed with "
+        "which is why the project searches a selective filter's items exactly in memory and a wide filter "
+        "by an unfiltered over-fetch filtered in memory; the encode is also timed with "
         "torch's default threads in a separate pass (JSON: encode_*_p50_ms) and the cheaper is the "
         "bare cost; overhead = project p50 / bare p50 - 1",
         "process RSS after the searches of that size (earlier sizes' indexes are closed but the "
