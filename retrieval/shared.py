@@ -2,10 +2,11 @@
 
 "More from the same director", "with the same actor", "same brand": an item sharing a
 value with something the user liked is a good guess, and the rarer the value, the more it
-says. Every text field (or list of texts) of the metadata is used; a value held by one item
-only names nothing to share, and a value held by more than ``max_share`` of the catalog
-(a common genre, a big category) says too little and is left to the ``attribute`` and
-``similar`` channels. An item's score is the sum, over the liked items and the values it
+says. Every text field (or list of texts) of the metadata is used, except values with
+digits (sizes, volumes: measures, not traits). A value held by one item only names
+nothing to share, and a value held by more than ``max_share`` of the catalog (a common
+genre, a big category) says too little and is left to the ``attribute`` and ``similar``
+channels. An item's score is the sum, over the liked items and the values it
 shares with each, of the value's inverse document frequency ``log(n / items having it)``.
 
 On the ReDial dev dialogues (5-fold cross-validated fusion, new targets) this channel
@@ -41,7 +42,8 @@ class SharedValuesIndex:
                 if key in _SKIP or isinstance(value, bool):
                     continue
                 for v in dict.fromkeys(value if isinstance(value, list) else [value]):
-                    if isinstance(v, str) and v.strip():
+                    # a value with digits is a measure ("ca 180g", "500 ml"), not a trait
+                    if isinstance(v, str) and v.strip() and not any(c.isdigit() for c in v):
                         postings.setdefault((key, v), []).append(row)
         limit = max(2, int(max_share * n))
         # value -> (field=value label, rows having it, idf); only values 2..limit items share

@@ -211,7 +211,8 @@ def test_shared_channel_scores_rare_shared_values_by_idf(movie_index):
     assert set(films[1:]) <= set(ids)
     for item_id, score, detail in hits:
         # the score is the idf of the values it shares with the seed, common ones left out
-        shared = [v for v in _values(table[item_id]) & _values(table[seed]) if 2 <= held[v] <= 0.05 * n]
+        shared = [v for v in _values(table[item_id]) & _values(table[seed])
+                  if 2 <= held[v] <= 0.05 * n and not any(c.isdigit() for c in v[1])]
         assert score == pytest.approx(sum(math.log(n / held[v]) for v in shared))
         assert detail["liked"] == seed and detail["values"]
         assert all(held[tuple(label.split("=", 1))] <= 0.05 * n for label in detail["values"])
@@ -222,6 +223,25 @@ def test_shared_channel_scores_rare_shared_values_by_idf(movie_index):
     allowed = np.array([meta.get("year", 0) >= 2000 for meta in table.values()])  # rows in table order
     assert all(table[i]["year"] >= 2000 for i, _, _ in index.find([seed], 100, allowed=allowed))
     assert index.find(["not-an-id"], 10) == []
+
+
+def test_shared_channel_on_grocery_shares_brands_and_origins_not_sizes():
+    if not DEMO_CATALOG.is_file():
+        pytest.skip(f"demo catalog {DEMO_CATALOG} not built yet")
+    items = [json.loads(line) for line in DEMO_CATALOG.read_text(encoding="utf-8").splitlines() if line.strip()]
+    table = {it["id"]: {"title": it["title"], **it.get("attributes", {})} for it in items}
+    index = SharedValuesIndex(table)
+    oatly = sorted(i for i, m in table.items() if m.get("manufacturer") == "Oatly")
+    assert len(oatly) >= 2
+    hits = index.find(oatly[:1], 10)
+    assert set(oatly[1:]) <= {i for i, _, _ in hits}
+    assert "manufacturer=Oatly" in hits[0][2]["values"]
+    # two products of the same size are not alike for it
+    sizes = {}
+    for i, m in table.items():
+        sizes.setdefault(m.get("size"), []).append(i)
+    pair = next(ids for size, ids in sizes.items() if size and len(ids) == 2)
+    assert not any(label.startswith("size=") for _, _, d in index.find(pair[:1], 50) for label in d["values"])
 
 
 def test_shared_channel_in_search_ties_follow_popularity_and_explain(movie_index):
