@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import functools
 import sys
+import threading
 from typing import Any
 
 from retrieval.errors import ChatrecError
@@ -274,6 +275,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {problem}", file=sys.stderr)
             index = CatalogIndex.open(settings, hub=hub)
         recommender = Recommender.from_settings(settings=settings, index=index, hub=hub)
+        # the search structures are built while the server starts, not on the first message
+        threading.Thread(target=_prepare, args=(index,), name="chatrec-prepare", daemon=True).start()
     except ChatrecError as e:
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
@@ -287,6 +290,13 @@ def main(argv: list[str] | None = None) -> int:
         show_error=True,
     )
     return 0
+
+
+def _prepare(index: Any) -> None:
+    try:
+        index.prepare()
+    except Exception as e:  # noqa: BLE001 - the first search reports it properly
+        print(f"warning: preparing the index failed ({e}); the first search will retry", file=sys.stderr)
 
 
 if __name__ == "__main__":

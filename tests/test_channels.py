@@ -347,3 +347,20 @@ def test_assistant_excludes_items_mentioned_earlier_but_not_named_now(movie_inde
                  f"I like {title}", f"something like {title}?"):
         chat.send(said)
         assert seed in queries[-1].exclude, said
+
+
+def test_prepare_builds_the_lazy_parts_and_changes_no_result(movie_index):
+    reopened = CatalogIndex.open(movie_index.settings, movie_index.hub)
+    reopened.use_collab_model(movie_index.collab_model())
+    assert reopened._table is None and reopened._shared is None and reopened._named is None
+    reopened.prepare()
+    built = (reopened._table, reopened._keywords, reopened._attributes, reopened._shared,
+             reopened._named, reopened._fields)
+    assert all(part is not None for part in built)
+    pop = movie_index.collab_model().pop_ids
+    query = Query(text="a comedy with Tom Hanks", liked=pop[:2], exclude=set(pop[:2]), k=20)
+    assert [c.id for c in reopened.search(query)] == [c.id for c in movie_index.search(query)]
+    # the search used what prepare built: nothing was rebuilt
+    assert all(a is b for a, b in zip(built, (reopened._table, reopened._keywords, reopened._attributes,
+                                              reopened._shared, reopened._named, reopened._fields),
+                                      strict=True))
