@@ -7,8 +7,8 @@ names "Penélope Cruz"): a single word ("Will", "Stone") names too many things i
 Items having more of the named values come first, then by the popularity prior.
 
 On the ReDial dev dialogues (5-fold cross-validated fusion, new targets) it lifts Recall@10
-by about 0.005 and Recall@50 by 0.011: a seeker names an actor or director of a fifth of
-the movies recommenders then suggest in 4% of the cases.
+from 0.186 to 0.193 and Recall@50 from 0.360 to 0.372: for 4% of the movies recommenders
+suggest, the conversation just before named one of its actors or its director.
 """
 
 from __future__ import annotations
