@@ -171,45 +171,35 @@ class CatalogIndex:
             return self._collab_log
 
     def attribute_index(self) -> AttributeIndex:
-        """The attribute values of the catalog (built once, on first use), its prior the
-        popularity order of the collaborative models in use."""
-        self._load_table()
-        with self._lock:
-            if self._attributes is None:
-                self._attributes = AttributeIndex(self._table)
-            collab, log = self.collab_model(), self.collab_log_model()
-            # set_prior is a no-op while the models stay the same
-            self._attributes.set_prior((collab.pop_ids if collab else []) + (log.pop_ids if log else []),
-                                       key=(id(collab), id(log)))
-            return self._attributes
+        """Which items have the attribute values a query names (``search.AttributeIndex``)."""
+        return self._ranked("_attributes", AttributeIndex)
 
     def shared_index(self):
-        """Which items share rare attribute values (``retrieval.shared``), built once on
-        first use; ties follow the popularity order of the collaborative models in use."""
+        """Which items share rare attribute values (``retrieval.shared``)."""
         from .shared import SharedValuesIndex
 
-        self._load_table()
-        with self._lock:
-            if self._shared is None:
-                self._shared = SharedValuesIndex(self._table)
-            collab, log = self.collab_model(), self.collab_log_model()
-            self._shared.set_prior((collab.pop_ids if collab else []) + (log.pop_ids if log else []),
-                                   key=(id(collab), id(log)))
-            return self._shared
+        return self._ranked("_shared", SharedValuesIndex)
 
     def named_index(self):
-        """The multi-word names of the catalog's many-valued fields (``retrieval.named``),
-        built once on first use; ties follow the popularity order in use."""
+        """The multi-word names of the catalog's many-valued fields (``retrieval.named``)."""
         from .named import NamedValuesIndex
 
+        return self._ranked("_named", NamedValuesIndex)
+
+    def _ranked(self, attr: str, build):
+        """The index kept in ``self.<attr>``, built from the table on first use, its ties
+        following the popularity order of the collaborative models in use (set again
+        only when those models change)."""
         self._load_table()
         with self._lock:
-            if self._named is None:
-                self._named = NamedValuesIndex(self._table)
+            index = getattr(self, attr)
+            if index is None:
+                index = build(self._table)
+                setattr(self, attr, index)
             collab, log = self.collab_model(), self.collab_log_model()
-            self._named.set_prior((collab.pop_ids if collab else []) + (log.pop_ids if log else []),
-                                  key=(id(collab), id(log)))
-            return self._named
+            index.set_prior((collab.pop_ids if collab else []) + (log.pop_ids if log else []),
+                            key=(id(collab), id(log)))
+            return index
 
     def table(self) -> dict[str, dict]:
         """``{id: metadata}`` of every item, loaded once (filters for the non-vector

@@ -15,13 +15,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any
 
-from .search import ATTRIBUTE_MAX_VALUES
+from .search import ATTRIBUTE_MAX_VALUES, PopularityPrior, text_values
 
 _WORD = re.compile(r"\w+")
-# metadata keys that are not attributes of the item
-_SKIP = ("title", "image", "content_hash", "description")
 # the longest name matched, in words
 MAX_WORDS = 5
 
@@ -35,7 +32,7 @@ def words(text: str) -> tuple[str, ...]:
     return tuple(_WORD.findall(plain.lower()))
 
 
-class NamedValuesIndex:
+class NamedValuesIndex(PopularityPrior):
     """Multi-word values of the catalog's many-valued text fields, and the items having
     each. Built once from the metadata table (``{id: metadata}``, the index's row order)."""
 
@@ -45,12 +42,8 @@ class NamedValuesIndex:
         self.ids = list(table)
         by_field: dict[str, dict[str, list[int]]] = {}
         for row, meta in enumerate(table.values()):
-            for key, value in meta.items():
-                if key in _SKIP or isinstance(value, bool):
-                    continue
-                for v in dict.fromkeys(value if isinstance(value, list) else [value]):
-                    if isinstance(v, str) and v.strip():
-                        by_field.setdefault(key, {}).setdefault(v, []).append(row)
+            for key, v in text_values(meta):
+                by_field.setdefault(key, {}).setdefault(v, []).append(row)
         # phrase -> ([field=value labels], rows); fields with few values are attributes
         phrases: dict[tuple[str, ...], tuple[list[str], set[int]]] = {}
         for key, values in by_field.items():
@@ -66,9 +59,7 @@ class NamedValuesIndex:
         self._phrases = {p: (labels, np.fromiter(sorted(rows), np.int64, len(rows)))
                          for p, (labels, rows) in phrases.items()}
         self._metas = list(table.values())
-        self._row = {item_id: r for r, item_id in enumerate(self.ids)}
-        self._prior = np.arange(len(self.ids), dtype=np.int64) + len(self.ids)
-        self._prior_key: Any = None
+        self._init_prior()
 
     def __len__(self) -> int:
         """The number of distinct names."""
@@ -86,21 +77,6 @@ class NamedValuesIndex:
                     found[phrase] = None
                     covered.update(range(i, i + size))
         return list(found)
-
-    def set_prior(self, ranked_ids: list[str] | None, key: Any = None) -> None:
-        """Break ties by ``ranked_ids`` (best first, e.g. the popularity order; the others
-        after them, in catalog order). ``key`` skips the work when unchanged."""
-        import numpy as np
-
-        if key is not None and key == self._prior_key:
-            return
-        n = len(self.ids)
-        prior = np.arange(n, dtype=np.int64) + n
-        for rank, item_id in enumerate(ranked_ids or []):
-            r = self._row.get(item_id)
-            if r is not None and prior[r] >= n:
-                prior[r] = rank
-        self._prior, self._prior_key = prior, key
 
     def find(self, text: str, n: int, allowed=None) -> list[Hit]:
         """Up to ``n`` items having names ``text`` mentions, best first, as ``(id, number of

@@ -16,7 +16,7 @@ Chroma's filter semantics.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from .errors import InputError
@@ -357,7 +357,67 @@ def _phrase(text: str) -> tuple[str, ...]:
     return tuple(_stem(t) for t in tokens(text))
 
 
-class AttributeIndex:
+# metadata keys that are not attributes of the item
+_NOT_ATTRIBUTES = ("title", "image", "content_hash", "description")
+
+
+def text_values(meta: dict) -> Iterator[tuple[str, str]]:
+    """``(field, value)`` for every text value of an item's attributes (lists flattened,
+    each value once): what the attribute, shared and named channels match on."""
+    for key, value in meta.items():
+        if key in _NOT_ATTRIBUTES or isinstance(value, bool):
+            continue
+        for v in dict.fromkeys(value if isinstance(value, list) else [value]):
+            if isinstance(v, str) and v.strip():
+                yield key, v
+
+
+class PopularityPrior:
+    """Ties among an index's rows broken by an outside order (the collaborative models'
+    popularity), set with :meth:`set_prior`: ``self._prior[row]`` is the row's rank there,
+    rows it does not rank come after every ranked one, in catalog order. Subclasses set
+    ``self.ids`` (the rows' ids) and call :meth:`_init_prior`."""
+
+    ids: list[str]
+
+    def _init_prior(self) -> None:
+        import numpy as np
+
+        n = len(self.ids)
+        self._prior = np.arange(n, 2 * n, dtype=np.int64)
+        self._prior_key: Any = None
+        self._has_prior = False
+        self._rows_by_id: dict[str, int] | None = None
+
+    @property
+    def has_prior(self) -> bool:
+        """Whether an order was set (else ties stay in catalog order)."""
+        return self._has_prior
+
+    def set_prior(self, ranked_ids: list[str] | None, key: Any = None) -> None:
+        """Order tied rows by ``ranked_ids`` (best first; the others after them, in
+        catalog order). ``key`` skips the work while it stays the same."""
+        import numpy as np
+
+        if key is not None and key == self._prior_key:
+            return
+        n = len(self.ids)
+        prior = np.arange(n, 2 * n, dtype=np.int64)  # unranked: after every ranked item
+        row = self._row_of()
+        for rank, item_id in enumerate(ranked_ids or []):
+            r = row.get(item_id)
+            if r is not None and prior[r] >= n:
+                prior[r] = rank
+        self._prior, self._prior_key = prior, key
+        self._has_prior = bool(ranked_ids)
+
+    def _row_of(self) -> dict[str, int]:
+        if self._rows_by_id is None:
+            self._rows_by_id = {item_id: r for r, item_id in enumerate(self.ids)}
+        return self._rows_by_id
+
+
+class AttributeIndex(PopularityPrior):
     """Which items have the attribute values a query names.
 
     Built once from the metadata table: every text field (or list of texts) with at most
@@ -374,12 +434,8 @@ class AttributeIndex:
         self.ids = list(table)
         values: dict[str, dict[str, set[int]]] = {}
         for row, meta in enumerate(table.values()):
-            for key, value in meta.items():
-                if key in ("title", "image", "content_hash") or isinstance(value, bool):
-                    continue
-                for v in value if isinstance(value, list) else [value]:
-                    if isinstance(v, str) and v.strip():
-                        values.setdefault(key, {}).setdefault(v, set()).add(row)
+            for key, v in text_values(meta):
+                values.setdefault(key, {}).setdefault(v, set()).add(row)
         # phrase -> (field, value, rows); a phrase two fields share keeps both fields' rows
         self._phrases: dict[tuple[str, ...], tuple[list[tuple[str, str]], Any]] = {}
         for key, by_value in values.items():
@@ -393,18 +449,10 @@ class AttributeIndex:
                 merged = np.union1d(old, np.fromiter(rows, np.int32, len(rows))).astype(np.int32)
                 self._phrases[phrase] = (names + [(key, v)], merged)
         self._longest = max((len(p) for p in self._phrases), default=0)
-        self._prior = np.arange(len(self.ids), dtype=np.int64)
-        self._prior_key: Any = None
-        self._has_prior = False
-        self._rows_by_id: dict[str, int] | None = None
+        self._init_prior()
 
     def __len__(self) -> int:
         return len(self._phrases)
-
-    @property
-    def has_prior(self) -> bool:
-        """Whether items with as many values follow a prior (else a tiebreak, if given)."""
-        return self._has_prior
 
     def named(self, text: str) -> list[tuple[tuple[str, ...], list[tuple[str, str]]]]:
         """The attribute values ``text`` names, in order: ``(phrase, [(field, value)])``."""
@@ -416,29 +464,6 @@ class AttributeIndex:
                 if phrase in self._phrases and phrase not in found:
                     found[phrase] = self._phrases[phrase][0]
         return list(found.items())
-
-    def set_prior(self, ranked_ids: list[str] | None, key: Any = None) -> None:
-        """Order items with as many named values by ``ranked_ids`` (best first; the
-        others after them, in catalog order). ``key`` skips the work when unchanged."""
-        import numpy as np
-
-        if key is not None and key == self._prior_key:
-            return
-        n = len(self.ids)
-        prior = np.arange(n, dtype=np.int64) + n  # unranked: after every ranked item
-        if ranked_ids:
-            row = self._row_of()
-            for rank, item_id in enumerate(ranked_ids):
-                r = row.get(item_id)
-                if r is not None and prior[r] >= n:
-                    prior[r] = rank
-        self._prior, self._prior_key = prior, key
-        self._has_prior = bool(ranked_ids)
-
-    def _row_of(self) -> dict[str, int]:
-        if self._rows_by_id is None:
-            self._rows_by_id = {item_id: r for r, item_id in enumerate(self.ids)}
-        return self._rows_by_id
 
     def find(self, text: str, n: int, keep: Callable[[str], bool] | None = None,
              tiebreak: list[str] | None = None, allowed=None) -> list[Hit]:

@@ -20,15 +20,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .search import PopularityPrior, text_values
+
 # a value more items than this share of the catalog have is too common to say anything
 MAX_SHARE = 0.05
-# metadata keys that are not attributes of the item
-_SKIP = ("title", "image", "content_hash", "description")
 
 Hit = tuple[str, float, dict]
 
 
-class SharedValuesIndex:
+class SharedValuesIndex(PopularityPrior):
     """Which items share which rare attribute values. Built once from the metadata table
     (``{id: metadata}``, the index's row order)."""
 
@@ -39,13 +39,10 @@ class SharedValuesIndex:
         n = len(self.ids)
         postings: dict[tuple[str, str], list[int]] = {}
         for row, meta in enumerate(table.values()):
-            for key, value in meta.items():
-                if key in _SKIP or isinstance(value, bool):
-                    continue
-                for v in dict.fromkeys(value if isinstance(value, list) else [value]):
-                    # a value with digits is a measure ("ca 180g", "500 ml"), not a trait
-                    if isinstance(v, str) and v.strip() and not any(c.isdigit() for c in v):
-                        postings.setdefault((key, v), []).append(row)
+            for key, v in text_values(meta):
+                # a value with digits is a measure ("ca 180g", "500 ml"), not a trait
+                if not any(c.isdigit() for c in v):
+                    postings.setdefault((key, v), []).append(row)
         limit = max(2, int(max_share * n))
         # value -> (field=value label, rows having it, idf); only values 2..limit items share
         self._values: list[tuple[str, Any, float]] = []
@@ -57,28 +54,11 @@ class SharedValuesIndex:
             self._values.append((f"{key}={v}", np.asarray(rows, dtype=np.int64), math.log(n / len(rows))))
             for r in rows:
                 self._values_of_row[r].append(j)
-        self._row = {item_id: r for r, item_id in enumerate(self.ids)}
-        self._prior = np.arange(n, dtype=np.int64) + n
-        self._prior_key: Any = None
+        self._init_prior()
 
     def __len__(self) -> int:
         """The number of values items can share."""
         return len(self._values)
-
-    def set_prior(self, ranked_ids: list[str] | None, key: Any = None) -> None:
-        """Break ties by ``ranked_ids`` (best first, e.g. the popularity order; the others
-        after them, in catalog order). ``key`` skips the work when unchanged."""
-        import numpy as np
-
-        if key is not None and key == self._prior_key:
-            return
-        n = len(self.ids)
-        prior = np.arange(n, dtype=np.int64) + n
-        for rank, item_id in enumerate(ranked_ids or []):
-            r = self._row.get(item_id)
-            if r is not None and prior[r] >= n:
-                prior[r] = rank
-        self._prior, self._prior_key = prior, key
 
     def find(self, liked: list[str], n: int, allowed=None) -> list[Hit]:
         """Up to ``n`` items sharing values with ``liked``, best first, as ``(id, score,
@@ -86,7 +66,8 @@ class SharedValuesIndex:
         themselves are left out; ``allowed`` (a boolean array over the rows) filters."""
         import numpy as np
 
-        seeds = [self._row[i] for i in dict.fromkeys(str(i) for i in liked) if i in self._row]
+        row = self._row_of()
+        seeds = [row[i] for i in dict.fromkeys(str(i) for i in liked) if i in row]
         if not seeds or n <= 0 or not self._values:
             return []
         scores = np.zeros(len(self.ids), dtype=np.float64)

@@ -10,17 +10,16 @@ import json
 
 import pytest
 
-from eval.datasets import redial_dialogues
 from retrieval.collab import CollabModel, read_interactions
-from retrieval.convert import convert_movielens, convert_redial_movies
+from retrieval.convert import convert_movielens
 from retrieval.index import CatalogIndex
 from retrieval.named import NamedValuesIndex, words
 from retrieval.search import AttributeIndex
 from retrieval.settings import CHANNELS, DEMO_CATALOG, Settings
 from retrieval.shared import SharedValuesIndex
 from retrieval.types import Query
+from tests.movie_slice import movie_slice, movie_slice_index
 
-TEXT_ONLY = {"enable_clip": False, "enable_captions": False, "enable_transcripts": False}
 N_MOVIES = 150
 
 
@@ -31,28 +30,15 @@ def redial(shared_datasets):
 
 @pytest.fixture(scope="module")
 def movies(tmp_path_factory, redial):
-    """The ReDial movies mentioned most in the dev dialogues (so the logs know them), as
-    a catalog: ``{id: metadata as the index stores it}`` plus the catalog path."""
-    from collections import Counter
-
-    counts = Counter(i for _, ids in redial_dialogues(redial / "dev_dialogues.jsonl") for i in ids)
-    info = json.loads((redial / "movies_id2info.json").read_text(encoding="utf-8"))
-    keep = [i for i, _ in counts.most_common() if i in info and info[i].get("genre")][:N_MOVIES]
-    folder = tmp_path_factory.mktemp("movies")
-    (folder / "id2info.json").write_text(json.dumps({i: info[i] for i in keep}), encoding="utf-8")
-    convert_redial_movies(folder / "id2info.json", folder / "movies.jsonl")
-    return folder / "movies.jsonl", folder / "id2info.json", keep
+    """The ReDial movies mentioned most in the dev dialogues: catalog path, id2info, ids."""
+    return movie_slice(tmp_path_factory.mktemp("movies"), redial, N_MOVIES)
 
 
 @pytest.fixture(scope="module")
 def movie_index(tmp_path_factory, movies, redial):
     """The movie slice with the real MiniLM encoder and, as its own log, the dev dialogues."""
     path, _, keep = movies
-    settings = Settings.load(env={}, data_dir=str(tmp_path_factory.mktemp("idx") / "data"), **TEXT_ONLY)
-    index = CatalogIndex.build(settings, path, progress=False)
-    rows = [(f"d{d}", i, None) for d, ids in redial_dialogues(redial / "dev_dialogues.jsonl") for i in ids]
-    index.use_collab_model(CollabModel.fit(rows, keep))
-    return index
+    return movie_slice_index(path, tmp_path_factory.mktemp("idx") / "data", redial, keep)
 
 
 def test_new_channels_are_known_settings_channels():

@@ -13,7 +13,6 @@ fitted on the real dev dialogues:
 
 from __future__ import annotations
 
-import json
 import random
 from collections import Counter
 from concurrent.futures import Future
@@ -21,16 +20,11 @@ from concurrent.futures import Future
 import numpy as np
 import pytest
 
-from eval.datasets import redial_dialogues
 from retrieval import index as index_module
-from retrieval.collab import CollabModel
-from retrieval.convert import convert_redial_movies
-from retrieval.index import CatalogIndex
 from retrieval.search import normalise_where
-from retrieval.settings import Settings
 from retrieval.types import Query
+from tests.movie_slice import movie_slice, movie_slice_index
 
-TEXT_ONLY = {"enable_clip": False, "enable_captions": False, "enable_transcripts": False}
 N_MOVIES = 400
 TEXTS = ["a funny horror movie with zombies", "romantic comedies from the nineties please",
          "something like star wars, space adventure", "a sad drama about a family",
@@ -42,17 +36,9 @@ FILTERS = [{"genre": "horror"}, {"genre": "comedy"}, {"year": {"$gte": 1990}}, {
 @pytest.fixture(scope="module")
 def movies(tmp_path_factory, shared_datasets):
     redial = shared_datasets / "redial"
-    counts = Counter(i for _, ids in redial_dialogues(redial / "dev_dialogues.jsonl") for i in ids)
-    info = json.loads((redial / "movies_id2info.json").read_text(encoding="utf-8"))
-    keep = [i for i, _ in counts.most_common() if i in info and info[i].get("genre")][:N_MOVIES]
     folder = tmp_path_factory.mktemp("movies")
-    (folder / "id2info.json").write_text(json.dumps({i: info[i] for i in keep}), encoding="utf-8")
-    convert_redial_movies(folder / "id2info.json", folder / "movies.jsonl")
-    settings = Settings.load(env={}, data_dir=str(folder / "data"), **TEXT_ONLY)
-    index = CatalogIndex.build(settings, folder / "movies.jsonl", progress=False)
-    rows = [(f"d{d}", i, None) for d, ids in redial_dialogues(redial / "dev_dialogues.jsonl") for i in ids]
-    index.use_collab_model(CollabModel.fit(rows, keep))
-    return index
+    catalog, _, keep = movie_slice(folder, redial, N_MOVIES)
+    return movie_slice_index(catalog, folder / "data", redial, keep)
 
 
 def _where(index, where):
