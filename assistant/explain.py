@@ -60,11 +60,11 @@ def reason_from_evidence(candidate: Candidate, query: str, constraints: list[dic
         detail = channels["shared"].detail or {}
         seed, values = detail.get("liked"), detail.get("values") or []
         if seed and values:
-            parts.append(f"It has the same {_shared_text(values)} as {titles.get(str(seed), str(seed))}.")
+            parts.append(f"It has the same {_values_text(values)} as {titles.get(str(seed), str(seed))}.")
     if "named" in channels:
         values = (channels["named"].detail or {}).get("values") or []
         if values:
-            parts.append(f"It has the {_shared_text(values)} you named.")
+            parts.append(f"It has the {_values_text(values)} you named.")
     if not parts and "popularity" in channels:
         parts.append("It is one of the most popular items in the catalog.")
     if not parts:
@@ -72,7 +72,7 @@ def reason_from_evidence(candidate: Candidate, query: str, constraints: list[dic
     return " ".join(parts[:2])
 
 
-def _shared_text(values: list[str]) -> str:
+def _values_text(values: list[str]) -> str:
     """``["director=Ridley Scott", "star=Sigourney Weaver"]`` ->
     "director (Ridley Scott) and star (Sigourney Weaver)"."""
     parts = []

@@ -328,19 +328,22 @@ class CatalogIndex:
         def side() -> dict[str, list]:
             """The channels that need no query vector."""
             out: dict[str, list] = {}
+            # the collaborative lists are filtered here, not in Chroma: fetch more to fill the depth
+            extra = fetch * (5 if where else 1)
+
+            def neighbours(model) -> list:
+                return [(i, s, {"liked": seed}) for i, s, seed in model.neighbours(query.liked, extra)
+                        if keep(i)][:depth]
+
             collab = self.collab_model() if wanted("collab") or wanted("popularity") else None
             if collab is not None:
-                # these lists are filtered here, not in Chroma: fetch more to fill the depth
-                extra = fetch * (5 if where else 1)
                 if query.liked and wanted("collab"):
-                    out["collab"] = [(i, s, {"liked": seed}) for i, s, seed in
-                                     collab.neighbours(query.liked, extra) if keep(i)][:depth]
+                    out["collab"] = neighbours(collab)
                 if wanted("popularity"):
                     out["popularity"] = [(i, s, {}) for i, s in collab.popular(extra) if keep(i)][:depth]
             log = self.collab_log_model() if query.liked and wanted("collab_log") else None
             if log is not None:
-                out["collab_log"] = [(i, s, {"liked": seed}) for i, s, seed in
-                                     log.neighbours(query.liked, fetch * (5 if where else 1)) if keep(i)][:depth]
+                out["collab_log"] = neighbours(log)
             if query.liked and wanted("similar"):
                 out["similar"] = self._similar(query.liked, fetch, where, keep, depth, enough, allowed, gathered)
             if query.liked and wanted("shared"):
