@@ -9,7 +9,6 @@ load is guarded by a lock, so one index serves concurrent chat sessions.
 
 from __future__ import annotations
 
-import math
 import threading
 import warnings
 from collections import Counter
@@ -29,18 +28,11 @@ from .search import (
 )
 from .settings import CHANNELS, Settings
 from .types import Candidate, Query
+from .vectors import VectorTable
 
 # metadata keys written by the store, not catalog attributes
 _INTERNAL = ("content_hash", "image", "title")
 _MAX_VALUES = 50
-# a filter leaving at most this many items is searched exactly over their vectors in
-# memory (~0.3 us per item on a busy 2-core machine); a wider one by an unfiltered
-# over-fetch of OVERFETCH x the neighbours its share of the catalog should take to fill
-# the channel, filtered in memory
-EXACT_LIMIT = 10000
-OVERFETCH = 1.5
-# rows gathered per block for the exact search
-_BLOCK = 1024
 # the order channel_hits lists channels in (the fusion sums their shares in this order)
 _CHANNEL_ORDER = ("dense", "clip_text", "clip_image", "collab", "popularity", "collab_log", "similar",
                   "shared", "named", "keyword", "attribute")
@@ -111,8 +103,7 @@ class CatalogIndex:
         self._table: dict[str, dict] | None = None
         self._documents: dict[str, str] = {}
         self._columns = None
-        self._vectors = None
-        self._norms = None
+        self._vectors: VectorTable | None = None
         self._keywords: KeywordIndex | None = None
         self._fields: dict[str, FieldInfo] | None = None
         self._weights: dict[str, float] | None = None
@@ -210,7 +201,6 @@ class CatalogIndex:
     def _load_table(self) -> None:
         with self._lock:
             if self._table is None:
-                import numpy as np
 
                 from .columns import Columns
 
@@ -219,8 +209,7 @@ class CatalogIndex:
                 # vectors, so one boolean mask over the rows serves every channel
                 self._keywords = KeywordIndex(zip(ids, (m.get("title", "") for m in metas), docs, strict=True))
                 self._columns = Columns(ids, metas)
-                self._vectors = vectors
-                self._norms = np.linalg.norm(vectors, axis=1).astype(np.float32) if len(vectors) else None
+                self._vectors = VectorTable(vectors)
                 self._documents = dict(zip(ids, docs, strict=True))
                 self._table = dict(zip(ids, metas, strict=True))
 
@@ -345,7 +334,7 @@ class CatalogIndex:
             if log is not None:
                 out["collab_log"] = neighbours(log)
             if query.liked and wanted("similar"):
-                out["similar"] = self._similar(query.liked, fetch, where, keep, depth, enough, allowed, gathered)
+                out["similar"] = self._similar(query.liked, depth, allowed)
             if query.liked and wanted("shared"):
                 out["shared"] = self.shared_index().find(query.liked, depth, allowed=allowed)
             if text and wanted("named"):
@@ -360,10 +349,6 @@ class CatalogIndex:
         # while the query text is encoded (torch, on one thread, mostly outside the GIL)
         # the other channels run on a second thread: on two cores they cost no wall time
         encoding = bool(text and wanted("dense"))
-        # a filter searched exactly: its rows' vectors are gathered meanwhile too (first:
-        # the side channels may wait for them, the similar channel uses them as well)
-        gathered = self._side_pool().submit(self._gather, allowed) \
-            if encoding and where and self._plan("docs", allowed, fetch, enough) == "exact" else None
         pending = self._side_pool().submit(side) if encoding else None
         hits: dict[str, list] = {}
         try:
@@ -371,7 +356,7 @@ class CatalogIndex:
                 with self._encode_locks["text"]:
                     vector = self.text_encoder().encode([text])[0]
                 hits["dense"] = [(i, sc, {}) for i, sc in
-                                 self._query("docs", vector, fetch, where, keep, depth, enough, allowed, gathered)]
+                                 self._query("docs", vector, fetch, where, keep, depth, enough, allowed)]
             clip = self.clip_encoder() if (text and wanted("clip_text")) or (
                 query.image is not None and wanted("clip_image")) else None
             if clip is not None and text and wanted("clip_text"):
@@ -386,7 +371,8 @@ class CatalogIndex:
                                                          {"photo": True})
         except BaseException as e:
             # not left running behind the error
-            futures.wait([f for f in (pending, gathered) if f is not None])
+            if pending is not None:
+                futures.wait([pending])
             if isinstance(e, ValueError) and not isinstance(e, InputError) and (
                     "where" in str(e).lower() or "operator" in str(e).lower()):  # Chroma refusing a filter
                 raise InputError(f"invalid filter {query.where!r}: {e}") from None
@@ -405,111 +391,47 @@ class CatalogIndex:
                 self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="chatrec-channels")
             return self._pool
 
-    def _similar(self, liked, fetch, where, keep, depth, enough, allowed=None, gathered=None):
+    def _similar(self, liked, depth: int, allowed=None):
         """Items whose documents are nearest the mean vector of the liked items' ("more
-        like these"); the liked items themselves are left out. ``gathered``: the vectors
-        of ``allowed``'s rows when the dense channel searches them exactly too."""
-        import numpy as np
-
+        like these"); the liked items themselves are left out."""
         seeds = list(dict.fromkeys(str(i) for i in liked))
         if not seeds:
             return []
         row_of = self._columns.row
-        # the seeds' vectors from memory, in Chroma's storage order (the order its get
-        # by ids returns, which decides the mean's rounding and the detail's seed)
+        # the seeds' vectors from memory, in storage order (the order Chroma's get by ids
+        # returns, which decides the mean's rounding and the detail's seed)
         rows = sorted(row_of[s] for s in seeds if s in row_of)
         if not rows:
             return []
-        vector = np.mean(self._vectors[rows], axis=0)
-        vector /= float(np.linalg.norm(vector)) or 1.0
         first = self._columns.ids[rows[0]]
-        seed_set = set(seeds)
-        if gathered is not None:
-            found = self._exact(vector, allowed, depth, gathered, drop=rows)
-            return [(i, sc, {"liked": first}) for i, sc in found]
-        if allowed is not None:
-            allowed = allowed.copy()
-            allowed[rows] = False
-        found = self._query("docs", vector, fetch + len(seeds), where,
-                            lambda i: i not in seed_set and keep(i), depth, enough, allowed)
-        return [(i, sc, {"liked": first}) for i, sc in found]
+        vector = self._vectors.mean_of(rows)
+        ids = self._columns.ids
+        found = self._vectors.nearest(vector, depth, allowed, drop=rows)
+        return [(ids[r], sc, {"liked": first}) for r, sc in found]
 
-    def _query(self, kind: str, vector, fetch: int, where, keep, depth: int, enough: int, allowed=None,
-               gathered=None):
+    def _query(self, kind: str, vector, fetch: int, where, keep, depth: int, enough: int, allowed=None):
         """``(id, similarity)`` of the nearest records passing ``keep`` (the filter, the
-        exclusions; ``allowed`` the same as a mask over the table's rows; ``gathered``
-        a future of :meth:`_gather` when the exact search was planned ahead).
+        exclusions; ``allowed`` the same as a mask over the table's rows).
 
-        Without a filter, one Chroma query of ``fetch`` neighbours. With one: Chroma's own
-        filtered search scans the collection (~150 ms at 100,000 items, whatever the
-        filter) while an unfiltered one costs a few ms, growing with the neighbours asked
-        for. So a filter leaving few items (at most :data:`EXACT_LIMIT`) is searched
-        exactly over their vectors in memory; a wider one by an unfiltered over-fetch
-        sized to its share of the catalog (:data:`OVERFETCH` times the neighbours that
-        should hold ``enough`` matches; at most ``4 * fetch``, else exactly), filtered in
-        memory, and exactly when that found fewer than ``enough``. Collections without
-        vectors in memory (CLIP's) over-fetch ``4 * fetch`` and fall back to Chroma's
-        filtered search."""
+        The document vectors are searched in memory (:class:`retrieval.vectors.VectorTable`:
+        exact up to 20,000 items, any filter at no extra cost). CLIP's collections are
+        searched in Chroma: without a filter one query of ``fetch`` neighbours; with one, an
+        unfiltered over-fetch of ``4 * fetch`` filtered here (Chroma's own filtered search
+        scans the collection: ~150 ms at 100,000 items), and Chroma's filtered search only
+        when that found fewer than ``enough``."""
+        if kind == "docs" and self._vectors is not None and len(self._vectors) == len(self._columns.ids):
+            ids = self._columns.ids
+            return [(ids[r], sc) for r, sc in self._vectors.nearest(vector, depth, allowed)]
         count = self._collection_count(kind)
         if where:
-            plan = self._plan(kind, allowed, fetch, enough)
-            if plan == 0:
-                return []
-            if plan == "exact":
-                return self._exact(vector, allowed, depth, gathered)
-            n = min(count, 4 * fetch) if plan is None else plan
+            n = min(count, 4 * fetch)
             found = [(i, sc) for i, sc in self.store.query(kind, vector, n, None) if keep(i)]
             if len(found) >= enough or n >= count:
                 return found[:depth]
-            if plan is not None:
-                return self._exact(vector, allowed, depth)
             found = self.store.query(kind, vector, min(fetch, count), where)
         else:
             found = self.store.query(kind, vector, min(fetch, count), None)
         return [(i, sc) for i, sc in found if keep(i)][:depth]
-
-    def _plan(self, kind: str, allowed, fetch: int, enough: int):
-        """How :meth:`_query` searches with a filter: 0 (nothing passes), "exact", the
-        size of the unfiltered over-fetch, or None (no vectors in memory for ``kind``)."""
-        if kind != "docs" or allowed is None or self._vectors is None or len(self._vectors) != len(allowed):
-            return None
-        allowed_n = int(allowed.sum())
-        if allowed_n == 0:
-            return 0
-        count = self._collection_count(kind)
-        want = math.ceil(OVERFETCH * enough * count / allowed_n)
-        if allowed_n <= EXACT_LIMIT or want > 4 * fetch:
-            return "exact"
-        return min(count, max(fetch, want))
-
-    def _gather(self, allowed):
-        """The rows of ``allowed`` and their vectors, in blocks small enough to stay in
-        cache (gathering them costs more than the products that follow)."""
-        import numpy as np
-
-        rows = np.flatnonzero(allowed)
-        return rows, [self._vectors[rows[s:s + _BLOCK]] for s in range(0, len(rows), _BLOCK)]
-
-    def _exact(self, vector, allowed, depth: int, gathered=None, drop=()) -> list[tuple[str, float]]:
-        """The ``depth`` rows of ``allowed`` (but not ``drop``) most cosine-similar to
-        ``vector``, exactly (ties by row), from the document vectors in memory
-        (``gathered``: a future of :meth:`_gather`, done while the query was encoded)."""
-        import numpy as np
-
-        rows, blocks = gathered.result() if gathered is not None else self._gather(allowed)
-        q = np.asarray(vector, dtype=np.float32)
-        sims = np.concatenate([b @ q for b in blocks]) if blocks else np.zeros(0, dtype=np.float32)
-        sims /= np.maximum(self._norms[rows], 1e-12) * (float(np.linalg.norm(q)) or 1.0)
-        if len(drop):
-            kept = ~np.isin(rows, np.asarray(drop))
-            rows, sims = rows[kept], sims[kept]
-        if len(rows) > depth:
-            top = np.argpartition(-sims, depth - 1)[:depth]
-        else:
-            top = np.arange(len(rows))
-        top = top[np.lexsort((rows[top], -sims[top]))]
-        ids = self._columns.ids
-        return [(ids[rows[t]], float(sims[t])) for t in top]
 
     def _clip_query(self, vector, fetch, where, keep, depth, enough, detail):
         lists = {via: self._query(kind, vector, fetch, where, keep, depth, enough)
@@ -549,6 +471,7 @@ class CatalogIndex:
         that is tens of seconds the first user would otherwise wait. The app calls it on a
         background thread at start-up; a search meanwhile waits for the part it needs."""
         self.table()
+        self._vectors.prepare()
         self.keyword_index()
         self.attribute_index()
         self.shared_index()

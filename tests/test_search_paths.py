@@ -6,21 +6,19 @@ fitted on the real dev dialogues:
   ``n`` by a partial sort) give what the per-id ``keep`` test and the full sort give;
 - the ``similar`` channel, from the vectors held in memory, gives what Chroma's own
   vectors give;
-- a filtered dense search, whichever way it is planned (exact in memory, an over-fetch
-  sized to the filter, the exact fallback), gives the filter's true nearest neighbours;
+- a dense search in memory, whichever route it takes (the whole table, the filter's rows,
+  a projection then an exact pool), gives the filter's true nearest neighbours;
 - the channels that run beside the query encoding give what they give inline.
 """
 
 from __future__ import annotations
 
 import random
-from collections import Counter
 from concurrent.futures import Future
 
 import numpy as np
 import pytest
 
-from retrieval import index as index_module
 from retrieval.search import normalise_where
 from retrieval.types import Query
 from tests.movie_slice import movie_slice, movie_slice_index
@@ -45,6 +43,16 @@ def _where(index, where):
     from retrieval.search import adapt_to_lists
 
     return adapt_to_lists(normalise_where(where), {n for n, f in index.fields().items() if f.type == "list"})
+
+
+def _exact_reference(index, vector, where=None):
+    """Every vector Chroma stores scored exactly against ``vector``, best first, ties in
+    storage order, as ``(id, cosine)``; only items passing ``where`` (Chroma's own filter)."""
+    col = index.store.collection("docs")
+    stored = col.get(include=["embeddings"], where=where or None)
+    matrix = np.asarray(stored["embeddings"], dtype=np.float32).reshape(len(stored["ids"]), -1)
+    sims = matrix @ vector / np.linalg.norm(matrix, axis=1) / np.linalg.norm(vector)
+    return [(stored["ids"][k], float(sims[k])) for k in np.argsort(-sims, kind="stable")]
 
 
 def _keep(index, mask):
@@ -83,7 +91,7 @@ def test_attribute_partial_sort_keeps_ties_in_full_order_without_prior(movies):
                 assert plain.find(text, n, tiebreak=tiebreak) == full[:n]
 
 
-def test_similar_from_memory_matches_chroma_vectors(movies):
+def test_similar_from_memory_matches_an_exact_search_of_chromas_vectors(movies):
     col = movies.store.collection("docs")
     liked_sets = [movies.columns().ids[k:k + 3] for k in (0, 40, 200)] + [[movies.columns().ids[9], "unknown"]]
     for liked in liked_sets:
@@ -91,32 +99,68 @@ def test_similar_from_memory_matches_chroma_vectors(movies):
         got = col.get(ids=[i for i in liked if i != "unknown"], include=["embeddings"])
         vector = np.mean(np.asarray(got["embeddings"], dtype=np.float32), axis=0)
         vector /= np.linalg.norm(vector)
-        expected = [i for i, _ in movies.store.query("docs", vector, 100 + len(liked)) if i not in liked][:100]
+        expected = [i for i, _ in _exact_reference(movies, vector) if i not in liked][:100]
         assert [i for i, _, _ in hits] == expected
         assert {d["liked"] for _, _, d in hits} == {got["ids"][0]}
 
 
-@pytest.mark.parametrize("exact_limit", [10_000, 0])
-def test_filtered_dense_search_finds_the_true_nearest_matches(movies, monkeypatch, exact_limit):
-    """exact_limit 0 forces the over-fetch plan (sized to the filter) and its exact
-    fallback; on a catalog this small Chroma's filtered search is exact: the reference."""
-    monkeypatch.setattr(index_module, "EXACT_LIMIT", exact_limit)
+ROUTES = {  # (FULL_SCAN_ROWS, GATHER_ROWS) forcing each route of VectorTable.nearest
+    "full scan": (20_000, 5_000), "gathered rows": (0, 5_000), "two stages": (0, 0)}
+
+
+@pytest.mark.parametrize("route", list(ROUTES))
+def test_dense_search_in_memory_finds_the_true_nearest_matches(movies, monkeypatch, route):
+    """Each route of the in-memory search against every vector Chroma stores for the items
+    passing the filter (Chroma's own filter), scored exactly: the same items, in the same
+    order, the same scores. The two-stage route re-scores a pool larger than this catalog
+    here: exact too."""
+    from retrieval import vectors as vectors_module
+
+    full, gather = ROUTES[route]
+    monkeypatch.setattr(vectors_module, "FULL_SCAN_ROWS", full)
+    monkeypatch.setattr(vectors_module, "GATHER_ROWS", gather)
     encoder = movies.text_encoder()
-    plans = Counter()
+    compared = 0
     for text in TEXTS[:4]:
         vector = encoder.encode([text])[0]
-        for where in FILTERS[:5]:
-            normalised = _where(movies, where)
+        for where in FILTERS[:5] + [None]:
+            normalised = _where(movies, where) if where else None
             mask = movies.columns().mask(normalised)
-            plan = movies._plan("docs", mask, 100, 60)
-            plans["exact" if plan == "exact" else "over-fetch"] += 1
             hits = movies.channel_hits(Query(text=text, where=where))["dense"]
-            reference = movies.store.query("docs", vector, 100, normalised)
+            reference = _exact_reference(movies, vector, normalised)
+            assert len(hits) == min(100, int(mask.sum()))
             assert [i for i, _, _ in hits] == [i for i, _ in reference][:len(hits)]
-            # exact: the whole depth; an over-fetch: at least the 60 the fusion needs
-            assert len(hits) == min(100, int(mask.sum())) if plan == "exact" else len(hits) >= 60
             assert [s for _, s, _ in hits] == pytest.approx([s for _, s in reference][:len(hits)], abs=1e-5)
-    assert plans["exact"] > 0 and (plans["over-fetch"] == 0) == bool(exact_limit)
+            compared += len(hits)
+    assert compared > 1000
+
+
+def test_two_stage_search_keeps_most_of_the_true_nearest_and_scores_them_exactly(movies, monkeypatch):
+    """With a pool smaller than the catalog the projection decides which rows are
+    re-scored: most of the true 20 nearest must be among them, every score exact, the
+    filter kept, best first."""
+    from retrieval import vectors as vectors_module
+
+    monkeypatch.setattr(vectors_module, "pool_size", lambda depth: 5 * depth)
+    table = vectors_module.VectorTable(movies._vectors.vectors.copy())
+    monkeypatch.setattr(vectors_module, "FULL_SCAN_ROWS", 0)
+    monkeypatch.setattr(vectors_module, "GATHER_ROWS", 0)
+    encoder = movies.text_encoder()
+    vectors = table.vectors
+    overlaps = []
+    for text in TEXTS:
+        q = encoder.encode([text])[0]
+        for where in (None, {"genre": "comedy"}, {"year": {"$gte": 1990}}):
+            mask = movies.columns().mask(_where(movies, where) if where else None)
+            found = table.nearest(q, 20, None if where is None else mask)
+            sims = vectors @ q
+            true = set(np.argsort(-np.where(mask, sims, -np.inf), kind="stable")[:20].tolist())
+            assert len(found) == 20 and all(mask[r] for r, _ in found)
+            assert [s for _, s in found] == pytest.approx([float(sims[r]) for r, _ in found], abs=1e-5)
+            assert [s for _, s in found] == sorted((s for _, s in found), reverse=True)
+            overlaps.append(len(true & {r for r, _ in found}) / 20)
+    # 100 of 400 rows re-scored: a blind pool would hold a quarter of the true nearest
+    assert np.mean(overlaps) >= 0.8, overlaps
 
 
 def test_side_channels_in_a_thread_match_inline(movies, monkeypatch):
