@@ -41,7 +41,7 @@ from .systems import (
 )
 
 # bump when a channel's computation changes, so cached hits are recomputed
-HITS_VERSION = 2
+HITS_VERSION = 3
 SYSTEMS = ("popularity", "dense", "hybrid", "learned", "assistant")
 CURVE_KS = (1, 2, 5, 10, 20, 30, 50)
 COLLAB_MODES = ("auto", "cv", "log", "index", "none")

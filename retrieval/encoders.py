@@ -96,9 +96,21 @@ class SentenceTextEncoder:
         import torch
 
         with torch.inference_mode(), query_threads(len(texts), self.device):
-            vectors = self._model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True,
-                                         normalize_embeddings=True, show_progress_bar=False)
+            if len(texts) <= QUERY_BATCH:
+                vectors = self._forward(texts)
+            else:
+                vectors = self._model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True,
+                                             normalize_embeddings=True, show_progress_bar=False)
         return _normalise(vectors)
+
+    def _forward(self, texts: list[str]) -> np.ndarray:
+        """A query's few texts straight through the model's modules: the same vectors as
+        ``encode`` (tested equal), without its batching machinery (sorting, chunking,
+        progress, conversions), ~1 ms of a ~13 ms MiniLM query on one CPU thread."""
+        model = self._model
+        preprocess = getattr(model, "preprocess", None) or model.tokenize  # sentence-transformers < 5
+        features = {k: v.to(self.device) if hasattr(v, "to") else v for k, v in preprocess(texts).items()}
+        return model(features)["sentence_embedding"].float().cpu().numpy()
 
     def __repr__(self) -> str:
         return f"SentenceTextEncoder({self.model_id!r}, device={self.device!r}, dim={self.dim})"

@@ -75,6 +75,24 @@ def test_minilm_vectors_are_normalised_and_semantic(minilm, shared_datasets):
     assert minilm.encode([]).shape == (0, 384)
 
 
+def test_query_path_gives_the_vectors_of_sentence_transformers_encode(minilm, shared_datasets):
+    """A query (<= QUERY_BATCH texts) goes straight through the model's modules; it must
+    give what sentence-transformers' own encode gives, as the catalog's batches do."""
+    from retrieval.encoders import QUERY_BATCH
+
+    apple = _description(shared_datasets, "Fruit/Apple/Golden-Delicious/Golden-Delicious_Description.txt")
+    texts = ["sweet yellow apple", "Crème fraîche, please!", apple, "a sad drama about a family"]
+    assert len(texts) <= QUERY_BATCH
+    reference = minilm._model.encode(texts, convert_to_numpy=True, normalize_embeddings=True,
+                                     show_progress_bar=False)
+    np.testing.assert_allclose(minilm.encode(texts), reference, atol=1e-5)
+    for text in texts:  # one at a time, as a search encodes its query
+        np.testing.assert_allclose(minilm.encode([text])[0], reference[texts.index(text)], atol=1e-5)
+    # a batch (ingest) takes encode itself: the same vectors for the same texts
+    batch = minilm.encode(texts * 2)
+    np.testing.assert_allclose(batch[:4], reference, atol=1e-5)
+
+
 def test_hub_status_before_and_after_loading(settings):
     hub = ModelHub(settings.replace(enable_clip=False))
     states = {s.role: s for s in hub.status()}

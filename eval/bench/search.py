@@ -12,12 +12,15 @@ model is fitted on the ReDial dialogues (a dialogue likes the movies it mentions
 
 Queries are real seeker messages from ReDial dialogues (``@id`` replaced by titles); a
 third of them carry a genre filter, a third a year filter, and messages naming a movie
-pass it as liked (collaborative channel). Each query runs, interleaved in alternating
-order, through ``CatalogIndex.search`` (encoding, every channel, fusion, filters, the
-documents of the top candidates) and through the bare calls: sentence-transformers
-``encode`` of the text plus one unfiltered ChromaDB ``query`` of a precomputed vector at
-the same depth (Chroma's filtered query, which scans the collection, is timed apart).
-Overhead = project p50 / bare p50 - 1.
+pass it as liked (collaborative channel). Each query runs through ``CatalogIndex.search``
+(encoding, every channel, fusion, filters, the documents of the top candidates) and
+through two bare pipelines, each timed as one unit: sentence-transformers ``encode`` of
+the text (on one torch thread; on torch's default threads) plus one unfiltered ChromaDB
+``query`` of a precomputed vector at the same depth. The three take turns in rotating
+order, so each meets the others' leftovers (warm caches, spinning OpenMP workers) as
+often. Bare = the cheaper pipeline's p50; overhead = project p50 / bare p50 - 1. Chroma's
+filtered query, which scans the collection, and the default-threads encode back to back
+are timed apart, for the record.
 """
 
 from __future__ import annotations
@@ -113,12 +116,14 @@ def run(sizes: list[int], queries: int = 60, rounds: int = 2, work: Path = Path(
         f"queries: {len(qs)} real ReDial seeker messages, a third with a genre filter and a third with a "
         "year filter; each timed --rounds times, project and bare calls interleaved in alternating order",
         "bare = sentence-transformers encode of the query + one unfiltered ChromaDB query of a "
-        "precomputed vector (depth channel_depth), with one torch thread; Chroma's own filtered query "
-        "(the same filter) is timed apart (JSON: chroma_filtered_p50_ms): it scans the collection, "
-        "which is why the project searches a selective filter's items exactly in memory and a wide filter "
-        "by an unfiltered over-fetch filtered in memory; the encode is also timed with "
-        "torch's default threads in a separate pass (JSON: encode_*_p50_ms) and the cheaper is the "
-        "bare cost; overhead = project p50 / bare p50 - 1",
+        "precomputed vector (depth channel_depth), timed as one unit, once with the encode on one "
+        "torch thread and once on torch's default threads; project and both bare pipelines take "
+        "turns in rotating order; the cheaper bare pipeline's p50 is the bare cost; overhead = "
+        "project p50 / bare p50 - 1. For the record (JSON): Chroma's own filtered query of the same "
+        "filter (chroma_filtered_p50_ms; it scans the collection, which is why the project searches "
+        "vectors in memory) and the default-threads encode timed back to back with nothing between "
+        "(encode_default_threads_back_to_back_p50_ms: warm OpenMP workers, not the conditions a "
+        "search runs under)",
         "process RSS after the searches of that size (earlier sizes' indexes are closed but the "
         "allocator may keep their memory); Python peak = tracemalloc peak over 20 searches",
     ]
