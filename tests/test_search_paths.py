@@ -185,3 +185,34 @@ def test_an_error_in_a_side_channel_reaches_the_caller(movies, monkeypatch):
     monkeypatch.setattr(movies.keyword_index(), "find", broken)
     with pytest.raises(RuntimeError, match="keyword channel broke"):
         movies.channel_hits(Query(text="a funny horror movie"))
+
+
+def test_largest_scores_are_the_partial_sorts(movies):
+    """vectors.largest (threshold from a strided sample, then a small partial sort) picks
+    the same positions as a full sort, with rows filtered out (-inf), with few rows left,
+    and when the sample's threshold lets too few through (the full partial sort runs)."""
+    from retrieval.vectors import largest
+
+    matrix = movies._vectors.vectors
+    encoder = movies.text_encoder()
+    columns = movies.columns()
+    for text in TEXTS:
+        sims = matrix @ encoder.encode([text])[0]
+        for where in (None, {"genre": "comedy"}, {"genre": "horror"}, {"genre": "no such genre"}):
+            mask = columns.mask(_where(movies, where) if where else None)
+            scores = np.where(mask, sims, -np.inf).astype(np.float32)
+            for k in (1, 5, 20, 24, 200, 400, 500):
+                got = largest(scores, k)
+                expected = np.argsort(-scores, kind="stable")[:min(k, len(scores))]
+                assert len(got) == len(expected)
+                # the same scores (positions may differ only among equal scores)
+                assert sorted(scores[got].tolist()) == sorted(scores[expected].tolist())
+    # the sample (every 50th of 4,000 for k=10) holds the single largest score: its
+    # threshold passes only that one, so the full partial sort runs
+    scores = np.arange(4000, dtype=np.float32) / 4000
+    scores[0] = 10.0
+    assert sorted(largest(scores, 10).tolist()) == [0] + list(range(3991, 4000))
+    # and a sample that misses the large scores passes many: still exact
+    scores = np.zeros(4000, dtype=np.float32)
+    scores[1::2] = np.arange(2000, dtype=np.float32)
+    assert sorted(largest(scores, 10).tolist()) == list(range(3981, 4001, 2))
