@@ -142,6 +142,7 @@ def test_two_stage_search_keeps_most_of_the_true_nearest_and_scores_them_exactly
     from retrieval import vectors as vectors_module
 
     monkeypatch.setattr(vectors_module, "pool_size", lambda depth: 5 * depth)
+    movies.columns()  # loads the table and its vectors
     table = vectors_module.VectorTable(movies._vectors.vectors.copy())
     monkeypatch.setattr(vectors_module, "FULL_SCAN_ROWS", 0)
     monkeypatch.setattr(vectors_module, "GATHER_ROWS", 0)
@@ -193,9 +194,9 @@ def test_largest_scores_are_the_partial_sorts(movies):
     and when the sample's threshold lets too few through (the full partial sort runs)."""
     from retrieval.vectors import largest
 
+    columns = movies.columns()  # loads the table and its vectors
     matrix = movies._vectors.vectors
     encoder = movies.text_encoder()
-    columns = movies.columns()
     for text in TEXTS:
         sims = matrix @ encoder.encode([text])[0]
         for where in (None, {"genre": "comedy"}, {"genre": "horror"}, {"genre": "no such genre"}):
