@@ -31,6 +31,13 @@ FEW_VALUES = 64
 SIMILARITY = 0.75
 # values held by more of the catalog than this are groups, never reached by meaning alone
 MAX_SHARE = 0.25
+# a phrase stands for a kind when at least this many items say it, this share of them
+# has the kind, this many times the kind's share of the catalog, and the phrase is this
+# close to it in meaning ("cartoon" -> animation, not "zombie" -> horror)
+ASSOCIATION_SUPPORT = 3
+ASSOCIATION_SHARE = 0.8
+ASSOCIATION_LIFT = 5.0
+ASSOCIATION_SIMILARITY = 0.5
 # words that mean "lacking" before a word: "without pulp", "no added sugar", "not from concentrate"
 _LACKING_BEFORE = re.compile(r"\b(?:without|no|not|non|zero|free\s+(?:of|from)|minus|less|nor|never)\s+(?:[a-z]+\s+)?$")
 _LACKING_AFTER = re.compile(r"^[\s-]?(?:free|less)\b")
@@ -193,6 +200,7 @@ class CatalogTerms:
         # ("citrus": Lemon); a word no item uses may be a typo of a value ("appels")
         out.items = self.items_saying(words, where="text")
         out.values = self._similar(" ".join(words))
+        out.values += [v for v in self._associated(words, out.items) if v not in out.values]
         out.how = "+".join(h for h, found in (("text", out.items), ("similar", out.values)) if found)
         if not out.how:
             out.values = self._fuzzy(words)
@@ -211,7 +219,7 @@ class CatalogTerms:
             # cream), a surname names a person ("Nolan"); a first word only qualifies
             # ("red" in "Red-Grapefruit", a brand's first name)
             if vwords[-len(words):] == words and max(map(len, words)) >= 3:
-                head.extend(p for p in pairs if p[0] in self.few or max(map(len, words)) >= 4)
+                head.extend(p for p in pairs if p[0] in self.few or self._names_someone(words, p))
             elif _contains(vwords, words) and max(map(len, words)) >= 3:
                 modifier.extend(p for p in pairs if p[0] in self.few)
         found = exact + [p for p in head if p not in exact]
@@ -224,6 +232,32 @@ class CatalogTerms:
             if found:
                 return found, "fuzzy"
         return [], ""
+
+    def _names_someone(self, words: tuple[str, ...], pair: tuple[str, str]) -> bool:
+        """Whether a surname alone ("Nolan") names the person of ``pair`` in a field of
+        names: a word of four letters or more, said in fewer of the items' own texts than
+        the person has items ("zombie" is a plot word before it is Rob Zombie's name)."""
+        if max(map(len, words)) < 4:
+            return False
+        return len(self.items_saying(words, where="text")) < self.value_counts[pair[0]][pair[1]]
+
+    def _associated(self, words: tuple[str, ...], items: set[str]) -> list[tuple[str, str]]:
+        """Kinds the phrase stands for in the catalog's own words: a value most of the items
+        saying the phrase have, far more often than the catalog at large ("cartoon" in a
+        plot -> genre animation), and close to the phrase in meaning."""
+        if len(items) < ASSOCIATION_SUPPORT:
+            return []
+        found = []
+        for f in self.few:
+            counts = Counter(v for i in items for v in _values_of(self.meta[i].get(f)))
+            for v, n in counts.items():
+                share, base = n / len(items), self.value_counts[f][v] / len(self.ids)
+                if share >= ASSOCIATION_SHARE and share >= ASSOCIATION_LIFT * base:
+                    found.append((f, v))
+        if found and self.encoder is not None:
+            sims = dict(((f, v), x) for x, f, v in self.similarities(" ".join(words)))
+            found = [p for p in found if sims.get(p, 0.0) >= ASSOCIATION_SIMILARITY]
+        return found
 
     def _fuzzy(self, words: tuple[str, ...]) -> list[tuple[str, str]]:
         from rapidfuzz.distance import OSA
@@ -242,42 +276,33 @@ class CatalogTerms:
         return out
 
     def _similar(self, text: str) -> list[tuple[str, str]]:
-        """Values of few-valued fields whose meaning is close to ``text``."""
+        """Kinds (values of few-valued fields held by at most MAX_SHARE of the catalog)
+        whose meaning is close to ``text``; groups ("Fruit") are close to everything in
+        them, and "citrus" rules out lemons, not every fruit."""
+        most = MAX_SHARE * len(self.ids)
+        return [(f, v) for x, f, v in self.similarities(text)
+                if x >= self.similarity and self.value_counts[f][v] <= most]
+
+    def similarities(self, text: str) -> list[tuple[float, str, str]]:
+        """``(cosine, field, value)`` for every value of a few-valued field, closest
+        first; empty without an encoder. The values are encoded once."""
         if self.encoder is None:
             return []
         import numpy as np
 
         with self._lock:
             if self._value_vectors is None:
-                # kinds, not the top-level groups a catalog splits into ("Fruit"): "citrus"
-                # is close in meaning to both, and rules out only the first
-                most = MAX_SHARE * len(self.ids)
-                pairs = [(f, v) for f in sorted(self.few) for v, n in self.value_counts[f].items() if n <= most]
-                vectors = np.asarray(self.encoder.encode([v.replace("-", " ") for _, v in pairs]), dtype=np.float32)
-                self._value_vectors = (pairs, vectors)
+                pairs = [(f, v) for f in sorted(self.few) for v in self.value_counts[f]]
+                vectors = np.asarray(self.encoder.encode([v.replace("-", " ") for _, v in pairs]) if pairs
+                                     else np.zeros((0, 1)), dtype=np.float32)
+                norms = np.linalg.norm(vectors, axis=1, keepdims=True) if len(pairs) else 1.0
+                self._value_vectors = (pairs, vectors / np.maximum(norms, 1e-9))
         pairs, vectors = self._value_vectors
         if not pairs:
             return []
         q = np.asarray(self.encoder.encode([text]), dtype=np.float32)[0]
-        sims = vectors @ q / (np.linalg.norm(vectors, axis=1) * (np.linalg.norm(q) or 1.0) + 1e-9)
-        return [pairs[i] for i in np.argsort(-sims) if sims[i] >= self.similarity]
-
-    def similarities(self, text: str) -> list[tuple[float, str, str]]:
-        """Every few-valued field value with its similarity to ``text`` (for tuning)."""
-        saved, self.similarity = self.similarity, -1.0
-        try:
-            pairs = self._similar(text)
-        finally:
-            self.similarity = saved
-        pairs_vectors = self._value_vectors
-        if pairs_vectors is None:
-            return []
-        import numpy as np
-
-        allp, vectors = pairs_vectors
-        q = np.asarray(self.encoder.encode([text]), dtype=np.float32)[0]
-        sims = vectors @ q / (np.linalg.norm(vectors, axis=1) * (np.linalg.norm(q) or 1.0) + 1e-9)
-        return sorted(((float(sims[allp.index(p)]), p[0], p[1]) for p in pairs), reverse=True)
+        sims = vectors @ (q / max(float(np.linalg.norm(q)), 1e-9))
+        return [(float(sims[i]), *pairs[i]) for i in np.argsort(-sims)]
 
     def items_saying(self, words: tuple[str, ...], where: str = "text") -> set[str]:
         """Items whose title (``where="title"``), own text (title, description, caption,
@@ -336,6 +361,10 @@ class CatalogTerms:
         words assert it (see :meth:`resolve`)."""
         r = self.resolve(phrase)
         return self.items_with(r.values) | r.items
+
+
+def _values_of(value: Any) -> list[str]:
+    return [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
 
 
 def _contains(words: tuple[str, ...], part: tuple[str, ...]) -> bool:

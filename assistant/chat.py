@@ -296,12 +296,16 @@ class _Turn:
         # it does not
         found = [c for c in found if c.id not in exclude and cons.violation(c.id, c.metadata, constraints) is None]
         # named now or again: in the list, first (the ranking step reads the same set), but
-        # never past an exclusion the user set
-        asked_again.update(i for i in self.requested if i not in cons.excluded_items(constraints))
+        # never past a condition in force
+        asked_again.update(i for i in self.requested if i not in exclude)
         missing = [i for i in asked_again if i not in {c.id for c in found}]
         if missing:
+            from retrieval.search import where_matches
+
             got = self.rec.index.get(missing)
-            missing = [i for i in missing if i in got and cons.violation(i, got[i].metadata, constraints) is None]
+            where = query.where
+            missing = [i for i in missing if i in got and where_matches(where, got[i].metadata or {})
+                       and cons.violation(i, got[i].metadata, constraints) is None]
             asked_again.intersection_update(set(missing) | {c.id for c in found})
             found = [got[i] for i in missing] + found
         seen: set[str] = set()

@@ -27,6 +27,8 @@ class Phrase:
     text: str
     start: int
     end: int
+    # the words that introduced it: "by", "with", "from" ... (for wanted values)
+    cue: str = ""
 
 
 @dataclass
@@ -505,6 +507,7 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
         for p in phrases:
             if _spans_free(p.start, p.end, taken) and not _is_reference_text(p.text):
                 p.start = m.start()
+                p.cue = " ".join(m.group(0).lower().split())
                 r.want.append(p)
 
     r.shift_cue = bool(_SHIFT_CUE.search(text))

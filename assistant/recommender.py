@@ -144,8 +144,30 @@ class Recommender:
         titles = self.titles()
         with self._cache_lock:
             if self._matcher is None:
-                self._matcher = TitleMatcher(titles, documents=self._documents_for_matching(titles))
+                self._matcher = TitleMatcher(titles, documents=self._documents_for_matching(titles),
+                                             common=self._kind_words())
             return self._matcher
+
+    def _kind_words(self) -> frozenset[str]:
+        # one-word values of fields with few values (genres, categories): "a comedy" asks
+        # for the genre, not for the movie "The Comedy"
+        from .catalog_terms import FEW_VALUES
+        from .mentions import tokens
+
+        words = set()
+        for info in self._fields_unlocked().values():
+            values = getattr(info, "values", None) or []
+            if getattr(info, "type", "") in ("str", "list") and len(values) < FEW_VALUES:
+                for v in values:
+                    toks = tokens(str(v))
+                    if len(toks) == 1:
+                        words.add(toks[0])
+        return frozenset(words)
+
+    def _fields_unlocked(self) -> dict[str, Any]:
+        if self._fields is None:
+            self._fields = dict(self.index.fields())
+        return self._fields
 
     def _documents_for_matching(self, titles: dict[str, str]) -> dict[str, str] | None:
         # single-word title matches are only tried in small catalogs; there the documents

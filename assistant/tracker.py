@@ -19,6 +19,7 @@ What it understood is returned as short notes for the reply's first line.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -105,9 +106,21 @@ class Tracker:
             if ref.feeling in ("liked", "seed"):
                 state.like(item)
                 u.notes.append("more like it" if ref.feeling == "seed" else "noted you like it")
+                if ref.feeling == "seed":
+                    # "more like the first one": the request is now that item's kind
+                    state.topic.append(self._item_words(item))
             elif ref.feeling == "rejected":
                 state.reject(item)
                 u.notes.append("won't show it again")
+
+    def _item_words(self, item: str) -> str:
+        """An item as a request: its title and its kinds ("Toy Story animation comedy")."""
+        t = self.terms
+        meta = t.meta.get(item, {})
+        kinds = [v for f in sorted(t.few) for v in (meta.get(f) if isinstance(meta.get(f), list) else [meta.get(f)])
+                 if isinstance(v, str)]
+        title = re.sub(r"\s*\(\d{4}\)\s*$", "", str(meta.get("title") or item))
+        return " ".join([title] + kinds)
 
     def _retractions(self, state: SessionState, r: Reading, u: Understanding) -> None:
         for p in r.retract:
@@ -233,6 +246,7 @@ class Tracker:
             values, how = self.terms.values_named(words)
             if how not in ("value", "part", "modifier", "fuzzy") or not values:
                 continue  # words the search reads, not a value to insist on
+            values = self._fitting(values, p.cue, how)
             fields = list(dict.fromkeys(f for f, _ in values))
             names = list(dict.fromkeys(v for _, v in values))
             label = f"{fields[0]}: {names[0]}" if len(names) == 1 else f"{fields[0]}: {p.text}"
@@ -242,6 +256,24 @@ class Tracker:
             u.notes.append(label)
         return out
 
+    def _fitting(self, values: list[tuple[str, str]], cue: str, how: str) -> list[tuple[str, str]]:
+        """The values a "by" / "with" / "from" phrase most likely means: "by" a maker
+        (director, writer, brand), "with" a performer, "from" a place (when the catalog
+        has such fields); a surname shared by several people means the one with the most
+        items in the catalog ("by Allen": Woody Allen)."""
+        kinds = next((rx for cues, rx in _CUE_FIELDS if cue in cues), None)
+        if kinds is not None:
+            fitting = [v for v in values if kinds.search(v[0])]
+            values = fitting or values
+        if how == "part":
+            best: dict[str, tuple[str, str]] = {}
+            counts = self.terms.value_counts
+            for f, v in values:
+                if f not in best or counts[f][v] > counts[f][best[f][1]]:
+                    best[f] = (f, v)
+            values = list(best.values())
+        return values
+
     def _preferences(self, r: Reading, u: Understanding) -> list[dict[str, Any]]:
         out = []
         for word in dict.fromkeys(r.lacking):
@@ -250,6 +282,16 @@ class Tracker:
                 out.append({"kind": "prefer", "phrase": f"without {word}", "items": sorted(items),
                             "label": f"prefer: without {word}", "source": "user"})
         return out
+
+
+_CUE_FIELDS = [
+    (("directed by",), re.compile(r"direct", re.I)),
+    (("written by",), re.compile(r"writ|author", re.I)),
+    (("produced by",), re.compile(r"produc", re.I)),
+    (("by", "made by"), re.compile(r"direct|writ|author|creat|maker|manufactur|brand|produc|compos|design|artist|studio|label", re.I)),
+    (("with", "starring", "featuring"), re.compile(r"star|cast|actor|actress|perform|feat|voice", re.I)),
+    (("from", "made in", "grown in"), re.compile(r"origin|country|region|place|made|grown|from", re.I)),
+]
 
 
 def _outside(name: str, group: list[Range]) -> dict[str, Any]:
