@@ -21,6 +21,8 @@ from webui.session import ChatService, Options, new_session
 
 # card slots on the page; the "recommendations" slider cannot go higher
 MAX_CARDS = 10
+# chips of the conditions in force ("not: Apple", "diet: vegan"); more are listed as text
+MAX_CHIPS = 8
 
 
 def create_app(recommender: Any, settings: Any = None, ingest_fn: Any = None):
@@ -45,6 +47,15 @@ def create_app(recommender: Any, settings: Any = None, ingest_fn: Any = None):
                 chatbot = gr.Chatbot(
                     elem_id="chatbot", height=420, label="Conversation", feedback_options=None
                 )
+                # the conditions in force, each removable with one click, above the cards
+                with gr.Row(elem_id="chips"):
+                    chips = [
+                        gr.Button(
+                            "", size="sm", visible=False, min_width=40, elem_id=f"chip-{i}",
+                            elem_classes=["chip"],
+                        )
+                        for i in range(MAX_CHIPS)
+                    ]
                 # the latest reply's cards, right under the conversation
                 cols, htmls, likes, dislikes = [], [], [], []
                 with gr.Row(elem_id="cards", equal_height=True):
@@ -118,6 +129,15 @@ def create_app(recommender: Any, settings: Any = None, ingest_fn: Any = None):
 
         slot_outputs = cols + htmls
 
+        def render_chips(items):
+            items = list(items or [])[:MAX_CHIPS]
+            return [
+                gr.update(value=f"{items[i][1]} \u2715", visible=True)
+                if i < len(items)
+                else gr.update(value="", visible=False)
+                for i in range(MAX_CHIPS)
+            ]
+
         def render_cards(cards):
             cards = list(cards or [])[:MAX_CARDS]
             vis = [gr.update(visible=i < len(cards)) for i in range(MAX_CARDS)]
@@ -152,9 +172,12 @@ def create_app(recommender: Any, settings: Any = None, ingest_fn: Any = None):
                     else [gr.update(), gr.update()]
                 )
                 first = False
-                yield [up.history, up.session, up.status, *cleared, *render_cards(up.cards)]
+                yield [
+                    up.history, up.session, up.status, *cleared, *render_cards(up.cards),
+                    *render_chips(up.chips),
+                ]
 
-        chat_outputs = [chatbot, session, status, msg, audio, *slot_outputs]
+        chat_outputs = [chatbot, session, status, msg, audio, *slot_outputs, *chips]
         inputs = [msg, audio, chatbot, session, top_k, category, max_price]
         msg.submit(respond, inputs, chat_outputs, concurrency_id="chat")
         audio.stop_recording(respond, inputs, chat_outputs, concurrency_id="chat")
@@ -165,6 +188,18 @@ def create_app(recommender: Any, settings: Any = None, ingest_fn: Any = None):
             except ChatrecError as e:
                 note = f"Sorry, that did not work: {e}"
             return [sess, note, *render_cards(sess.get("cards"))]
+
+        def remove_chip(sess, slot):
+            try:
+                sess, note = service.remove_chip(sess, slot)
+            except ChatrecError as e:
+                note = f"Sorry, that did not work: {e}"
+            return [sess, note, *render_chips(sess.get("chips"))]
+
+        for i in range(MAX_CHIPS):
+            chips[i].click(
+                functools.partial(remove_chip, slot=i), [session], [session, status, *chips]
+            )
 
         for i in range(MAX_CARDS):
             likes[i].click(
@@ -190,8 +225,9 @@ def create_app(recommender: Any, settings: Any = None, ingest_fn: Any = None):
                     gr.update(),
                     gr.update(),
                     *render_cards(sess.get("cards")),
+                    *render_chips(sess.get("chips")),
                 ]
-            return [sess, report, *panels(sess), [], *render_cards([])]
+            return [sess, report, *panels(sess), [], *render_cards([]), *render_chips([])]
 
         ingest_outputs = [
             session,
@@ -201,6 +237,7 @@ def create_app(recommender: Any, settings: Any = None, ingest_fn: Any = None):
             models_md,
             chatbot,
             *slot_outputs,
+            *chips,
         ]
         ingest_btn.click(
             ingest,
@@ -218,6 +255,7 @@ def create_app(recommender: Any, settings: Any = None, ingest_fn: Any = None):
                 *panels(sess),
                 [],
                 *render_cards([]),
+                *render_chips([]),
             ]
 
         demo_btn.click(back_to_demo, [session], ingest_outputs)
