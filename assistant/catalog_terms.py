@@ -245,8 +245,8 @@ class CatalogTerms:
         """Kinds the phrase stands for in the catalog's own words: a value most of the items
         saying the phrase have, far more often than the catalog at large ("cartoon" in a
         plot -> genre animation), and close to the phrase in meaning."""
-        if len(items) < ASSOCIATION_SUPPORT:
-            return []
+        if len(items) < ASSOCIATION_SUPPORT or self.encoder is None:
+            return []  # without meaning, "vanilla" would name the category most vanilla items have
         found = []
         for f in self.few:
             counts = Counter(v for i in items for v in _values_of(self.meta[i].get(f)))
@@ -254,7 +254,7 @@ class CatalogTerms:
                 share, base = n / len(items), self.value_counts[f][v] / len(self.ids)
                 if share >= ASSOCIATION_SHARE and share >= ASSOCIATION_LIFT * base:
                     found.append((f, v))
-        if found and self.encoder is not None:
+        if found:
             sims = dict(((f, v), x) for x, f, v in self.similarities(" ".join(words)))
             found = [p for p in found if sims.get(p, 0.0) >= ASSOCIATION_SIMILARITY]
         return found

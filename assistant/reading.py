@@ -249,11 +249,14 @@ def clean_phrase(text: str) -> str:
     return " ".join(words).strip(" \t'\"‘’“”-")
 
 
-def _object_after(text: str, start: int, max_words: int = 6) -> tuple[list[Phrase], int]:
-    """The phrase(s) governed by a cue ending at ``start``: up to the next clause boundary,
-    a list "apples, pears or bananas" split into its members. Returns them and the end."""
+def _object_after(text: str, start: int, max_words: int = 6,
+                  taken: list[tuple[int, int]] = ()) -> tuple[list[Phrase], int]:
+    """The phrase(s) governed by a cue ending at ``start``: up to the next clause boundary
+    or construction already read ("by Nolan | from the 90s"), a list "apples, pears or
+    bananas" split into its members. Returns them and the end."""
     b = _BOUNDARY.search(text, start)
     end = b.start() if b else len(text)
+    end = min([end] + [s for s, _ in taken if start < s < end])
     chunks = [(start, end)]
     # a list continues over commas only when it ends in "or X" / "and X" / "nor X"
     pos = end
@@ -482,7 +485,7 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
             continue
         if any(s <= m.end() < e for s, e in ref_spans):
             continue  # "not the first one": a reference, read above
-        phrases, end = _object_after(text, m.end())
+        phrases, end = _object_after(text, m.end(), taken=taken)
         phrases = [p for p in phrases if _spans_free(p.start, p.end, taken) and not _is_reference_text(p.text)]
         if not phrases:
             continue
@@ -503,7 +506,7 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
     for m in re.finditer(r"(?i)\b(?:from|made\s+in|made\s+by|by|with|starring|featuring|directed\s+by|written\s+by|produced\s+by|grown\s+in)\s+", text):
         if not _spans_free(m.start(), m.end(), taken):
             continue
-        phrases, end = _object_after(text, m.end(), max_words=4)
+        phrases, end = _object_after(text, m.end(), max_words=4, taken=taken)
         for p in phrases:
             if _spans_free(p.start, p.end, taken) and not _is_reference_text(p.text):
                 p.start = m.start()

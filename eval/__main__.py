@@ -114,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
             return _interactions(args)
         settings = _settings(args)
         if args.command == "dialogues":
+            from .dialogues import read_scenarios
+
+            read_scenarios(args.scenarios)  # a missing or empty file fails before any index work
             settings = settings.replace(top_k=args.k, candidates=max(settings.candidates, args.k))
         index = _open_index(settings, args)
         if args.command == "dialogues":

@@ -3,21 +3,7 @@ encoder, no CLIP, no captions) and the assistant in retrieval-only mode."""
 
 from __future__ import annotations
 
-import pytest
-
 from assistant import Recommender
-from retrieval.settings import DEMO_CATALOG, Settings
-
-
-@pytest.fixture(scope="module")
-def demo_index(tmp_path_factory):
-    if not DEMO_CATALOG.exists():
-        pytest.skip(f"demo catalog {DEMO_CATALOG} not found")
-    from retrieval.index import CatalogIndex
-
-    s = Settings.load(env={}, data_dir=str(tmp_path_factory.mktemp("demo") / "data"), enable_clip=False,
-                      enable_captions=False, enable_transcripts=False, enable_llm=False)
-    return s, CatalogIndex.build(s, DEMO_CATALOG, progress=False)
 
 
 def test_demo_catalog_conversation_without_llm(demo_index):
