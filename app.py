@@ -198,7 +198,10 @@ def create_app(recommender: Any, settings: Any = None, ingest_fn: Any = None):
 
         for i in range(MAX_CHIPS):
             chips[i].click(
-                functools.partial(remove_chip, slot=i), [session], [session, status, *chips]
+                functools.partial(remove_chip, slot=i),
+                [session],
+                [session, status, *chips],
+                api_name=f"remove_chip_{i}",
             )
 
         for i in range(MAX_CARDS):
@@ -206,11 +209,13 @@ def create_app(recommender: Any, settings: Any = None, ingest_fn: Any = None):
                 functools.partial(feedback, slot=i, liked=True),
                 [session],
                 [session, status, *slot_outputs],
+                api_name=f"like_{i}",
             )
             dislikes[i].click(
                 functools.partial(feedback, slot=i, liked=False),
                 [session],
                 [session, status, *slot_outputs],
+                api_name=f"dislike_{i}",
             )
 
         def ingest(cat_file, zip_file, sess, progress=gr.Progress(track_tqdm=True)):  # noqa: B008 (gradio injects it)
@@ -314,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
             index = CatalogIndex.open(settings, hub=hub)
         recommender = Recommender.from_settings(settings=settings, index=index, hub=hub)
         # the search structures are built while the server starts, not on the first message
-        threading.Thread(target=_prepare, args=(index,), name="chatrec-prepare", daemon=True).start()
+        threading.Thread(target=_prepare, args=(recommender,), name="chatrec-prepare", daemon=True).start()
     except ChatrecError as e:
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
@@ -330,9 +335,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _prepare(index: Any) -> None:
+def _prepare(recommender: Any) -> None:
     try:
-        index.prepare()
+        recommender.prepare()
     except Exception as e:  # noqa: BLE001 - the first search reports it properly
         print(f"warning: preparing the index failed ({e}); the first search will retry", file=sys.stderr)
 

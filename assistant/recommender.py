@@ -143,31 +143,28 @@ class Recommender:
     def matcher(self) -> TitleMatcher:
         titles = self.titles()
         with self._cache_lock:
+            if self._matcher is not None:
+                return self._matcher
+        common = self._kind_words()
+        with self._cache_lock:
             if self._matcher is None:
                 self._matcher = TitleMatcher(titles, documents=self._documents_for_matching(titles),
-                                             common=self._kind_words())
+                                             common=common)
             return self._matcher
 
     def _kind_words(self) -> frozenset[str]:
-        # one-word values of fields with few values (genres, categories): "a comedy" asks
-        # for the genre, not for the movie "The Comedy"
-        from .catalog_terms import FEW_VALUES
+        # one-word kinds several items share (genres, categories): "a comedy" asks for the
+        # genre, not for the movie "The Comedy"; a kind of one item may be its title ("Kiwi")
         from .mentions import tokens
 
+        terms = self.terms()
         words = set()
-        for info in self._fields_unlocked().values():
-            values = getattr(info, "values", None) or []
-            if getattr(info, "type", "") in ("str", "list") and len(values) < FEW_VALUES:
-                for v in values:
-                    toks = tokens(str(v))
-                    if len(toks) == 1:
-                        words.add(toks[0])
+        for f in terms.few:
+            for value, n in terms.value_counts[f].items():
+                toks = tokens(value)
+                if n >= 2 and len(toks) == 1:
+                    words.add(toks[0])
         return frozenset(words)
-
-    def _fields_unlocked(self) -> dict[str, Any]:
-        if self._fields is None:
-            self._fields = dict(self.index.fields())
-        return self._fields
 
     def _documents_for_matching(self, titles: dict[str, str]) -> dict[str, str] | None:
         # single-word title matches are only tried in small catalogs; there the documents
@@ -192,6 +189,15 @@ class Recommender:
                         encoder = None
                 self._terms = CatalogTerms(records, encoder=encoder)
             return self._terms
+
+    def prepare(self) -> None:
+        """Build now what the first message would otherwise wait for: the index's search
+        structures, the title matcher and the state tracker's view of the catalog (the
+        app runs this on a background thread at start-up)."""
+        if hasattr(self.index, "prepare"):
+            self.index.prepare()
+        self.matcher()
+        self.terms().similarities("")
 
     def tracker(self) -> Tracker:
         """The dialogue-state tracker over this catalog."""
