@@ -186,9 +186,11 @@ class CatalogTerms:
             return out
         values, how = self.values_named(words)
         if how in ("value", "part"):
-            # a kind of thing: its values, and the items whose title says it ("Äpple Juice")
+            # a kind of thing: its values, and the items that say they are made of it: in
+            # their title ("Äpple Juice"), as a plural ("pressed on oranges") or before
+            # another kind ("orange juice"); not "orange pulp", a colour
             out.values, out.how = values, how
-            out.items = self.items_saying(words, where="title")
+            out.items = self.items_saying(words, where="title") | self.items_saying(words, where="made of")
             return out
         if how == "modifier":
             # a word that qualifies values ("red" in "Red-Grapefruit", "Arla" in "Arla Ko"):
@@ -311,8 +313,13 @@ class CatalogTerms:
         key = (where, " ".join(words))
         if key in self._cache:
             return set(self._cache[key])
-        rx = phrase_pattern(words)
-        source = {"title": self.titles, "text": self.texts, "document": self.documents}[where]
+        if where == "made of":
+            rx = self._made_of_pattern(words)
+            if rx is None:
+                return set()
+        else:
+            rx = phrase_pattern(words)
+        source = {"title": self.titles, "text": self.texts, "document": self.documents, "made of": self.texts}[where]
         out = set()
         for i, text in source.items():
             for m in rx.finditer(text):
@@ -324,6 +331,57 @@ class CatalogTerms:
                 break
         self._cache[key] = out
         return set(out)
+
+    def _made_of_pattern(self, words: tuple[str, ...]) -> re.Pattern | None:
+        """The phrase as a plural, or followed by a kind word of the catalog."""
+        *head, last = [re.escape(w) for w in words]
+        plural = (last[:-1] + "ies") if last.endswith("y") else last + "(?:s|es)"
+        kinds = sorted({w for f in self.few for v in self.value_counts[f] for w in terms(v) if len(w) >= 3}
+                       - set(words), key=len, reverse=True)
+        sep = r"[\s\-/&,]+"
+        prefix = sep.join(head) + sep if head else ""
+        options = [prefix + plural]
+        if kinds:
+            options.append(prefix + last + r"[\s-]+(?:" + "|".join(_word_pattern(k) for k in kinds) + ")")
+        return re.compile(r"\b(?:" + "|".join(options) + r")\b")
+
+    def kinds_in(self, text: str) -> set[tuple[str, str]]:
+        """The kinds (values of few-valued fields) ``text`` names by their words or their
+        head ("vegetables", "a comedy", "some cream"), longest phrases first."""
+        words = terms(text)
+        found: set[tuple[str, str]] = set()
+        used: set[int] = set()
+        for size in (3, 2, 1):
+            for i in range(len(words) - size + 1):
+                if used & set(range(i, i + size)):
+                    continue
+                values, how = self.values_named(words[i:i + size], fuzzy=False)
+                kinds = {v for v in values if v[0] in self.few}
+                if how in ("value", "part") and kinds:
+                    found |= kinds
+                    used |= set(range(i, i + size))
+        return found
+
+    def vocabulary(self) -> set[str]:
+        """Every stemmed word the catalog's documents use."""
+        with self._lock:
+            if "_vocabulary" not in self._cache:
+                self._cache["_vocabulary"] = {w for text in self.documents.values() for w in terms(text)}
+            return self._cache["_vocabulary"]
+
+    def correct(self, text: str) -> str:
+        """``text`` with its words that no item uses and that are one slip away from a
+        kind (a value of a few-valued field) replaced by it: "thriler" -> "thriller"."""
+        known = self.vocabulary()
+        out = []
+        for word in text.split():
+            w = terms(word)
+            if len(w) == 1 and len(w[0]) >= 4 and w[0] not in known:
+                fixed = [v for f, v in self._fuzzy(w) if f in self.few]
+                if fixed:
+                    word = fixed[0]
+            out.append(word)
+        return " ".join(out)
 
     def items_lacking(self, words: tuple[str, ...]) -> set[str]:
         """Items whose own text says they lack ``words`` ("without pulp", "lactose-free")."""
@@ -356,10 +414,13 @@ class CatalogTerms:
                     break
         return out
 
-    def reach(self, phrase: str) -> set[str]:
+    def reach(self, phrase: str, strict: bool = False) -> set[str]:
         """Every item ``phrase`` reaches: those having a value it names, and those whose
-        words assert it (see :meth:`resolve`)."""
+        words assert it (see :meth:`resolve`). ``strict``: of a kind, only the items of
+        that kind and those titled so, not those made of it ("fruit yoghurt" is no fruit)."""
         r = self.resolve(phrase)
+        if strict and r.how in ("value", "part"):
+            return self.items_with(r.values) | self.items_saying(terms(phrase), where="title")
         return self.items_with(r.values) | r.items
 
 

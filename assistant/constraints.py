@@ -164,8 +164,11 @@ def validate(raw: Any, fields: dict[str, Any]) -> tuple[list[dict[str, Any]], li
 
 def _key(c: dict[str, Any]) -> tuple:
     kind = kind_of(c)
+    if kind == "want":
+        # "the same director", then "its lead actor": the second reference replaces the first
+        return kind, "same" if str(c.get("phrase", "")).startswith("same ") else c.get("field")
     if kind != "filter":
-        return kind, c.get("field") if kind == "want" else (c.get("name") or c.get("phrase", "")).lower()
+        return kind, (c.get("name") or c.get("phrase", "")).lower()
     op = c["op"]
     side = "upper" if op in ("<", "<=") else "lower" if op in (">", ">=") else "range" if op == "between" else "eq"
     return c["field"], side

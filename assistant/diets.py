@@ -104,5 +104,5 @@ def excluded_items(diet: Diet, terms) -> set[str]:
         return out
     allowed: set[str] = set()
     for word in diet.unless:
-        allowed |= terms.reach(word)
+        allowed |= terms.reach(word, strict=True)
     return out - allowed

@@ -75,8 +75,13 @@ class Reading:
     references: list[Reference] = field(default_factory=list)
     shift_cue: bool = False
     refine_cue: bool = False
+    # asks for items not shown yet: "another one", "more", "something else"
+    more_cue: bool = False
     # a request of its own ("any drink?", "do you have X"): a new topic unless it refines
     request: bool = False
+    # "the same director", "its lead actor": (what the field is called, reference position
+    # or None for the item last talked about)
+    same: list[tuple[str, int | None]] = field(default_factory=list)
     # the message without the constructions above: what the user is asking for
     topic_text: str = ""
 
@@ -116,7 +121,8 @@ _LEADING = ("the", "a", "an", "any", "more", "those", "these", "that", "this", "
             "other", "of", "kind of", "type of", "sort of", "too much", "so much", "much", "many",
             "with", "from", "like", "really", "all", "anything with", "anything from", "food with",
             "stuff with", "movies with", "films with")
-_TRAILING = ("please", "thanks", "thank you", "anymore", "any more", "at all", "for me", "again",
+_TRAILING = ("please", "pls", "plz", "thanks", "thank you", "btw", "by the way", "lol", "tho", "anymore",
+             "any more", "at all", "for me", "again",
              "now", "today", "then", "either", "though", "tonight", "this time", "this evening",
              "after all", "in it", "in them", "included", "whatsoever", "ok", "okay")
 
@@ -133,6 +139,10 @@ _EXCLUDE_CUE = re.compile(r"""(?ix)\b(?:
   | nothing\s+(?:from|with|by|like|of|starring|featuring|made\s+by|directed\s+by)
   | none\s+of | no\s+more | no\s+longer | not\s+any(?:more)?
   | apart\s+from | other\s+than | except(?:\s+for)? | excluding | exclude | besides
+  | nothing\s+(?:about|involving|set\s+in|on) | not\s+about | no\s+(?:stories|films|movies)\s+about
+  | (?:is|are|was|were)\s*n[o']?['’]?t\s+(?:from|made\s+from|made\s+with|with|about|containing)
+  | (?:does|do)\s*n['’]?o?t\s+(?:contain|have|include)
+  | (?:i\s+am|i['’]m|we\s+are|we['’]re|am|is|are)\s+(?:very\s+|severely\s+|also\s+)?allergic\s+to | allergic\s+to
   | without | w/o | minus | hold\s+the | skip(?:\s+the)? | avoid(?:ing)?
   | rather\s+than | instead\s+of | never\s+(?:again\s+)?(?:liked?|enjoyed|want(?:ed)?)
   | (?:i|we)\s+(?:really\s+|just\s+|also\s+|still\s+)?(?:do\s*n[o']?t|don['’]?t|didn['’]?t|did\s+not|won['’]?t|will\s+not)
@@ -179,7 +189,8 @@ _SHIFT_CUE = re.compile(r"""(?ix)\b(?:
     instead | actually | forget\s+(?:that|it|this|those|about\s+(?:it|that|this|those|the\s+\w+)) | never\s*mind
   | no,?\s+wait | wait,? | scratch\s+that | on\s+second\s+thoughts? | change\s+of\s+plans?
   | now,?\s+(?:show|give|find|let['’]?s|i\s+(?:want|need|would|['’]d)|something|how\s+about|what\s+about)
-  | something\s+(?:else|different)\s*(?=[,:]|\s+(?:maybe|like|perhaps|a|an|some)\b)
+  | something\s+(?:else|different)(?:\s+(?:entirely|altogether|completely))?\s*(?=[,:]|\s+(?:maybe|like|perhaps|a|an|some)\b)
+  | switch(?:ing)?\s+gears | change\s+of\s+pace | (?:a\s+)?different\s+direction
   | let['’]?s\s+(?:switch|change|try\s+something|move\s+on|go\s+with) | switch(?:ing)?\s+to | moving\s+on
   | how\s+about | what\s+about | different\s+topic | new\s+topic | change\s+the\s+subject
 )\b""")
@@ -187,9 +198,17 @@ _REFINE_CUE = re.compile(r"""(?ix)\b(?:
     another(?:\s+one)? | more\s+like | more\s+of | similar | others? | anything\s+else | something\s+else
   | (?:a\s+)?different\s+one | one\s+more | (?:some\s+)?more(?=\s*(?:[.!?]|$|please|options|suggestions))
   | cheaper | less\s+expensive | more\s+expensive | pricier | newer | older | more\s+recent
-  | sweeter | less\s+\w+ | more\s+\w+er | \w+er\s+ones?
+  | sweeter | less\s+\w+ | more\s+\w+er | \w+er\s+ones? | \w+\s+ones\b
   | like\s+(?:that|this|those|these|it|them)\b | the\s+same
 )\b""")
+_FIELD_WORD = (r"director|directors|brand|maker|manufacturer|company|actors?|actress|stars?|cast|lead(?:\s+actor|\s+actress|\s+role)?"
+               r"|writer|author|genre|country|origin|studio|producer")
+_SAME = re.compile(rf"""(?ix)\b(?:
+    (?:the\s+)?same\s+(?P<f>{_FIELD_WORD})
+  | (?:its|his|her|their|that\s+(?:movie|film|one|item)['’]s)\s+(?P<f2>{_FIELD_WORD})
+  | (?:by|from|with)\s+(?:that|this)\s+(?P<f3>{_FIELD_WORD})
+)\b""")
+_MORE_CUE = re.compile(r"(?i)\b(?:another|more|others?|else|next|one\s+more|different\s+ones?|new\s+ones?|similar)\b")
 # a request of its own: "any drink?", "do you have X", "I need X", "show me X"
 _REQUEST = re.compile(r"""(?ix)(?:^|[.,;:!?]\s*|\b(?:and|but|so)\s+)(?:
     any | do\s+you\s+have | have\s+you\s+got | got\s+any | is\s+there | are\s+there
@@ -332,13 +351,22 @@ def _references(text: str) -> list[Reference]:
 
 # ---- numeric ranges --------------------------------------------------------------------------
 
-_YEAR = r"(?:1[89]\d\d|20\d\d)"
+_YEAR = r"(?:1[89]\d\d|20\d\d|['’‘]\d\d(?![\d'’]?s\b)(?!\d))"
+
+
+def _to_year(text: str) -> int:
+    """ "1995" -> 1995, "'95" -> 1995, "'05" -> 2005."""
+    digits = re.sub(r"\D", "", text)
+    if len(digits) == 2:
+        n = int(digits)
+        return 2000 + n if n <= 30 else 1900 + n
+    return int(digits)
 _NUM = r"(?:[$€£]\s*)?\d+(?:[.,]\d+)?(?:\s*(?:[$€£]|euros?|dollars?|bucks|kr|sek|usd|eur|gbp|pounds?))?"
 _RANGE_PATTERNS = [
     # decades: "the 90s", "1990s", "'80s", "the nineties"
     ("decade", re.compile(r"(?i)\b(?:from|in|of|during)?\s*(?:the\s+)?(?:(?P<century>19|20)(?P<d1>\d)0['’]?s|['’]?(?P<d2>\d)0['’]?s|(?P<word>twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties))\b")),
     ("between", re.compile(rf"(?i)\b(?:between|from)\s+(?P<a>{_YEAR})\s+(?:and|to|till|until|-)\s+(?P<b>{_YEAR})\b|\b(?P<a2>{_YEAR})\s*[-–]\s*(?P<b2>{_YEAR})\b")),
-    ("after", re.compile(rf"(?i)\b(?:(?P<strict>after|newer\s+than|later\s+than|post)|(?P<incl>since|from|starting(?:\s+from|\s+in)?|not\s+before|no\s+earlier\s+than))[\s-]+(?P<y>{_YEAR})(?!\s*(?:and|to|-)\s*{_YEAR})(?P<onwards>\s+(?:on(?:wards?)?|or\s+(?:later|newer|after)|and\s+(?:later|newer|up)))?\b")),
+    ("after", re.compile(rf"(?i)\b(?:(?P<strict>after|newer\s+than|later\s+than|post)|(?P<incl>since|starting(?:\s+from|\s+in)?|not\s+before|no\s+earlier\s+than|from(?=\s+\S+\s+(?:on\b|onwards?\b|or\s+later|and\s+later|and\s+up|to\s+(?:now|today)))))[\s-]+(?P<y>{_YEAR})(?!\s*(?:and|to|-)\s*{_YEAR})(?P<onwards>\s+(?:on(?:wards?)?|or\s+(?:later|newer|after)|and\s+(?:later|newer|up)|to\s+(?:now|today)))?\b")),
     ("after2", re.compile(rf"(?i)\b(?P<y>{_YEAR})\s+(?:or|and)\s+(?:later|newer|after|up)\b|\b(?P<y2>{_YEAR})\s+onwards?\b")),
     ("before", re.compile(rf"(?i)\b(?:(?P<strict>before|older\s+than|earlier\s+than|pre)|(?P<incl>until|till|up\s+to|not\s+after|no\s+later\s+than))[\s-]+(?P<y>{_YEAR})\b")),
     ("before2", re.compile(rf"(?i)\b(?P<y>{_YEAR})\s+(?:or|and)\s+(?:earlier|older|before)\b")),
@@ -383,19 +411,19 @@ def _ranges(text: str, taken: list[tuple[int, int]]) -> list[Range]:
                 label = f"{lo}s"
                 new = [Range("year", ">=", lo, label, s, e), Range("year", "<=", lo + 9, label, s, e)]
             elif kind == "between":
-                a, b = int(g["a"] or g["a2"]), int(g["b"] or g["b2"])
+                a, b = _to_year(g["a"] or g["a2"]), _to_year(g["b"] or g["b2"])
                 a, b = min(a, b), max(a, b)
                 new = [Range("year", ">=", a, f"{a}–{b}", s, e), Range("year", "<=", b, f"{a}–{b}", s, e)]
             elif kind in ("after", "after2"):
-                y = int(g.get("y") or g.get("y2"))
+                y = _to_year(g.get("y") or g.get("y2"))
                 op = ">" if g.get("strict") and not g.get("onwards") else ">="
                 new = [Range("year", op, y, f"year {op} {y}", s, e)]
             elif kind in ("before", "before2"):
-                y = int(g["y"])
+                y = _to_year(g["y"])
                 op = "<" if g.get("strict") else "<="
                 new = [Range("year", op, y, f"year {op} {y}", s, e)]
             elif kind == "year":
-                y = int(g["y"])
+                y = _to_year(g["y"])
                 new = [Range("year", "=", y, f"year {y}", s, e)]
             elif kind in ("under", "over", "or_less", "or_more"):
                 n = _number(g["n"])
@@ -461,6 +489,14 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
 
     r.ranges = _ranges(text, taken)
 
+    # "more from the same director", "others with its lead actor"
+    for m in _SAME.finditer(text):
+        if _spans_free(m.start(), m.end(), taken):
+            inside = [x for x in r.references if m.start() <= x.start < m.end() + 30]
+            word = m.group("f") or m.group("f2") or m.group("f3")
+            r.same.append((" ".join(word.lower().split()), inside[0].position if inside else None))
+            taken.append((m.start(), m.end()))
+
     # soft negatives: "not too sweet" asks for less, it rules nothing out
     for m in _DEGREE_NOT.finditer(text):
         if _spans_free(m.start(), m.end(), taken):
@@ -515,6 +551,7 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
 
     r.shift_cue = bool(_SHIFT_CUE.search(text))
     r.refine_cue = bool(_REFINE_CUE.search(text)) or any(x.feeling == "seed" for x in r.references)
+    r.more_cue = bool(_MORE_CUE.search(text)) or any(x.feeling == "seed" for x in r.references)
     r.request = _is_request(text, taken)
 
     # what is left asks for something: cut the constructions and the cue words

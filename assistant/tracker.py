@@ -71,12 +71,13 @@ class Tracker:
 
         words = content_words(r.topic_text)
         if words:
-            u.shifted = bool(state.topic) and (r.shift_cue or (r.request and not r.refine_cue))
+            u.shifted = bool(state.topic) and (r.shift_cue or (not r.refine_cue and (
+                r.request or self._names_another_kind(state, r.topic_text))))
             if u.shifted:
                 state.topic = []
                 state.constraints = [c for c in state.constraints if cons.kind_of(c) not in cons.TOPIC_BOUND]
                 u.notes.append(f"new topic: {' '.join(words[:4])[:40]}")
-            state.topic.append(r.topic_text)
+            state.topic.append(self.terms.correct(r.topic_text))
         # what is taken back is wanted again: "apples are fine after all" asks for apples
         for p in r.retract:
             if p.text.lower() not in r.topic_text.lower():
@@ -87,11 +88,12 @@ class Tracker:
         new += self._diets(r, u)
         new += self._ranges(state, r, u)
         new += self._wants(r, u)
+        new += self._same(state, r, u)
         new += self._preferences(r, u)
         if new:
             state.constraints = cons.merge(state.constraints, new)
         u.narrowing = (bool(new) or any(x.feeling == "rejected" for x in r.references)) and not words \
-            and not r.refine_cue and not r.retract
+            and not r.more_cue and not r.retract
         return u
 
     # ---- each kind -------------------------------------------------------------------------
@@ -112,6 +114,11 @@ class Tracker:
             elif ref.feeling == "rejected":
                 state.reject(item)
                 u.notes.append("won't show it again")
+
+    def _names_another_kind(self, state: SessionState, text: str) -> bool:
+        """ "and vegetables?" after fruit: a kind the current topic did not name."""
+        kinds = self.terms.kinds_in(text)
+        return bool(kinds) and not kinds & self.terms.kinds_in(" ".join(state.topic))
 
     def _item_words(self, item: str) -> str:
         """An item as a request: its title and its kinds ("Toy Story animation comedy")."""
@@ -188,7 +195,10 @@ class Tracker:
     def _ranges(self, state: SessionState, r: Reading, u: Understanding) -> list[dict[str, Any]]:
         out = []
         grouped: dict[str, list[Range]] = {}
+        explicit_year = any(rg.field == "year" for rg in r.ranges)
         for rg in r.ranges:
+            if rg.field == "relative" and rg.field_hint == "year" and explicit_year:
+                continue  # "more recent, after 2010": the year says how much
             grouped.setdefault((rg.label, rg.start), []).append(rg)
         for group in grouped.values():
             first = group[0]
@@ -256,6 +266,41 @@ class Tracker:
             u.notes.append(label)
         return out
 
+    def _same(self, state: SessionState, r: Reading, u: Understanding) -> list[dict[str, Any]]:
+        """ "more from the same director": the referenced item's values of that field, as
+        a wanted value (the item last liked or named when no position is said)."""
+        out = []
+        for word, position in r.same:
+            item = self._item_at(state, position)
+            rx = next((rx for words, rx in _FIELD_WORDS if word.split()[0] in words), None)
+            if item is None or rx is None:
+                u.unresolved.append(f"the same {word}")
+                continue
+            meta = self.terms.meta.get(item, {})
+            name = next((f for f in meta if rx.search(f) and f in self.terms.value_counts), None)
+            values = meta.get(name) if name else None
+            values = [v for v in (values if isinstance(values, list) else [values]) if isinstance(v, str) and v]
+            if not values:
+                u.unresolved.append(f"the same {word}")
+                continue
+            if word.startswith("lead"):
+                values = values[:1]  # the first billed
+            pairs = [(name, v) for v in values]
+            label = f"{name}: {', '.join(values[:2])}"
+            out.append({"kind": "want", "field": name, "phrase": f"same {word}", "values": [list(p) for p in pairs],
+                        "where": _where_any(pairs), "label": label, "source": "user"})
+            u.notes.append(label)
+        return out
+
+    def _item_at(self, state: SessionState, position: int | None) -> str | None:
+        if position is not None:
+            pos = len(state.shown) + position if position < 0 else position
+            return state.shown[pos] if 0 <= pos < len(state.shown) else None
+        for items in (state.liked, state.mentioned, state.shown[:1]):
+            if items:
+                return items[-1]
+        return None
+
     def _fitting(self, values: list[tuple[str, str]], cue: str, how: str) -> list[tuple[str, str]]:
         """The values a "by" / "with" / "from" phrase most likely means: "by" a maker
         (director, writer, brand), "with" a performer, "from" a place (when the catalog
@@ -284,6 +329,15 @@ class Tracker:
         return out
 
 
+# what people call a field -> the field names it may have in a catalog
+_FIELD_WORDS = [
+    (("director", "directors"), re.compile(r"direct", re.I)),
+    (("actor", "actors", "actress", "star", "stars", "cast", "lead"), re.compile(r"star|cast|actor|perform", re.I)),
+    (("brand", "maker", "manufacturer", "company", "studio", "producer"), re.compile(r"brand|maker|manufactur|company|studio|produc", re.I)),
+    (("writer", "author"), re.compile(r"writ|author", re.I)),
+    (("genre",), re.compile(r"genre|category|kind|type", re.I)),
+    (("country", "origin"), re.compile(r"origin|country|region", re.I)),
+]
 _CUE_FIELDS = [
     (("directed by",), re.compile(r"direct", re.I)),
     (("written by",), re.compile(r"writ|author", re.I)),

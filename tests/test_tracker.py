@@ -215,3 +215,42 @@ def test_state_with_conditions_round_trips(grocery):
     state = _run(grocery, "vegan yoghurt from Alpro, no vanilla")
     back = SessionState.from_dict(json.loads(json.dumps(state.to_dict())))
     assert back == state and {c["kind"] for c in back.constraints} == {"diet", "exclude", "want"}
+
+
+@pytest.mark.parametrize("text, phrases", [
+    ("A war movie, but nothing about Vietnam", ["Vietnam"]),
+    ("juice that isn't from concentrate please", ["concentrate"]),
+    ("I'm allergic to kiwi btw. What veggies do you have?", ["kiwi"]),
+])
+def test_more_exclusion_forms(text, phrases):
+    assert [p.text for p in read(text).exclude] == phrases
+
+
+@pytest.mark.parametrize("text, ranges", [
+    ("a drama released between '95 and 2005", [(">=", 1995), ("<=", 2005)]),
+    ("movies from '85", [("=", 1985)]), ("movies from 1995", [("=", 1995)]),
+    ("from 1995 onwards", [(">=", 1995)]), ("after 2015", [(">", 2015)]), ("before 1980", [("<", 1980)]),
+    ("the nineties", [(">=", 1990), ("<=", 1999)]), ("under 20 euros", [("<", 20)]),
+])
+def test_range_forms(text, ranges):
+    assert [(x.op, x.value) for x in read(text).ranges] == ranges
+
+
+def test_same_director_and_lead_actor_of_the_item_talked_about(movies):
+    inception = next(i for i in movies.ids if movies.meta[i]["title"] == "Inception (2010)")
+    tracker, state = _tracker(movies), SessionState()
+    state.mention(inception)
+    tracker.update(state, "more from the same director")
+    assert [c["label"] for c in state.constraints] == ["director: Christopher Nolan"]
+    tracker.update(state, "and something with its lead actor")  # replaces the first "same"
+    assert [c["label"] for c in state.constraints] == ["star: Leonardo DiCaprio"]
+
+
+def test_a_new_kind_shifts_the_topic_a_typo_of_one_is_corrected(grocery, movies):
+    tracker, state = _tracker(grocery), SessionState()
+    tracker.update(state, "some fruit from Spain")
+    assert tracker.update(state, "and vegetables?").shifted  # another kind, no cue word
+    assert not [c for c in state.constraints if c["kind"] == "want"]
+    assert not tracker.update(state, "something sweet").shifted  # not a kind
+    state = _run(movies, "recommend a thriler")
+    assert state.topic == ["recommend a thriller"]
