@@ -197,7 +197,9 @@ class Recommender:
         if hasattr(self.index, "prepare"):
             self.index.prepare()
         self.matcher()
-        self.terms().similarities("")
+        terms = self.terms()
+        terms.similarities("")
+        terms.vocabulary()
 
     def tracker(self) -> Tracker:
         """The dialogue-state tracker over this catalog."""
