@@ -204,6 +204,12 @@ class CatalogTerms:
         out = Resolved(phrase)
         if not words or all(len(w) < 2 for w in words):
             return out
+        if len(words[-1]) > 4 and words[-1].endswith("y") and words not in self._values \
+                and words[-1] not in self.vocabulary():
+            # "nothing oniony": an adjective made of a word the catalog knows
+            base = words[:-1] + (words[-1][:-1],)
+            if base[-1] in self.vocabulary():
+                words = base
         values, how = self.values_named(words)
         if how in ("value", "part"):
             # a kind of thing: its values, and the items that say they are made of it: in
@@ -399,6 +405,16 @@ class CatalogTerms:
                     found |= kinds
                     used |= set(range(i, i + size))
         return found
+
+    def word_counts(self) -> Counter:
+        """How many items use each word (lower case, accents stripped, unstemmed) in their
+        own texts."""
+        from .mentions import tokens
+
+        with self._lock:
+            if "_word_counts" not in self._cache:
+                self._cache["_word_counts"] = Counter(w for text in self.texts.values() for w in set(tokens(text)))
+            return self._cache["_word_counts"]
 
     def vocabulary(self) -> set[str]:
         """Every stemmed word the catalog's documents use."""

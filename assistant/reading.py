@@ -120,7 +120,8 @@ GENERIC_HEADS = ("ones", "one", "stuff", "things", "thing", "products", "product
 _LEADING = ("the", "a", "an", "any", "more", "those", "these", "that", "this", "some", "such",
             "other", "of", "kind of", "type of", "sort of", "too much", "so much", "much", "many",
             "with", "from", "like", "really", "all", "anything with", "anything from", "food with",
-            "stuff with", "movies with", "films with")
+            "stuff with", "movies with", "films with", "based on", "about", "involving", "set in",
+            "starring", "featuring", "directed by", "made by", "written by", "by", "anything by")
 _TRAILING = ("please", "pls", "plz", "thanks", "thank you", "btw", "by the way", "lol", "tho", "anymore",
              "any more", "at all", "for me", "again",
              "now", "today", "then", "either", "though", "tonight", "this time", "this evening",
@@ -153,7 +154,10 @@ _EXCLUDE_CUE = re.compile(r"""(?ix)\b(?:
   | (?:i\s+am|i['’]m|we\s+are|we['’]re|i\s+get|i\s+got)\s+(?:so\s+|really\s+|a\s+bit\s+)?(?:tired|sick|bored)\s+of
   | (?:i\s+am|i['’]m|we\s+are|we['’]re)\s+(?:not\s+(?:a\s+)?(?:big\s+|huge\s+)?fan\s+of|not\s+into|done\s+with|over)
   | (?:i|we)\s+(?:have|['’]ve)\s+had\s+enough\s+of | had\s+enough\s+of
-  | not\s+(?:a\s+)?(?:big\s+|huge\s+)?fan\s+of | not\s+into
+  | not\s+(?:a\s+)?(?:big\s+|huge\s+)?fan\s+of | not\s+into | not\s+(?:really\s+)?in\s+the\s+mood\s+for(?:\s+anything)?
+  | (?:^|(?<=[.!?,;:]\s)|(?<=^\s))(?:really\s+)?(?:can['’]?t\s+stand|cannot\s+stand|hate|dislike|detest|loathe
+        |do\s*n['’]?t\s+(?:like|want|fancy|enjoy|care\s+for))
+  | nothing(?!\s+(?:beats|compares|else|but|more|special|at\s+all|too|much|wrong|fancy|in\s+particular|like\s+(?:a|an|the)\b)\b)
   | keep\s+away\s+from | stay\s+away\s+from | spare\s+me(?:\s+the)?
   | but\s+not | and\s+not | not | no
 )\s+""")
@@ -167,6 +171,10 @@ _NOT_AN_EXCLUSION = re.compile(r"""(?ix)^(?:
     i|we|you|it|it['’]s|its|that['’]s|thats|this|actually|please|seen|watched|tried|heard|
     \d|more\s+\d|before|after|since
 )\b""")
+IDIOMS = (r"without\s+(?:a\s+)?doubt|no\s+doubt|no\s+wonder|not\s+only|not\s+to\s+mention|nothing\s+beats|"
+          r"can['’]?t\s+go\s+wrong|can['’]?t\s+wait|no\s+matter|none\s+other\s+than|never\s+mind|no\s+problem|"
+          r"no\s+worries|not\s+bad|no\s+idea|not\s+sure|no\s+thanks")
+_IDIOMS = re.compile(rf"(?i)\b(?:{IDIOMS})\b")
 # "not sweet enough", "not too": degree words: the phrase is a soft preference, cut from the text
 _DEGREE_NOT = re.compile(r"(?i)\bnot\s+(?:too|very|so|overly|that|super|extremely|particularly)\s+" + _WORD)
 
@@ -205,6 +213,8 @@ _FIELD_WORD = (r"director|directors|brand|maker|manufacturer|company|actors?|act
                r"|writer|author|genre|country|origin|studio|producer")
 _SAME = re.compile(rf"""(?ix)\b(?:
     (?:the\s+)?same\s+(?P<f>{_FIELD_WORD})
+  | (?:by\s+)?(?:whoever|the\s+(?:guy|person|one|woman|man)\s+(?:who|that))\s+(?P<f4>directed|wrote|made|produced)\s+(?:it|that|this|them)
+  | the\s+(?P<f5>{_FIELD_WORD})\s+of\s+(?:it|that(?:\s+one)?|this(?:\s+one)?)
   | (?:its|his|her|their|that\s+(?:movie|film|one|item)['’]s)\s+(?P<f2>{_FIELD_WORD})
   | (?:by|from|with)\s+(?:that|this)\s+(?P<f3>{_FIELD_WORD})
 )\b""")
@@ -493,10 +503,15 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
     for m in _SAME.finditer(text):
         if _spans_free(m.start(), m.end(), taken):
             inside = [x for x in r.references if m.start() <= x.start < m.end() + 30]
-            word = m.group("f") or m.group("f2") or m.group("f3")
+            word = m.group("f") or m.group("f2") or m.group("f3") or m.group("f5") or {
+                "directed": "director", "wrote": "writer", "made": "maker", "produced": "producer"}.get(
+                (m.group("f4") or "").lower(), "")
             r.same.append((" ".join(word.lower().split()), inside[0].position if inside else None))
             taken.append((m.start(), m.end()))
 
+    # idioms with a negation that rule nothing out: "without a doubt", "no wonder"
+    for m in _IDIOMS.finditer(text):
+        taken.append((m.start(), m.end()))
     # soft negatives: "not too sweet" asks for less, it rules nothing out
     for m in _DEGREE_NOT.finditer(text):
         if _spans_free(m.start(), m.end(), taken):
@@ -612,6 +627,9 @@ def _retractions(text: str, taken: list[tuple[int, int]]) -> list[Phrase]:
                           r"(?:a\s+|an\s+|some\s+|the\s+)?(?P<x>[\w\s'-]{1,40}?)(?=\s*(?:$|[,]|\s+(?:now|after\s+all|again|then)\b))", c)
         if not m:
             m = re.search(r"(?ix)(?:^|,)\s*(?:actually,?\s+)?(?P<x>[\w\s'-]{1,30}?)\s+after\s+all\b", c)
+        if not m:
+            m = re.search(r"(?ix)\b(?:forget|ignore|scratch|take\s+back|disregard)\s+(?:what\s+i\s+(?:said|told\s+you)|my\s+\w+)"
+                          r"\s+(?:about|on|regarding)\s+(?P<x>[\w\s'-]{1,30}?)(?=\s*(?:$|[,;]|\s+(?:then|now|please)\b))", c)
         if m and _spans_free(base + m.start(), base + m.end(), taken):
             phrase = clean_phrase(m.group("x"))
             if phrase and not re.search(r"(?i)\b(?:not|no|never)\b", phrase):

@@ -21,6 +21,8 @@ from .mentions import TitleMatcher
 from .tracker import Tracker
 
 Notify = Callable[..., None]
+# a word this many items use in their own texts is a word before it is a one-word title
+COMMON_WORD_ITEMS = 5
 
 
 class Recommender:
@@ -146,24 +148,31 @@ class Recommender:
             if self._matcher is not None:
                 return self._matcher
         common = self._kind_words()
+        words = frozenset(self.terms().word_counts())
         with self._cache_lock:
             if self._matcher is None:
                 self._matcher = TitleMatcher(titles, documents=self._documents_for_matching(titles),
-                                             common=common)
+                                             common=common, words=words)
             return self._matcher
 
     def _kind_words(self) -> frozenset[str]:
-        # one-word kinds several items share (genres, categories): "a comedy" asks for the
-        # genre, not for the movie "The Comedy"; a kind of one item may be its title ("Kiwi")
+        """Words that are not a title on their own in this catalog: one-word kinds several
+        items share ("a comedy" asks for the genre, not "The Comedy"; a kind of one item may
+        be its title: "Kiwi"), words the items' own texts use often ("no aliens", "with my
+        kids"), and the surnames of people with several items ("Hitchcock")."""
         from .mentions import tokens
 
         terms = self.terms()
         words = set()
-        for f in terms.few:
-            for value, n in terms.value_counts[f].items():
+        for f, counts in terms.value_counts.items():
+            for value, n in counts.items():
                 toks = tokens(value)
-                if n >= 2 and len(toks) == 1:
+                if f in terms.few and n >= 2 and len(toks) == 1:
                     words.add(toks[0])
+                elif f not in terms.few and n >= 3 and len(toks) > 1:
+                    words.add(toks[-1])
+        if len(terms.ids) > 2000:  # small catalogs: the matcher's own document test decides
+            words |= {w for w, n in terms.word_counts().items() if n >= COMMON_WORD_ITEMS}
         return frozenset(words)
 
     def _documents_for_matching(self, titles: dict[str, str]) -> dict[str, str] | None:
