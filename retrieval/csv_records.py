@@ -1,0 +1,193 @@
+"""CSV records with the physical lines they span, and quoting gone wrong reported.
+
+Python's csv reader forgives a missing closing quote by reading every later line into one
+cell, up to the next quote or the end of the file: whole rows vanish into a title without a
+word. The records here come from the same C reader (fast, and exactly its reading of any
+well-formed file); each record holding a quote is parsed once more in strict mode, and one
+whose quotes are malformed is looked at closer:
+
+- a quoted cell that runs over a line break and does not close properly (no closing quote
+  at all, or a quote followed by more text), or that runs over lines reading as rows of
+  the header's width while its record has another number of cells than the header, is
+  *broken*: a closing quote is probably missing. The record is refused, reported from its
+  first line with the line where the quote opened. When the swallowed lines read as rows,
+  reading starts again on the line after the quote opened, so those rows are not lost;
+  otherwise the record is left out whole.
+- malformed quotes within one line (``"abc"def``) give a *note*: the record is kept as the
+  csv module reads it, and the caller reports a warning.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+QUOTE = '"'
+
+
+@dataclass
+class Record:
+    """One CSV record and where it lies in the file."""
+
+    start: int  # first physical line, 1-based
+    end: int  # last physical line
+    cells: list[str]
+    # why the record is refused (its quoting swallowed other lines); None when it was read
+    broken: str | None = None
+    # a remark about its quoting; the cells are still the csv module's reading
+    note: str | None = None
+    # the file ends inside this record, without a line break: it may have been cut off
+    unterminated: bool = False
+
+    @property
+    def lines(self) -> int:
+        return self.end - self.start + 1
+
+    @property
+    def blank(self) -> bool:
+        return all(not cell.strip() for cell in self.cells)
+
+
+def physical_lines(text: str) -> list[str]:
+    """``text`` cut into lines as the csv module sees them (``\\r\\n``, ``\\r`` or ``\\n``
+    ends each, kept); ``str.splitlines`` would also cut at form feeds and U+2028."""
+    return list(io.StringIO(text, newline=""))
+
+
+def read_records(lines: list[str], delimiter: str, first: int = 0,
+                 width: int | None = None) -> Iterator[Record]:
+    """Every record of ``lines[first:]`` (blank ones included, with no cells), in order.
+
+    ``width``: the header's number of columns, when known; it lets a quoted cell that
+    swallowed whole rows be told from one holding a few lines of text. Raises
+    ``csv.Error`` only for what the csv module refuses outright (a cell over its size limit).
+    """
+    pos = first
+    unterminated_last = bool(lines) and not lines[-1].endswith(("\n", "\r"))
+    while pos < len(lines):
+        reader = csv.reader(itertools.islice(lines, pos, None), delimiter=delimiter)
+        done, restart = 0, None
+        for cells in reader:
+            start, end = pos + done + 1, pos + reader.line_num
+            done = reader.line_num
+            record = Record(start, end, cells, unterminated=unterminated_last and end == len(lines))
+            own = lines[start - 1:end]
+            if any(QUOTE in line for line in own):
+                verdict = _judge_quotes(own, start, delimiter, width, len(cells))
+                if verdict is not None:
+                    kind, reason, reread = verdict
+                    if kind == "note":
+                        record.note = reason
+                    else:
+                        record.broken = reason
+                        if reread is not None:
+                            record.end, record.unterminated = reread, False
+                            restart = reread  # 0-based index of the line after it
+                            yield record
+                            break
+            yield record
+        if restart is None:
+            return
+        pos = restart
+
+
+def _judge_quotes(own: list[str], start: int, delimiter: str, width: int | None,
+                  n_cells: int) -> tuple[str, str, int | None] | None:
+    """None when the record's quoting is sound; else ("broken" | "note", reason, line to
+    read again after (the quote's opening line) or None)."""
+    raw = "".join(own)
+    try:
+        strict_ok = sum(1 for _ in csv.reader(io.StringIO(raw, newline=""), delimiter=delimiter,
+                                              strict=True)) == 1
+    except csv.Error:
+        strict_ok = False
+    quoted = _quoted_cells(raw, delimiter)
+
+    def spans_break(cell: tuple[int, int | None, bool]) -> bool:
+        opened, closed, _ = cell
+        inside = raw[opened:closed if closed is not None else len(raw)]
+        return "\n" in inside or "\r" in inside
+
+    culprit = next((c for c in quoted if not c[2] and spans_break(c)), None)
+    swallowed_rows = False
+    if culprit is None and strict_ok and len(own) > 1 and width is not None and width >= 2 \
+            and n_cells != width:
+        multi = next((c for c in quoted if spans_break(c)), None)
+        if multi is not None and _rows_after(own, raw, multi[0], delimiter, width):
+            culprit, swallowed_rows = multi, True
+    if culprit is None:
+        if strict_ok:
+            return None
+        return ("note", "the quotes of this row are malformed (a quoted value must end with a quote "
+                "followed by the separator or the line's end, and a quote inside it is written twice: "
+                '""); the row is read as the csv module reads it: check its values', None)
+    opened_at, closed_at, _ = culprit
+    opened_line = start + _line_index(own, opened_at)
+    last_line = start + _line_index(own, closed_at if closed_at is not None else len(raw) - 1)
+    if swallowed_rows:
+        what = (f"the quoted value opened on line {opened_line} runs to line {last_line} over lines "
+                "that read as rows of their own")
+    elif closed_at is None:
+        what = (f"the quoted value opened on line {opened_line} is never closed, so lines "
+                f"{opened_line}-{last_line} ran together into one row")
+    else:
+        what = (f"the quoted value opened on line {opened_line} ends on line {last_line} with a quote "
+                f"followed by more text, so lines {opened_line}-{last_line} ran together into one row")
+    reason = f"{what}: a closing quote is probably missing (or a quote inside the value is not doubled)"
+    if _rows_after(own, raw, opened_at, delimiter, width):
+        return ("broken", f"{reason}; row skipped, and the lines after line {opened_line} are read "
+                "again as rows", opened_line)
+    return "broken", f"{reason}; lines {start}-{start + len(own) - 1} skipped", None
+
+
+def _quoted_cells(raw: str, delimiter: str) -> list[tuple[int, int | None, bool]]:
+    """``(offset of the opening quote, offset of the closing quote or None, closed cleanly)``
+    for each quoted value of one record's text, read as the csv module (not strict) does:
+    a quote opens a value only at its start; a doubled quote inside is a quote; after a
+    closing quote followed by other text, quotes are plain characters until the separator."""
+    out: list[tuple[int, int | None, bool]] = []
+    i, n, at_start = 0, len(raw), True
+    while i < n:
+        ch = raw[i]
+        if at_start and ch == QUOTE:
+            opened, i = i, i + 1
+            while True:
+                j = raw.find(QUOTE, i)
+                if j < 0:
+                    out.append((opened, None, False))
+                    return out
+                if raw.startswith(QUOTE, j + 1):  # "" stands for one quote
+                    i = j + 2
+                    continue
+                out.append((opened, j, j + 1 == n or raw[j + 1] in (delimiter, "\r", "\n")))
+                i = j + 1
+                break
+            at_start = False
+            continue
+        at_start = ch == delimiter or ch in "\r\n"
+        i += 1
+    return out
+
+
+def _line_index(own: list[str], offset: int) -> int:
+    """Index (into ``own``) of the line holding character ``offset`` of their joined text."""
+    total = 0
+    for index, line in enumerate(own):
+        total += len(line)
+        if offset < total:
+            return index
+    return len(own) - 1
+
+
+def _rows_after(own: list[str], raw: str, opened_at: int, delimiter: str, width: int | None) -> bool:
+    """Whether a line after the one where the quote opened reads, on its own, as a row of
+    ``width`` cells (the header's)."""
+    if width is None or width < 2:
+        return False
+    for line in own[_line_index(own, opened_at) + 1:]:
+        if line.strip() and len(next(csv.reader([line], delimiter=delimiter), [])) == width:
+            return True
+    return False
