@@ -84,6 +84,10 @@ class _BadLine(ValueError):
     """One line is not a record of its format (the message says what was expected)."""
 
 
+def _why(e: Exception) -> str:
+    return f"no {e.args[0]!r} key" if isinstance(e, KeyError) else str(e)
+
+
 def _read_lines(path: Path, unit: str, parse: Callable[[int, str], list], problems: list[Problem] | None
                 ) -> tuple[list, ReadCount]:
     """``parse(line number, text)`` on every non-blank line, with the count of lines in,
@@ -140,7 +144,7 @@ def _redial_parser(titles: dict[str, str]) -> Callable[[int, str], list[Turn]]:
                 if role == RECOMMENDER:
                     recommended.extend(i for i in ids if i not in recommended)
         except _BAD_LINE as e:
-            raise _BadLine(f"not a ReDial dialogue ({e})") from None
+            raise _BadLine(f"not a ReDial dialogue ({_why(e)})") from None
         return turns
 
     return parse
@@ -166,7 +170,7 @@ def _redial_mentions(line_no: int, line: str) -> list[tuple[str, list[str]]]:
             ids.extend(i for i in MENTION.findall(str(m.get("text", ""))) if i not in ids)
         return [(str(d.get("conversationId", line_no)), ids)]
     except _BAD_LINE as e:
-        raise _BadLine(f"not a ReDial dialogue ({e})") from None
+        raise _BadLine(f"not a ReDial dialogue ({_why(e)})") from None
 
 
 def redial_dialogues(path: str | Path) -> list[tuple[str, list[str]]]:
@@ -232,7 +236,7 @@ def _jsonl_parser(path: Path) -> Callable[[int, str], list[Turn]]:
         except _BadLine:
             raise
         except _BAD_LINE as e:
-            raise _BadLine(f"expected {{\"context\": [...], \"targets\": [...]}} ({e!r})") from None
+            raise _BadLine(f"expected {{\"context\": [...], \"targets\": [...]}} ({_why(e)})") from None
 
     return parse
 

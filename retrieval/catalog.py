@@ -281,6 +281,10 @@ def _csv_rows(path: Path, data: bytes, problems: list[Problem]):
                     f"{', '.join(missing)} left empty", "warning")
         if r.note:
             problem(r.note, "warning")
+        if any("\x00" in cell for cell in record):
+            # a NUL byte is no text: a damaged or binary file (or UTF-16 saved under .csv)
+            problem("row holds NUL bytes (a damaged file, or one not saved as text); they are removed", "warning")
+            record = [cell.replace("\x00", "") for cell in record]
         row: dict[str, Any] = {}
         attributes: dict[str, Any] = {}
         for index, (name, cell) in enumerate(zip(header, record, strict=False)):  # a short row: missing cells are empty
@@ -336,12 +340,12 @@ def _csv_header_record(path: Path, lines: list[str]) -> tuple[str, Record | None
 
 
 def _other_delimiter(record: list[str], delimiter: str, named: int) -> str | None:
-    """Another separator that cuts this short row into as many values as the header names
-    (a row saved with semicolons under a comma header), or None."""
-    joined = delimiter.join(record)
+    """The separator a short row was written with when it is not the header's (``a;b;c``
+    under ``id,title,...``), or None: its first value holds that separator, and cutting
+    every value at it gives as many values as the header names."""
     for other in (",", ";", "\t"):
-        if other != delimiter and other in joined and named >= 2 \
-                and len(next(csv.reader([joined], delimiter=other), [])) >= named:
+        if other != delimiter and other in record[0] and named >= 2 \
+                and sum(len(cell.split(other)) for cell in record) >= named:
             return other
     return None
 
@@ -408,8 +412,8 @@ def _parse_scalar(text: str) -> Any:
 
 # ---- decimal commas (CSV separated by semicolons or tabs) ------------------------------------
 
-# 3,50  -0,5  1.234,50 (thousands dots): numbers wherever they stand
-_DECIMAL_COMMA = re.compile(r"[-+]?([0-9]{1,3}(\.[0-9]{3})+|[0-9]+),[0-9]+")
+# 3,50  -0,5  1.234,50 (thousands dots)  1,5E-05: numbers wherever they stand
+_DECIMAL_COMMA = re.compile(r"[-+]?([0-9]{1,3}(\.[0-9]{3})+|[0-9]+),[0-9]+([eE][-+]?[0-9]+)?")
 # 1,500: 1.5, or 1500 written with a thousands comma; not guessed
 _COMMA_OR_THOUSANDS = re.compile(r"[-+]?[1-9][0-9]{0,2},[0-9]{3}")
 # 1.500 beside decimal commas: 1500 with a thousands dot, or 1.5; not guessed
@@ -598,6 +602,10 @@ class _RowValidator:
                 self.problem(line, "attributes", "an attribute has an empty name; left out", item_id=item_id)
                 continue
             name = name.strip()
+            if name in out:
+                self.problem(line, name, f"attribute {name!r} is given twice (names are trimmed of spaces); "
+                                         "the first value is kept", item_id=item_id)
+                continue
             if name.lower() in RESERVED_ATTRIBUTES or name.startswith("_"):
                 self.problem(line, name, f"attribute name {name!r} is reserved (rename it); left out",
                              item_id=item_id)
@@ -666,6 +674,8 @@ def _kind(value: Any) -> str:
         return "a number"
     if isinstance(value, str):
         return "text"
+    if value is None:
+        return "null"
     return type(value).__name__
 
 

@@ -242,9 +242,9 @@ def read_interaction_log(path: str | Path) -> InteractionLog:
             cells = record.cells
             if record.blank:
                 continue
-            if first and not record.broken and cells[0].strip().lower() in ("user", "user_id", "userid"):
+            if first and not record.broken and _is_header(cells):
                 first = False
-                continue  # the header
+                continue
             first = False
             count.seen(record.lines)
 
@@ -277,6 +277,18 @@ def read_interaction_log(path: str | Path) -> InteractionLog:
     except csv.Error as e:  # a cell over the csv module's size limit
         problems.append(Problem(str(path), None, None, f"not readable as CSV: {e}; the lines after it are left out"))
     return InteractionLog(rows, problems, count)
+
+
+def _is_header(cells: list[str]) -> bool:
+    """Whether the first row names the columns (``user,item[,rating]``, ``userId,...``):
+    its first value is a user column's name and its third, if any, is no number."""
+    if cells[0].strip().lower() not in ("user", "user_id", "userid"):
+        return False
+    try:
+        float(cells[2])
+    except (IndexError, ValueError):
+        return True
+    return False
 
 
 def read_interactions(path: str | Path) -> list[tuple[str, str, float | None]]:
