@@ -233,9 +233,10 @@ def read_interaction_log(path: str | Path) -> InteractionLog:
     problems: list[Problem] = []
     count = ReadCount(str(path), unit="interaction")
     lines = physical_lines(text)
-    # the first line's number of values: lets a quote that swallowed later lines be told
+    # the first record's number of values: lets a quote that swallowed later lines be told
     # from one holding a line break (see csv_records)
-    width = len(next(csv.reader([next((line for line in lines if line.strip()), "")]), []))
+    head = next((r for r in read_records(lines, ",") if not r.blank), None)
+    width = len(head.cells) if head is not None and not head.broken else None
     first = True
     try:
         for record in read_records(lines, ",", width=width):

@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -48,7 +49,9 @@ class Record:
 
     @property
     def blank(self) -> bool:
-        return all(not cell.strip() for cell in self.cells)
+        """No value and nothing wrong: not a row (a record of malformed quotes alone is one,
+        so that it is reported)."""
+        return self.broken is None and self.note is None and all(not cell.strip() for cell in self.cells)
 
 
 def physical_lines(text: str) -> list[str]:
@@ -94,17 +97,28 @@ def read_records(lines: list[str], delimiter: str, first: int = 0,
         pos = restart
 
 
+def _well_formed(delimiter: str) -> re.Pattern[str]:
+    """A record of quoted values (quotes inside doubled) and unquoted ones (no quote, no
+    line break), ending in at most one line break: what every CSV writer produces."""
+    d = re.escape(delimiter)
+    value = f'(?:"(?:[^"]|"")*"|[^"{d}\\r\\n]*)'
+    return re.compile(f"{value}(?:{d}{value})*(?:\\r\\n|\\r|\\n)?")
+
+
+_WELL_FORMED: dict[str, re.Pattern[str]] = {}
+
+
 def _judge_quotes(own: list[str], start: int, delimiter: str, width: int | None,
                   n_cells: int) -> tuple[str, str, int | None] | None:
     """None when the record's quoting is sound; else ("broken" | "note", reason, line to
     read again after (the quote's opening line) or None)."""
     raw = "".join(own)
-    try:
-        strict_ok = sum(1 for _ in csv.reader(io.StringIO(raw, newline=""), delimiter=delimiter,
-                                              strict=True)) == 1
-    except csv.Error:
-        strict_ok = False
-    quoted = _quoted_cells(raw, delimiter)
+    pattern = _WELL_FORMED.get(delimiter) or _WELL_FORMED.setdefault(delimiter, _well_formed(delimiter))
+    well_formed = pattern.fullmatch(raw) is not None
+    # a well-formed record with no line break in a value (the usual case) needs no closer look
+    if well_formed and (len(own) == 1 or width is None or width < 2 or n_cells == width):
+        return None
+    quoted, stray = _quoted_cells(raw, delimiter)
 
     def spans_break(cell: tuple[int, int | None, bool]) -> bool:
         opened, closed, _ = cell
@@ -113,17 +127,25 @@ def _judge_quotes(own: list[str], start: int, delimiter: str, width: int | None,
 
     culprit = next((c for c in quoted if not c[2] and spans_break(c)), None)
     swallowed_rows = False
-    if culprit is None and strict_ok and len(own) > 1 and width is not None and width >= 2 \
-            and n_cells != width:
+    if culprit is None and well_formed:
+        # other cells than the header: a line break in a value may have swallowed rows
         multi = next((c for c in quoted if spans_break(c)), None)
         if multi is not None and _rows_after(own, raw, multi[0], delimiter, width):
             culprit, swallowed_rows = multi, True
     if culprit is None:
-        if strict_ok:
+        if well_formed:
             return None
-        return ("note", "the quotes of this row are malformed (a quoted value must end with a quote "
-                "followed by the separator or the line's end, and a quote inside it is written twice: "
-                '""); the row is read as the csv module reads it: check its values', None)
+        if any(c[1] is None for c in quoted):
+            return ("note", "a quoted value opened on this line is never closed (the file ends inside "
+                    "it): a closing quote is probably missing; the row is read as the csv module reads "
+                    "it: check its values", None)
+        if any(not c[2] for c in quoted) or not stray:
+            return ("note", "the quotes of this row are malformed (a quoted value must end with a quote "
+                    "followed by the separator or the line's end, and a quote inside it is written twice: "
+                    '""); the row is read as the csv module reads it: check its values', None)
+        return ("note", f"a quote stands inside a value that does not start with one (column "
+                f"{raw[:stray[0]].count(delimiter) + 1}): read as written; if the value was meant to "
+                "be quoted, its opening quote is missing", None)
     opened_at, closed_at, _ = culprit
     opened_line = start + _line_index(own, opened_at)
     last_line = start + _line_index(own, closed_at if closed_at is not None else len(raw) - 1)
@@ -143,12 +165,14 @@ def _judge_quotes(own: list[str], start: int, delimiter: str, width: int | None,
     return "broken", f"{reason}; lines {start}-{start + len(own) - 1} skipped", None
 
 
-def _quoted_cells(raw: str, delimiter: str) -> list[tuple[int, int | None, bool]]:
+def _quoted_cells(raw: str, delimiter: str) -> tuple[list[tuple[int, int | None, bool]], list[int]]:
     """``(offset of the opening quote, offset of the closing quote or None, closed cleanly)``
-    for each quoted value of one record's text, read as the csv module (not strict) does:
-    a quote opens a value only at its start; a doubled quote inside is a quote; after a
-    closing quote followed by other text, quotes are plain characters until the separator."""
+    for each quoted value of one record's text, and the offsets of stray quotes (inside
+    values that do not start with one), read as the csv module (not strict) does: a quote
+    opens a value only at its start; a doubled quote inside is a quote; after a closing
+    quote followed by other text, quotes are plain characters until the separator."""
     out: list[tuple[int, int | None, bool]] = []
+    stray: list[int] = []
     i, n, at_start = 0, len(raw), True
     while i < n:
         ch = raw[i]
@@ -158,7 +182,7 @@ def _quoted_cells(raw: str, delimiter: str) -> list[tuple[int, int | None, bool]
                 j = raw.find(QUOTE, i)
                 if j < 0:
                     out.append((opened, None, False))
-                    return out
+                    return out, stray
                 if raw.startswith(QUOTE, j + 1):  # "" stands for one quote
                     i = j + 2
                     continue
@@ -167,9 +191,11 @@ def _quoted_cells(raw: str, delimiter: str) -> list[tuple[int, int | None, bool]
                 break
             at_start = False
             continue
+        if ch == QUOTE:
+            stray.append(i)
         at_start = ch == delimiter or ch in "\r\n"
         i += 1
-    return out
+    return out, stray
 
 
 def _line_index(own: list[str], offset: int) -> int:

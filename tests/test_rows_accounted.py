@@ -305,3 +305,27 @@ def test_decimal_commas_give_numbers_and_ambiguous_values_stay_text():
     assert light == ["Golden-Delicious", "Orange"]
     tabs = read_catalog(CATALOGS / "tab_separated.csv")
     assert [i.attributes["weight_kg"] for i in tabs.items] == [0.07, 0.05]
+
+
+def test_read_count_records_where_each_record_went(tmp_path):
+    from retrieval.types import Problem
+
+    count = ReadCount("scenarios.jsonl", unit="scenario")
+    problems: list = []
+    count.seen()
+    count.accept()
+    count.seen(lines=3)
+    count.refuse(Problem("scenarios.jsonl", 2, None, "no 'turns' key"), problems)
+    count.seen()  # counted, then neither accepted nor refused: a lost record shows
+    assert (count.records, count.accepted, count.reported, count.lines, count.unaccounted) == (3, 1, 1, 5, 1)
+    assert count.summary() == ("scenarios.jsonl: 3 scenarios on 5 lines = 1 accepted + 1 reported "
+                               "(1 unaccounted: a bug in the reader)")
+    assert [p.line for p in problems] == [2]
+    # a strict reader passes no list: the problem is raised, naming file and line
+    with pytest.raises(CatalogError, match=r"^scenarios.jsonl:7: bad$"):
+        count.refuse(Problem("scenarios.jsonl", 7, None, "bad"), None)
+    total = ReadCount.total([count, ReadCount("b", records=2, accepted=2, lines=2)])
+    assert (total.records, total.accepted, total.reported, total.lines) == (5, 3, 1, 7)
+    assert ReadCount("a.csv", records=1, accepted=1, lines=1).summary("ingested", "skipped") == \
+        "a.csv: 1 row = 1 ingested + 0 skipped"
+    assert count.to_dict()["unit"] == "scenario"
