@@ -13,16 +13,22 @@ One item schema for both formats:
 JSONL (``.jsonl``, ``.ndjson``): one JSON object a line. Attributes go in an
 ``attributes`` object; any other top-level key is an attribute too.
 
-CSV (``.csv``): a header row, comma-separated (a header without commas but with tabs or
-semicolons switches to that separator). Every column other than the five above is an
-attribute, and its cells are typed: ``12`` -> 12, ``2.5`` -> 2.5, ``true`` / ``false`` ->
-booleans, and a cell containing ``|`` is a list (``drama|comedy`` -> ["drama", "comedy"]).
-Numbers with a leading zero (``0114709``) stay text. An empty cell means "no value".
+CSV (``.csv``): a header row, separated by commas, semicolons or tabs (the first of those
+whose reading of the header finds the id and title columns). Every column other than the
+five above is an attribute, and its cells are typed: ``12`` -> 12, ``2.5`` -> 2.5, ``true``
+/ ``false`` -> booleans, and a cell containing ``|`` is a list (``drama|comedy`` -> ["drama",
+"comedy"]). Numbers with a leading zero (``0114709``) stay text. An empty cell means "no
+value". In a file separated by semicolons or tabs, decimals may be written with a comma
+(``3,50`` -> 3.5, ``1.234,5`` -> 1234.5); a value that reads two ways (``1,500``: 1.5 or
+1500; ``1.500`` in a column of decimal commas) stays text, with a warning.
 
 Problems in single rows never raise: each becomes a :class:`~retrieval.types.Problem`
 (file, line, field, reason) in :attr:`CatalogRead.problems`, severity ``"error"`` when the
 row or that part of it was left out, ``"warning"`` when the row was kept with something
-dropped or shortened. Only a file that cannot be read at all raises
+dropped, shortened or doubtful. Every row is counted (:attr:`CatalogRead.count`): it is
+ingested or skipped with an error naming its line, never lost without a word; a quoted CSV
+value that swallowed the rows after it is refused and those rows are read again (see
+:mod:`retrieval.csv_records`). Only a file that cannot be read at all raises
 :class:`~retrieval.errors.CatalogError`.
 """
 
