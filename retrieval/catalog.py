@@ -239,6 +239,8 @@ def _csv_rows(path: Path, data: bytes, problems: list[Problem]):
                 records.append(record)
     except csv.Error as e:
         raise CatalogError(f"catalog file {path} is not valid CSV near line {last + 1}: {e}") from None
+    if head.note:
+        problems.append(Problem(str(path), head.start, None, f"header: {head.note}", severity="warning"))
     unnamed = [i + 1 for i, name in enumerate(header) if not name]
     if unnamed:
         problems.append(Problem(str(path), head.start, None,

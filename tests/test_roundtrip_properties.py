@@ -3,9 +3,9 @@ Python's own ``csv.writer`` and ``json.dumps`` are read back through the project
 
 Every row written comes back equal field for field (id, title, description, attributes
 and their types) or is reported with its line; never neither, and no row is invented.
-The same catalogs damaged at a random byte (the file cut there, or that byte replaced by
-one that is not UTF-8) give back every row before the damage as before, and the damaged
-row equal or reported. What a CSV cannot carry is left out of the generated values, by
+The same catalogs damaged at a random byte (the file cut there, that byte replaced by one
+that is not UTF-8, or a quote put there: the missing or extra quote that swallows rows)
+give back every row before the damage as before, and the damaged row equal or reported. What a CSV cannot carry is left out of the generated values, by
 the documented rules: text that reads as a number, true/false or a ``|`` list; spaces at
 either end of a cell (trimmed); runs of spaces in titles (collapsed).
 
@@ -323,15 +323,16 @@ def test_clean_rows_come_back_without_a_problem():
 
 
 @DAMAGE
-@given(st.sampled_from(["csv", "jsonl"]).flatmap(written), st.sampled_from(["cut", "bad byte"]),
+@given(st.sampled_from(["csv", "jsonl"]).flatmap(written), st.sampled_from(["cut", "bad byte", "quote"]),
        st.floats(0, 1, exclude_max=True))
 def test_damaged_catalog_keeps_the_rows_before_and_reports_the_damage(w: Written, kind: str, where: float):
     if not w.data:
         return
     at = int(where * len(w.data))
-    damaged = w.data[:at] if kind == "cut" else w.data[:at] + b"\xff" + w.data[at + 1:]
-    figures = FIGURES.setdefault(f"damaged catalogs (cut or a byte that is not UTF-8, {DAMAGE.max_examples} tries)",
-                                 Counter())
+    damaged = {"cut": w.data[:at], "bad byte": w.data[:at] + b"\xff" + w.data[at + 1:],
+               "quote": w.data[:at] + b'"' + w.data[at:]}[kind]
+    figures = FIGURES.setdefault(f"damaged catalogs (cut, a byte that is not UTF-8, or a stray quote; "
+                                 f"{DAMAGE.max_examples} tries)", Counter())
     figures["files"] += 1
     rows = [(line, span, exp) for line, span, exp in zip(w.lines, w.spans, w.expected, strict=True)
             if exp is not None]
