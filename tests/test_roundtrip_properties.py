@@ -329,6 +329,8 @@ def test_damaged_catalog_keeps_the_rows_before_and_reports_the_damage(w: Written
     if not w.data:
         return
     at = int(where * len(w.data))
+    if kind == "quote" and w.suffix == ".jsonl" and w.data[at - 1:at] == b"\\":
+        return  # \" is a valid JSON escape: that damage is data, no reader can tell
     damaged = {"cut": w.data[:at], "bad byte": w.data[:at] + b"\xff" + w.data[at + 1:],
                "quote": w.data[:at] + b'"' + w.data[at:]}[kind]
     figures = FIGURES.setdefault(f"damaged catalogs (cut, a byte that is not UTF-8, or a stray quote; "
