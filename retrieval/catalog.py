@@ -289,6 +289,8 @@ def _csv_rows(path: Path, data: bytes, problems: list[Problem]):
                     f"{', '.join(missing)} left empty", "warning")
         if r.note:
             problem(r.note, "warning")
+        if r.suspect:
+            problem(r.suspect)  # an error, though the row is kept: rows may be lost inside it
         if any("\x00" in cell for cell in record):
             # a NUL byte is no text: a damaged or binary file (or UTF-16 saved under .csv)
             problem("row holds NUL bytes (a damaged file, or one not saved as text); they are removed", "warning")

@@ -252,8 +252,8 @@ def read_interaction_log(path: str | Path) -> InteractionLog:
             def refuse(reason: str, fld: str | None = None, line: int = record.start) -> None:
                 count.refuse(Problem(str(path), line, fld, reason), problems)
 
-            if record.broken:
-                refuse(record.broken)
+            if record.broken or record.suspect:
+                refuse(record.broken or record.suspect)
             elif any("\udc80" <= ch <= "\udcff" for cell in cells for ch in cell):
                 refuse("line is not valid UTF-8 (probably Latin-1 / Windows-1252); line skipped: "
                        "re-save the file as UTF-8")

@@ -13,8 +13,13 @@ whose quotes are malformed is looked at closer:
   first line with the line where the quote opened. When the swallowed lines read as rows,
   reading starts again on the line after the quote opened, so those rows are not lost;
   otherwise the record is left out whole.
-- malformed quotes within one line (``"abc"def``) give a *note*: the record is kept as the
-  csv module reads it, and the caller reports a warning.
+- a well-formed quoted value with as many cells as the header, whose closing quote follows
+  a separator or a line break (as a later row's opening quote would) and whose lines in
+  between each read as a row of the header's width, is *suspect*: rows taken in by a quote
+  opened too early, or, rarely, a legitimate value of several lines. The record is kept
+  and the caller reports an error (so ``--strict`` fails).
+- malformed quotes within one line (``"abc"def``) or a quote inside an unquoted value give
+  a *note*: the record is kept as the csv module reads it, and the caller reports a warning.
 """
 
 from __future__ import annotations
@@ -40,6 +45,9 @@ class Record:
     broken: str | None = None
     # a remark about its quoting; the cells are still the csv module's reading
     note: str | None = None
+    # its quoting may have taken in later rows, though it reads as one record: kept, but
+    # reported as an error (those rows would be lost)
+    suspect: str | None = None
     # the file ends inside this record, without a line break: it may have been cut off
     unterminated: bool = False
 
@@ -51,7 +59,8 @@ class Record:
     def blank(self) -> bool:
         """No value and nothing wrong: not a row (a record of malformed quotes alone is one,
         so that it is reported)."""
-        return self.broken is None and self.note is None and all(not cell.strip() for cell in self.cells)
+        return (self.broken is None and self.note is None and self.suspect is None
+                and all(not cell.strip() for cell in self.cells))
 
 
 def physical_lines(text: str) -> list[str]:
@@ -84,6 +93,8 @@ def read_records(lines: list[str], delimiter: str, first: int = 0,
                     kind, reason, reread = verdict
                     if kind == "note":
                         record.note = reason
+                    elif kind == "suspect":
+                        record.suspect = reason
                     else:
                         record.broken = reason
                         if reread is not None:
@@ -115,8 +126,8 @@ def _judge_quotes(own: list[str], start: int, delimiter: str, width: int | None,
     raw = "".join(own)
     pattern = _WELL_FORMED.get(delimiter) or _WELL_FORMED.setdefault(delimiter, _well_formed(delimiter))
     well_formed = pattern.fullmatch(raw) is not None
-    # a well-formed record with no line break in a value (the usual case) needs no closer look
-    if well_formed and (len(own) == 1 or width is None or width < 2 or n_cells == width):
+    # a well-formed record on one line (the usual case) needs no closer look
+    if well_formed and (len(own) == 1 or width is None or width < 2):
         return None
     quoted, stray = _quoted_cells(raw, delimiter)
 
@@ -128,10 +139,22 @@ def _judge_quotes(own: list[str], start: int, delimiter: str, width: int | None,
     culprit = next((c for c in quoted if not c[2] and spans_break(c)), None)
     swallowed_rows = False
     if culprit is None and well_formed:
-        # other cells than the header: a line break in a value may have swallowed rows
         multi = next((c for c in quoted if spans_break(c)), None)
-        if multi is not None and _rows_after(own, raw, multi[0], delimiter, width):
-            culprit, swallowed_rows = multi, True
+        if multi is None:
+            return None
+        if n_cells != width:
+            # another number of values than the header, over lines that read as rows
+            if _rows_after(own, raw, multi[0], delimiter, width):
+                culprit, swallowed_rows = multi, True
+        elif _swallowed(own, raw, multi, delimiter, width):
+            # as many values as the header, so the record may be whole; but the value ran
+            # over rows up to a quote that opened a later row's value
+            first = start + _line_index(own, multi[0])
+            return ("suspect", f"the quoted value opened on line {first} runs over lines {first + 1}-"
+                    f"{start + len(own) - 1}, which read as rows of their own, up to a quote that could "
+                    "open a later row's value: if a closing quote is missing (or a quote was put in by "
+                    "mistake), those rows were taken into this value; the row is kept as read: check it",
+                    None)
     if culprit is None:
         if well_formed:
             return None
@@ -206,6 +229,24 @@ def _line_index(own: list[str], offset: int) -> int:
         if offset < total:
             return index
     return len(own) - 1
+
+
+def _swallowed(own: list[str], raw: str, cell: tuple[int, int | None, bool], delimiter: str,
+               width: int | None) -> bool:
+    """Whether a quoted value that closes cleanly looks like rows taken in by a quote opened
+    too early: its closing quote follows a separator or a line break (as the opening quote
+    of a later row's value would), and every line between its first and its last reads as
+    a row of the header's width (or, with none between, its last line so far holds a
+    separator, like the start of a row)."""
+    opened, closed, _ = cell
+    if closed is None or width is None or width < 2 or raw[closed - 1] not in (delimiter, "\n", "\r"):
+        return False
+    first, last = _line_index(own, opened), _line_index(own, closed)
+    between = [line for line in own[first + 1:last] if line.strip()]
+    if not between:
+        tail = raw[sum(len(line) for line in own[:last]):closed]
+        return delimiter in tail
+    return all(len(next(csv.reader([line], delimiter=delimiter), [])) == width for line in between)
 
 
 def _rows_after(own: list[str], raw: str, opened_at: int, delimiter: str, width: int | None) -> bool:

@@ -362,3 +362,21 @@ def test_decimal_commas_in_a_semicolon_csv(tmp_path: Path):
     # a comma file keeps commas as text, as before
     path.write_text('id,title,fat\nA,a,"1,5"\n', encoding="utf-8")
     assert read_catalog(path).items[0].attributes == {"fat": "1,5"}
+
+
+def test_a_quote_closed_by_a_later_rows_quote_is_an_error_naming_the_lines(tmp_path: Path):
+    # "Sour has no closing quote; the quote opening Plum's (empty, multi-line) description
+    # closes it cleanly, so the csv module reads one well-formed row over lines 2-4
+    path = tmp_path / "q.csv"
+    path.write_text('id,title,description\nLemon,Lemon Class 1,"Sour\nOrange,Orange Class 1,Sweet\n'
+                    'Plum,Plum Red Class 1,"\nGarlic,Garlic Class 1,Pungent\n', encoding="utf-8")
+    read = read_catalog(path)
+    assert [i.id for i in read.items] == ["Lemon", "Garlic"]
+    assert _problems(read) == [(2, None, "error", None)]
+    reason = read.problems[0].reason
+    assert "opened on line 2" in reason and "lines 3-4" in reason and "closing quote is missing" in reason
+    # a value of several lines, some with commas, is no problem
+    path.write_text('id,title,description\nLemon,Lemon Class 1,"Sour,\nsharp, fresh, juicy\n'
+                    'Keep cool."\nGarlic,Garlic Class 1,"Pungent\nPeel, crush, fry"\n', encoding="utf-8")
+    read = read_catalog(path)
+    assert read.problems == [] and [i.id for i in read.items] == ["Lemon", "Garlic"]
