@@ -112,8 +112,9 @@ def _well_formed(delimiter: str) -> re.Pattern[str]:
     """A record of quoted values (quotes inside doubled) and unquoted ones (no quote, no
     line break), ending in at most one line break: what every CSV writer produces."""
     d = re.escape(delimiter)
-    value = f'(?:"(?:[^"]|"")*"|[^"{d}\\r\\n]*)'
-    return re.compile(f"{value}(?:{d}{value})*(?:\\r\\n|\\r|\\n)?")
+    # possessive: a long value is matched in one pass, and a failure never backtracks
+    value = f'(?:"[^"]*+(?:""[^"]*+)*+"|[^"{d}\\r\\n]*+)'
+    return re.compile(f"{value}(?:{d}{value})*+(?:\\r\\n|\\r|\\n)?")
 
 
 _WELL_FORMED: dict[str, re.Pattern[str]] = {}
