@@ -123,13 +123,16 @@ class TitleMatcher:
     """Matches catalog titles (``{id: title}``) in free text."""
 
     def __init__(self, titles: dict[str, str], partial_words: bool | None = None,
-                 documents: dict[str, str] | None = None):
+                 documents: dict[str, str] | None = None, common: frozenset[str] = frozenset()):
         """``partial_words``: also match a single distinctive word of a title ("mango" for
         "Mango Class 1"); by default only for catalogs of up to 2,000 items, where such
         a word rarely collides with ordinary language. ``documents`` (``{id: text}``), when
         given, makes "distinctive" strict: a single word counts only if no other item's
         document uses it ("sweet" in "Sweet Potato" is said of many fruits, so "a sweet
-        fruit" must not mention the potato)."""
+        fruit" must not mention the potato). ``common``: more words that are not a title
+        on their own, such as the catalog's genres ("a comedy" is no mention of "The
+        Comedy (2012)")."""
+        self._common = COMMON | frozenset(common)
         if partial_words is None:
             partial_words = len(titles) <= 2000
         self._shared_words = _shared_words(documents) if documents and partial_words else None
@@ -187,11 +190,10 @@ class TitleMatcher:
                 continue
             self.partial[part] = sorted(ids)
 
-    @staticmethod
-    def _matchable(form: tuple[str, ...]) -> bool:
+    def _matchable(self, form: tuple[str, ...]) -> bool:
         if len(form) > 1:
             return not all(w in COMMON for w in form)
-        return len(form[0]) >= 3 and form[0] not in COMMON and not form[0].isdigit()
+        return len(form[0]) >= 3 and form[0] not in self._common and not form[0].isdigit()
 
     def find_mentions(self, text: str) -> list[Mention]:
         """Non-overlapping mentions in reading order; exact matches win over typos."""
