@@ -503,6 +503,9 @@ def report_markdown(report: Any, folder: str | Path | None = None) -> str:
         f"{_get(report, 'updated', 0)} updated, {_get(report, 'unchanged', 0)} unchanged, "
         f"{_get(report, 'removed', 0)} removed, {_get(report, 'skipped', 0)} skipped."
     ]
+    if _get(report, "rows") is not None:  # every row of the file is ingested or skipped
+        lines.append(f"\nRows in the file: {_get(report, 'rows')} = {_get(report, 'items_total', 0)} "
+                     f"ingested + {_get(report, 'skipped', 0)} skipped.")
     problems = list(_get(report, "problems") or [])
     if problems:
         lines.append("")
