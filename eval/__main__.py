@@ -170,6 +170,7 @@ def _dialogues(settings, index, args) -> int:
 
     print(f"{result['scenarios']} scenarios, {result['judged_turns']} judged turns "
           f"({scenarios.lines} lines read, {scenarios.skipped} skipped)")
+    print(scenarios.count.summary("run", "reported"))
     print(f"{'tag':<16} {'turns':>5} {'success':>8} {'prec@' + str(args.k):>8} {'violation':>9}")
     rows = [("all", result)] + list(result["by_tag"].items())
     for tag, s in rows:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from retrieval.errors import InputError
+from retrieval.types import Problem, ReadCount
 
 
 @dataclass
@@ -36,16 +37,21 @@ class Scenario:
 
 @dataclass
 class ScenarioFile:
-    """The scenarios read from a file, and what was reported about the others."""
+    """The scenarios read from a file, what was reported (each naming its line), and the
+    count: every non-blank line is a scenario run or a scenario reported."""
 
     path: Path
     scenarios: list[Scenario] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-    lines: int = 0
+    count: ReadCount | None = None
+
+    @property
+    def lines(self) -> int:
+        return self.count.records if self.count else 0
 
     @property
     def skipped(self) -> int:
-        return self.lines - len(self.scenarios)
+        return self.count.reported if self.count else 0
 
 
 def read_scenarios(path: str | Path, known_ids: set[str] | None = None) -> ScenarioFile:
@@ -59,24 +65,30 @@ def read_scenarios(path: str | Path, known_ids: set[str] | None = None) -> Scena
         raise InputError(f"{path}: no such scenario file") from None
     except (OSError, UnicodeDecodeError) as e:
         raise InputError(f"{path}: cannot be read as UTF-8 text ({e})") from None
-    out = ScenarioFile(path)
+    out = ScenarioFile(path, count=ReadCount(str(path), unit="scenario"))
+    refused: list[Problem] = []
+
+    def refuse(n: int, reason: str) -> None:
+        out.count.refuse(Problem(str(path), n, None, reason), refused)
+        out.problems.append(f"{path}:{n}: {reason}")
+
     seen: set[str] = set()
     for n, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        out.lines += 1
+        out.count.seen()
         where = f"{path}:{n}"
         try:
             obj = json.loads(line)
         except ValueError as e:
-            out.problems.append(f"{where}: not valid JSON ({e.msg} at column {e.colno}); line skipped")
+            refuse(n, f"not valid JSON ({e.msg} at column {e.colno}); line skipped")
             continue
         if not isinstance(obj, dict):
-            out.problems.append(f"{where}: a scenario must be a JSON object, not {type(obj).__name__}; line skipped")
+            refuse(n, f"a scenario must be a JSON object, not {type(obj).__name__}; line skipped")
             continue
         turns = obj.get("turns")
         if not isinstance(turns, list) or not turns:
-            out.problems.append(f"{where}: 'turns' must be a non-empty list; line skipped")
+            refuse(n, "'turns' must be a non-empty list; line skipped")
             continue
         sid = str(obj.get("id") or f"line-{n}")
         if sid in seen:
@@ -91,7 +103,7 @@ def read_scenarios(path: str | Path, known_ids: set[str] | None = None) -> Scena
         bad = False
         for k, t in enumerate(turns, start=1):
             if not isinstance(t, dict) or not isinstance(t.get("user"), str) or not t["user"].strip():
-                out.problems.append(f"{where}: turn {k} needs a non-empty 'user' text; line skipped")
+                refuse(n, f"turn {k} needs a non-empty 'user' text; line skipped")
                 bad = True
                 break
             turn = {"user": t["user"]}
@@ -117,6 +129,7 @@ def read_scenarios(path: str | Path, known_ids: set[str] | None = None) -> Scena
             clean.append(turn)
         if not bad:
             out.scenarios.append(Scenario(sid, tags, clean, n))
+            out.count.accept()
     if not out.scenarios:
         raise InputError(f"{path}: no scenario could be read ({out.lines} line(s))"
                          + (": " + "; ".join(out.problems[:3]) if out.problems else ""))
@@ -169,6 +182,7 @@ def run_scenarios(recommender, scenarios: ScenarioFile, k: int = 5, progress: bo
                          "constraints": [c["label"] for c in reply.constraints], **scores})
     result = {"judged_turns": len(rows), **_summary(rows), "k": k, "by_tag": {},
               "scenarios": len(scenarios.scenarios), "file": str(scenarios.path),
+              "lines": scenarios.count.to_dict() if scenarios.count else None,
               "problems": scenarios.problems + errors,
               "turn_seconds_p50": _percentile(seconds, 50), "turn_seconds_p95": _percentile(seconds, 95)}
     tags: dict[str, list] = defaultdict(list)

@@ -66,7 +66,7 @@ def test_bad_lines_are_named_and_the_rest_runs(tmp_path):
     ])
     read = read_scenarios(path, known_ids=set(APPLES) | {"Mango"})
     assert [s.id for s in read.scenarios] == ["ok", "unknown"]
-    assert read.lines == 6 and read.skipped == 4
+    assert read.lines == 6 and read.skipped == 4 and read.count.unaccounted == 0 and read.count.accepted == 2
     problems = "\n".join(read.problems)
     assert f"{path}:1: turn 1: unknown item id(s) in relevant (not in the catalog): nope-1" in problems
     assert f"{path}:2: not valid JSON" in problems
