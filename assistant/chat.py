@@ -158,6 +158,10 @@ class _Turn:
             yield self._status("transcribe", "Listening to your voice message")
             with self._stage("transcribe"):
                 self.transcript = self.rec.transcribe(self.samples, self._notice)
+            if not (self.transcript or self.text or self.photo is not None or self.notices):
+                # nothing was said that a search could use; the session is untouched
+                raise InputError("I could not hear any words in your voice message; please record "
+                                 "it again closer to the microphone, or type your message")
         if self.photo is not None:
             yield self._status("caption", "Looking at your photo")
             with self._stage("caption"):

@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from retrieval.errors import InputError
-
-SAMPLE_RATE = 16_000
+from retrieval.media import SAMPLE_RATE, is_silent
 
 
 def check_text(text: str | None, settings) -> str:
@@ -94,7 +93,10 @@ def load_audio(audio: Any, settings):
     import numpy as np
 
     if isinstance(audio, tuple) and len(audio) == 2 and isinstance(audio[1], np.ndarray):
-        samples = _to_16k(int(audio[0]), audio[1])
+        rate = int(audio[0])
+        if rate > 0 and len(audio[1]) / rate > settings.max_audio_seconds:
+            _too_long(settings)  # before resampling minutes of audio
+        samples = _to_16k(rate, audio[1])
     elif isinstance(audio, np.ndarray):
         samples = audio.astype(np.float32).reshape(-1)
     else:
@@ -113,11 +115,18 @@ def load_audio(audio: Any, settings):
         samples = np.frombuffer(proc.stdout, np.int16).astype(np.float32) / 32768.0
     seconds = len(samples) / SAMPLE_RATE
     if seconds > settings.max_audio_seconds:
-        raise InputError(f"the voice message lasts more than {settings.max_audio_seconds:g} seconds "
-                         "(setting max_audio_seconds)")
+        _too_long(settings)
     if len(samples) == 0:
         raise InputError("the voice message is empty")
+    if is_silent(samples):
+        raise InputError(f"the voice message is silent ({seconds:.1f} s with nothing recorded); "
+                         "check the microphone and record again, or type your message")
     return samples
+
+
+def _too_long(settings) -> None:
+    raise InputError(f"the voice message lasts more than {settings.max_audio_seconds:g} seconds, the "
+                     "limit (setting max_audio_seconds); send a shorter one")
 
 
 def _to_16k(rate: int, data):

@@ -21,8 +21,25 @@ from .mentions import TitleMatcher
 from .tracker import Tracker
 
 Notify = Callable[..., None]
+NO_LLM_NOTICE = "Answering without a language model; see Models to add one."
+# the ways to add one, for the Models panel
+LLM_CHOICES = ("or set llm_model to a GGUF chat model file (CHATREC_LLM_MODEL=smollm2-135m runs the "
+               "small SmolLM2 bundled offline: real, but too weak to trust), or llm_base_url to an "
+               "OpenAI-compatible server (llama.cpp, Ollama, vLLM)")
+# share of samples at full scale above which a recording counts as clipped: speech peaks
+# touch full scale now and then, a recording that is too loud sits there for whole vowels
+CLIPPED_SHARE = 0.01
+CLIP_LEVEL = 0.99
 # a word this many items use in their own texts is a word before it is a one-word title
 COMMON_WORD_ITEMS = 5
+
+
+def clipped_share(samples) -> float:
+    """The share of samples at (or within 1 % of) full scale."""
+    import numpy as np
+
+    x = np.abs(np.asarray(samples, dtype=np.float32))
+    return float(np.mean(x >= CLIP_LEVEL)) if x.size else 0.0
 
 
 class Recommender:
@@ -39,6 +56,7 @@ class Recommender:
         self._llm = llm
         self._llm_factory = None if llm is not None else llm_factory
         self._llm_error: str = "" if (llm is not None or llm_factory) else (llm_off_reason or "no LLM configured")
+        self._llm_hint = ""
         self._cache_lock = threading.Lock()
         self._titles: dict[str, str] | None = None
         self._matcher: TitleMatcher | None = None
@@ -98,7 +116,9 @@ class Recommender:
                 factory, self._llm_factory = self._llm_factory, None
                 try:
                     self._llm = factory()
-                except (ModelUnavailable, ChatrecError, ImportError, OSError) as e:
+                except ModelUnavailable as e:
+                    self._llm_error, self._llm_hint = e.reason, e.hint
+                except (ChatrecError, ImportError, OSError) as e:
                     self._llm_error = str(e)
             return self._llm
 
@@ -106,22 +126,30 @@ class Recommender:
         """The LLM, or None with a once-per-session notice saying why."""
         llm = self.load_llm()
         if llm is None and notify is not None:
-            notify(f"No language model is available ({self._llm_error}): results are ranked by search "
-                   "relevance and reasons come from what matched.", key="no-llm")
+            # one friendly line in the chat; the reason and the fix are in the Models panel
+            # (status())
+            notify(NO_LLM_NOTICE, key="no-llm")
         return llm
 
     # ---- media ------------------------------------------------------------------------------
     def transcribe(self, samples, notify: Notify) -> str:
-        """The voice message's transcript, or "" with a notice when whisper is unavailable."""
+        """The voice message's transcript, or "" with a notice when no speech model is
+        available (the reason is in the Models panel). Clipped audio is transcribed with a
+        notice that words may be misheard."""
         if not self.settings.enable_transcripts or self.hub is None:
             notify("Voice messages are switched off (enable_transcripts = false); please type instead.",
                    key="no-whisper")
             return ""
         try:
-            return (self.hub.transcriber().transcribe(samples) or "").strip()
-        except ModelUnavailable as e:
-            notify(f"I cannot listen to voice messages: {e}", key="no-whisper")
+            text = (self.hub.transcriber().transcribe(samples) or "").strip()
+        except ModelUnavailable:
+            notify("I cannot listen to voice messages right now (see Models); please type instead.",
+                   key="no-whisper")
             return ""
+        if text and clipped_share(samples) > CLIPPED_SHARE:
+            notify(f"Your voice message was recorded too loud (clipped), so I may have misheard it: "
+                   f"\u201c{text[:120]}\u201d.")
+        return text
 
     def caption(self, image, notify: Notify) -> str:
         """A caption of the photo, or "" with a notice when the captioner is unavailable
@@ -246,8 +274,10 @@ class Recommender:
             off = not self.settings.enable_llm or not (self.settings.llm_model or self.settings.llm_base_url)
             llm = {"role": "llm", "model_id": self.settings.llm_base_url or self.settings.llm_model,
                    "state": "disabled" if off else "missing", "reason": self._llm_error}
-        llm["hint"] = ("python -m retrieval prefetch (or set llm_base_url to an OpenAI-compatible server)"
-                       if llm["state"] == "missing" else "")
+        if llm["state"] in ("missing", "disabled"):
+            llm["hint"] = "; ".join(h for h in (self._llm_hint, LLM_CHOICES) if h)
+        else:
+            llm["hint"] = ""
         models = []
         if self.hub is not None and hasattr(self.hub, "status"):
             for s in self.hub.status():

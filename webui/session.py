@@ -534,12 +534,15 @@ def status_markdown(status: Any) -> str:
             f"- **{role}** `{model_id}`: {'**MISSING**' if state == 'missing' else state or 'unknown'}"
             + (f" ({reason})" if reason else "")
         )
+        hint = str(_get(m, "hint", "") or "")
         if state == "missing":
             missing = True
-            hint = str(_get(m, "hint", "") or "")
-            if hint and "prefetch" not in hint and hint not in hints:
-                hints.append(hint)
+        # the LLM's fix is worth reading even when it is switched off: the chat's notice
+        # points here
+        if (state == "missing" or (role == "llm" and state == "disabled")) and hint \
+                and (role == "llm" or "prefetch" not in hint) and hint not in hints:
+            hints.append(f"{role}: {hint}" if role == "llm" else hint)
     if missing:
         lines += ["", "Fetch the missing models once with: `python -m retrieval prefetch`"]
-        lines += [f"- {h}" for h in hints]
+    lines += [f"- {h}" for h in hints]
     return "\n".join(lines)

@@ -1,5 +1,10 @@
 """Local transformers backend: AutoModelForCausalLM with the tokenizer's chat template.
 
+``model_id_or_path`` is a hub id (from the local cache), a folder saved with
+``save_pretrained``, or a GGUF model (a ``.gguf`` file, a folder or repo plus ``gguf_file``,
+or ``smollm2-135m``: :mod:`assistant.llm.gguf`), all through the same ``AutoTokenizer`` /
+``AutoModelForCausalLM`` code.
+
 On CUDA the model is quantized by bitsandbytes (4-bit NF4 with bf16 compute by default,
 or 8-bit) and placed with accelerate's ``device_map="auto"``; on CPU it runs in full
 precision unless a quantization is asked for explicitly (bitsandbytes' 4-bit also works on
@@ -16,6 +21,7 @@ from retrieval.errors import ModelUnavailable
 from retrieval.models import local_snapshot, looks_like_path
 
 from .base import LLM, LLMUnavailable, Message, StopFilter, cut_at_stop
+from .gguf import GGUF_HINT, check_gguf, is_gguf, locate_gguf
 
 PREFETCH_HINT = ("download it once with: python -m retrieval prefetch "
                  "(or set llm_model to a local folder, or enable_llm = false)")
@@ -37,18 +43,23 @@ class TransformersLLM(LLM):
     on CUDA only. Raises :class:`LLMUnavailable` naming the model when it cannot be loaded.
     """
 
-    def __init__(self, model_id_or_path: str, device: str = "auto", quantization: str = "none"):
+    def __init__(self, model_id_or_path: str, device: str = "auto", quantization: str = "none",
+                 gguf_file: str = ""):
         self.model_id = str(model_id_or_path)
         self.device = resolve_device(device)
         self.quantization = quantization
+        self.gguf_file = gguf_file
         self._label_tokens: dict[str, int] = {}
-        self._load()
+        if is_gguf(self.model_id, gguf_file):
+            self._load_gguf()
+        else:
+            self._load()
 
     @classmethod
     def from_settings(cls, settings) -> TransformersLLM:
         device = resolve_device(settings.device)
         quant = settings.llm_quantization if device.startswith("cuda") else "none"
-        return cls(settings.llm_model, device, quant)
+        return cls(settings.llm_model, device, quant, gguf_file=getattr(settings, "llm_gguf_file", ""))
 
     # ---- loading ------------------------------------------------------------------------
     def _load(self) -> None:
@@ -98,6 +109,35 @@ class TransformersLLM(LLM):
                                  "choose an instruct/chat model for llm_model")
         if "device_map" not in kwargs:
             self.model.to(self.device)
+        self.model.eval()
+
+    def _load_gguf(self) -> None:
+        """A GGUF file (see :mod:`assistant.llm.gguf`): the header is checked first, then
+        transformers dequantizes the weights (float32 on CPU, bfloat16 on CUDA; bitsandbytes
+        does not apply to them)."""
+        try:
+            import torch
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+        except ImportError as e:
+            raise LLMUnavailable(self.model_id, f"a package is missing ({e})",
+                                 "install it with: pip install transformers torch gguf") from e
+        source = locate_gguf(self.model_id, self.gguf_file)
+        self.gguf = check_gguf(source.path, self.model_id)
+        dtype = torch.bfloat16 if self.device.startswith("cuda") else torch.float32
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(source.folder, gguf_file=source.file,
+                                                           local_files_only=True)
+            self.model = AutoModelForCausalLM.from_pretrained(source.folder, gguf_file=source.file,
+                                                              dtype=dtype, local_files_only=True)
+        except (OSError, ValueError, RuntimeError, ImportError, KeyError, TypeError) as e:
+            first = str(e).splitlines()[0] if str(e) else ""
+            raise LLMUnavailable(self.model_id, f"transformers could not load {source.path.name} "
+                                 f"({type(e).__name__}: {first})", GGUF_HINT) from e
+        if not getattr(self.tokenizer, "chat_template", None):
+            raise LLMUnavailable(self.model_id, f"{source.path.name} has no chat template",
+                                 "choose an instruct/chat GGUF")
+        self.quantization = "none"
+        self.model.to(self.device)
         self.model.eval()
 
     @property

@@ -1,4 +1,4 @@
-"""Benchmarks: ``python -m eval bench ingest|search|turn|ranking|all``.
+"""Benchmarks: ``python -m eval bench ingest|search|turn|ranking|transcribe|all``.
 
 Each bench measures the project against the bare cost of the work it cannot avoid, in the
 same run, and writes ``NAME.json`` + ``NAME.md`` into ``--out`` (default ``eval_out/bench``).
@@ -15,6 +15,7 @@ BENCHES = {
     "search": "eval.bench.search",
     "turn": "eval.bench.turn",
     "ranking": "eval.bench.ranking",
+    "transcribe": "eval.bench.transcribe",
 }
 
 
