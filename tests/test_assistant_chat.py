@@ -213,7 +213,6 @@ def test_photo_reason_and_caption_without_llm(settings, rows, shared_datasets):
 
 
 def test_voice_message_is_transcribed(settings, rows):
-    import numpy as np
 
     from retrieval.fakes import FakeTranscriber
     from retrieval.models import ModelHub
@@ -228,7 +227,6 @@ def test_voice_message_is_transcribed(settings, rows):
 
 
 def test_missing_whisper_gives_a_notice_not_a_crash(settings, rows):
-    import numpy as np
 
     from retrieval.models import ModelHub
 
