@@ -39,16 +39,21 @@ def prefetch(settings: Settings, progress: bool = True) -> list[PrefetchResult]:
     (roles switched off are skipped). Returns one result per role; never raises for a
     single model's failure."""
     s = settings
+    speech = s.enable_transcripts
     jobs = [("text", s.text_model, True, _text),
             ("clip", clip_model_id(s.clip_model, s.clip_pretrained), s.enable_clip, _clip),
             ("caption", s.caption_model, s.enable_captions, _hub_folder),
-            ("whisper", s.whisper_model, s.enable_transcripts, _whisper),
-            ("llm", s.llm_model, s.enable_llm and bool(s.llm_model) and not s.llm_base_url, _hub_folder)]
+            # "auto" uses openai-whisper once its checkpoint is here, faster-whisper until then
+            ("whisper", s.whisper_model, speech and s.speech_backend in ("auto", "whisper"), _whisper),
+            ("faster-whisper", s.faster_whisper_model,
+             speech and s.speech_backend in ("auto", "faster-whisper"), _faster_whisper),
+            ("llm", s.llm_model, s.enable_llm and bool(s.llm_model) and not s.llm_base_url, _llm)]
     results = []
     for role, model_id, enabled, fetch in jobs:
         if not enabled:
             why = ("an LLM server is configured" if role == "llm" and s.llm_base_url else
                    "llm_model is empty" if role == "llm" and not s.llm_model else
+                   f"speech_backend is {s.speech_backend}" if role in ("whisper", "faster-whisper") and speech else
                    "switched off in settings")
             results.append(PrefetchResult(role, model_id, True, f"skipped: {why}"))
             continue
@@ -134,3 +139,30 @@ def _whisper(settings: Settings, model_id: str, progress: bool) -> str:
     # load_model downloads (and checks the sha256 of) the checkpoint
     whisper.load_model(model_id, device="cpu", download_root=root)
     return f"in {os.path.join(root, os.path.basename(whisper._MODELS[model_id]))}"
+
+
+def _faster_whisper(settings: Settings, model_id: str, progress: bool) -> str:
+    from .models import BUNDLED_FASTER_WHISPER, locate_faster_whisper
+
+    if model_id == BUNDLED_FASTER_WHISPER or looks_like_path(model_id):
+        found = locate_faster_whisper(model_id)  # checks the folder holds a model
+        what = "offline copy" if found.extra.get("bundled") else "local folder"
+        return f"{what} {found.source} is present"
+    from faster_whisper.utils import download_model
+
+    return f"in the cache at {download_model(model_id)}"
+
+
+def _llm(settings: Settings, model_id: str, progress: bool) -> str:
+    from assistant.llm.gguf import BUNDLED, check_gguf, is_gguf, locate_gguf
+
+    gguf_file = settings.llm_gguf_file
+    if not is_gguf(model_id, gguf_file):
+        return _hub_folder(settings, model_id, progress)
+    if model_id not in BUNDLED and not looks_like_path(model_id) and not model_id.lower().endswith(".gguf"):
+        from huggingface_hub import hf_hub_download
+
+        hf_hub_download(model_id, gguf_file)  # only the one file of a repo of many
+    found = locate_gguf(model_id, gguf_file)
+    info = check_gguf(found.path, model_id)
+    return f"GGUF {found.path} is present ({info.architecture}, {info.name})"

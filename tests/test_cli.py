@@ -243,6 +243,7 @@ def test_prefetch_reports_each_role_and_fails_with_4(tmp_path: Path, monkeypatch
     captured = capsys.readouterr()
     lines = captured.out.splitlines()
     assert [line.split()[:2] for line in lines] == [["ok", "text"], ["ok", "clip"], ["ok", "caption"],
-                                                   ["FAIL", "whisper"], ["ok", "llm"]]
+                                                   ["FAIL", "whisper"], ["ok", "faster-whisper"],
+                                                   ["ok", "llm"]]
     assert str(tmp_path / "tiny.pt") in lines[3] and "skipped" in lines[1]
-    assert captured.err == "error: 1 of 5 models could not be fetched (see above)\n"
+    assert captured.err == "error: 1 of 6 models could not be fetched (see above)\n"

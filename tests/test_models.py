@@ -292,7 +292,9 @@ def test_prefetch_checks_local_models_and_reports_each_failure(settings, tiny_cl
     start = time.monotonic()
     results = {r.role: r for r in prefetch(s, progress=False)}
     assert time.monotonic() - start < 30
-    assert set(results) == {"text", "clip", "caption", "whisper", "llm"}
+    assert set(results) == {"text", "clip", "caption", "whisper", "faster-whisper", "llm"}
+    # the bundled tiny.en is checked, never downloaded
+    assert results["faster-whisper"].ok and "offline copy" in results["faster-whisper"].message
     assert results["text"].ok and "present" in results["text"].message
     assert results["clip"].ok and results["whisper"].ok
     assert not results["caption"].ok and results["caption"].message  # offline in tests
