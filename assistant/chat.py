@@ -22,6 +22,7 @@ from retrieval.types import Candidate, Query
 
 from . import constraints as cons
 from . import inputs, llm_tasks
+from .answer_checks import CheckCounts, check_reason
 from .explain import reason_from_evidence
 from .feedback import classify_mentions
 from .reply import STAGES, Event, Recommendation, Reply
@@ -136,6 +137,7 @@ class _Turn:
         self.timings = dict.fromkeys(STAGES, 0.0)
         self.notices: list[str] = []
         self.transcript = self.caption = ""
+        self.checks = CheckCounts()
 
     def _stage(self, name: str):
         return stopwatch(self.timings, name)
@@ -244,19 +246,30 @@ class _Turn:
         if llm is not None:
             try:
                 with self.rec.llm_lock:
-                    raw = llm_tasks.extract_constraints(llm, self.state, self.rec.fields())
-                    if raw is not None:
-                        kept, _dropped = cons.validate(raw, self.rec.fields())
-                        # the LLM adds to what the user's own words set, never replaces it
+                    found = llm_tasks.extract_constraints(llm, self.state, self.rec.fields())
+                    if found is not None:
+                        self._checked("constraints", found)
+                        # the LLM adds to what the user's own words set, never replaces it;
+                        # an answer that fails its check adds nothing
+                        kept = found.value if found.ok else []
                         for c in kept:
                             c.update(kind="filter", source="llm", label=cons.describe(c))
                         self.state.constraints = cons.merge(self.state.constraints, kept)
-                    query = llm_tasks.rewrite_query(llm, self.state, self.rec.titles())
+                    rewritten = llm_tasks.rewrite_query(llm, self.state, self.rec.titles())
+                    self._checked("rewrite", rewritten)
+                    query = rewritten.value if rewritten.ok else None
             except LLM_FAILURES as e:
                 llm = self._llm_failed(e)
         if query and self.caption and self.caption.lower() not in query.lower():
             query = f"{query} {self.caption}"
         return query or self._fallback_query() or self.caption, llm
+
+    def _checked(self, task: str, checked) -> None:
+        """Count an LLM answer and its check; a failed one falls back for its task alone."""
+        self.checks.record(task, checked)
+        if not checked.ok:
+            self._notice("Some of the language model's answers did not pass their checks; "
+                         "those parts come from the search instead.", key="llm-checks")
 
     def _llm_failed(self, error: Exception):
         # said once per session, like "no LLM": the reason rarely changes between turns
@@ -351,10 +364,12 @@ class _Turn:
         if llm is not None:
             try:
                 with self.rec.llm_lock:
-                    return self._preferred(llm_tasks.rank(llm, self.state, self.rec.titles(), candidates,
-                                                          mix=self.settings.llm_rank_mix,
-                                                          rrf_k=self.settings.rrf_k)), llm
+                    ranked = llm_tasks.rank(llm, self.state, self.rec.titles(), candidates,
+                                            mix=self.rec.llm_rank_mix(), rrf_k=self.settings.rrf_k)
+                self.checks.record("rank")
+                return self._preferred(ranked), llm
             except LLM_FAILURES as e:
+                self.checks.record("rank", problem=f"{type(e).__name__}: {e}")
                 llm = self._llm_failed(e)
         ordered = sorted(enumerate(candidates), key=lambda t: (-t[1].score, t[0]))
         return self._preferred([(c, c.score) for _, c in ordered]), llm
@@ -387,7 +402,13 @@ class _Turn:
                         self.timings["explain"] += time.perf_counter() - t0
                         yield Event("reason-token", {"id": rec.id, "token": piece})
                         t0 = time.perf_counter()
-                rec.reason = " ".join(text.split())
+                checked = check_reason(text, llm_tasks.reason_facts(cand), self.state.user_texts(3))
+                self._checked("reason", checked)
+                if checked.ok:
+                    rec.reason = checked.value
+                elif text:  # the tokens shown are void: the evidence's reason replaces them
+                    yield Event("status", {"stage": "explain", "message": f"checking the reason for {rec.title}",
+                                           "reset": rec.id})
             except LLM_FAILURES as e:
                 llm = self._llm_failed(e)
                 if text:
@@ -415,7 +436,8 @@ class _Turn:
         reply = Reply(text=text, items=recs, mode="llm" if used_llm else "retrieval",
                       timings={k: round(v, 4) for k, v in self.timings.items()}, notices=list(self.notices),
                       query=query, transcript=self.transcript, caption=self.caption,
-                      constraints=constraint_view(self.state, self.rec.titles()))
+                      constraints=constraint_view(self.state, self.rec.titles()),
+                      llm_checks=self.checks.to_dict())
         yield Event("done", reply)
 
 

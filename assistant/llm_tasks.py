@@ -18,7 +18,8 @@ from typing import Any
 
 from retrieval.types import Candidate
 
-from .constraints import RESERVED, describe, parse_json_object
+from .answer_checks import Checked, check_constraints, check_rewrite
+from .constraints import RESERVED, describe
 from .llm.base import LLM
 from .prompts import load_prompt, quote
 from .state import SessionState
@@ -77,25 +78,34 @@ def fields_data(fields: dict[str, Any]) -> str:
     return quote(out)
 
 
-# ---- the tasks ---------------------------------------------------------------------------
-def rewrite_query(llm: LLM, state: SessionState, titles: dict[str, str]) -> str | None:
-    """A search query from the conversation, or None when the answer is unusable."""
+def reason_facts(c: Candidate) -> list[str]:
+    """The item's facts a reason may name: title, field values, description."""
+    data = candidate_data(c)
+    out = []
+    for v in data.values():
+        out.extend(str(x) for x in v) if isinstance(v, list) else out.append(str(v))
+    return out
+
+
+# ---- the tasks (each answer checked: assistant.answer_checks) --------------------------------
+def rewrite_query(llm: LLM, state: SessionState, titles: dict[str, str]) -> Checked:
+    """A search query from the conversation; ``problem`` says why the answer is unusable
+    (not the asked JSON, or words the conversation does not hold)."""
     answer = llm.generate(messages_for("query_rewrite", conversation=conversation_data(state),
                                        state=preferences_data(state, titles)), max_new_tokens=48)
-    obj = parse_json_object(answer)
-    query = obj.get("query") if obj else None
-    if isinstance(query, str) and query.strip():
-        return query.strip()[:300]
-    return None
+    said = [m["content"] for m in state.messages[-8:]]
+    said += [titles.get(i, "") for i in list(state.liked) + list(state.mentioned)]
+    return check_rewrite(answer, said)
 
 
-def extract_constraints(llm: LLM, state: SessionState, fields: dict[str, Any]) -> Any:
-    """The LLM's raw constraints object (validated by the caller), or None."""
+def extract_constraints(llm: LLM, state: SessionState, fields: dict[str, Any]) -> Checked | None:
+    """The constraints the LLM reads in the last message, validated against the catalog's
+    fields (a list of filter dicts), or the problem; None when the catalog has no fields."""
     if not fields:
         return None
     answer = llm.generate(messages_for("constraints", conversation=conversation_data(state, last=4),
                                        fields=fields_data(fields)), max_new_tokens=96)
-    return parse_json_object(answer)
+    return check_constraints(answer, fields)
 
 
 def ranking_messages(state: SessionState, titles: dict[str, str], chunk: Sequence[Candidate],
@@ -108,6 +118,35 @@ def ranking_messages(state: SessionState, titles: dict[str, str], chunk: Sequenc
                         first_label=labels[0], last_label=labels[-1]), labels
 
 
+def label_probabilities(llm: LLM, state: SessionState, titles: dict[str, str],
+                        candidates: Sequence[Candidate]) -> list[float]:
+    """The LLM's probability of each candidate (in the order given), normalised over all of
+    them; one forward pass per 52 candidates, each chunk's probabilities scaled by its size
+    (the lift over a uniform guess) so chunks compare."""
+    scores: list[float] = []
+    for start in range(0, len(candidates), len(LABELS)):
+        chunk = candidates[start: start + len(LABELS)]
+        messages, labels = ranking_messages(state, titles, chunk)
+        probs = llm.score_labels(messages, labels)
+        scores.extend(probs.get(lab, 0.0) * len(chunk) for lab in labels)
+    total = sum(scores)
+    return [s / total for s in scores] if total > 0 else []
+
+
+def retrieval_prior(n: int, rrf_k: int = 60) -> list[float]:
+    """The retrieval order as probabilities, proportional to ``1 / (rrf_k + rank)``."""
+    prior = [1.0 / (rrf_k + 1 + i) for i in range(n)]
+    total = sum(prior)
+    return [p / total for p in prior]
+
+
+def mix_scores(p_llm: Sequence[float], mix: float, rrf_k: int = 60) -> list[float]:
+    """``(1 - mix) * p_llm + mix * p_retrieval`` for candidates in retrieval order (no LLM
+    probabilities: the retrieval prior alone)."""
+    prior = retrieval_prior(len(p_llm), rrf_k)
+    return [(1.0 - mix) * p + mix * q for p, q in zip(p_llm, prior, strict=True)]
+
+
 def rank(llm: LLM, state: SessionState, titles: dict[str, str],
          candidates: Sequence[Candidate], mix: float = 0.0, rrf_k: int = 60) -> list[tuple[Candidate, float]]:
     """Every candidate with its score, best first; one forward pass per 52 candidates.
@@ -115,21 +154,14 @@ def rank(llm: LLM, state: SessionState, titles: dict[str, str],
     The score is ``(1 - mix) * p_llm + mix * p_retrieval``: ``p_llm`` the model's label
     probabilities (normalised over all candidates), ``p_retrieval`` proportional to
     ``1 / (rrf_k + rank)`` in the order ``candidates`` came in (retrieval's)."""
-    scored: list[tuple[Candidate, float, int]] = []
-    for start in range(0, len(candidates), len(LABELS)):
-        chunk = candidates[start: start + len(LABELS)]
-        messages, labels = ranking_messages(state, titles, chunk)
-        probs = llm.score_labels(messages, labels)
-        for i, (lab, c) in enumerate(zip(labels, chunk, strict=True)):
-            scored.append((c, probs.get(lab, 0.0) * len(chunk), start + i))
-    total = sum(s for _, s, _ in scored)
-    prior = [1.0 / (rrf_k + 1 + i) for i in range(len(scored))]
-    prior_total = sum(prior)
-    mixed = [(c, (1.0 - mix) * (s / total if total > 0 else prior[i] / prior_total)
-              + mix * prior[i] / prior_total, i) for c, s, i in scored]
-    # ties keep the retrieval order
-    mixed.sort(key=lambda t: (-t[1], t[2]))
-    return [(c, s) for c, s, _ in mixed]
+    p_llm = label_probabilities(llm, state, titles, candidates) or retrieval_prior(len(candidates), rrf_k)
+    return order_by(candidates, mix_scores(p_llm, mix, rrf_k))
+
+
+def order_by(candidates: Sequence[Candidate], scores: Sequence[float]) -> list[tuple[Candidate, float]]:
+    """Candidates with their scores, best first; ties keep the retrieval order."""
+    order = sorted(range(len(candidates)), key=lambda i: (-scores[i], i))
+    return [(candidates[i], scores[i]) for i in order]
 
 
 def explain_stream(llm: LLM, state: SessionState, candidate: Candidate, max_new_tokens: int) -> Iterator[str]:

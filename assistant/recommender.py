@@ -58,6 +58,7 @@ class Recommender:
         self._llm_error: str = "" if (llm is not None or llm_factory) else (llm_off_reason or "no LLM configured")
         self._llm_hint = ""
         self._cache_lock = threading.Lock()
+        self._mixes: dict[str, float] = {}
         self._titles: dict[str, str] | None = None
         self._matcher: TitleMatcher | None = None
         self._fields: dict[str, Any] | None = None
@@ -130,6 +131,19 @@ class Recommender:
             # (status())
             notify(NO_LLM_NOTICE, key="no-llm")
         return llm
+
+    def llm_rank_mix(self) -> float:
+        """The weight of the retrieval order in the LLM's ranking: the one ``python -m eval
+        fit`` learned for the active LLM (``llm_mix.json`` beside the index), else the
+        setting ``llm_rank_mix``."""
+        from .rank_mix import load_mix
+
+        model_id = getattr(self._llm, "model_id", "") if self._llm is not None else ""
+        with self._cache_lock:
+            if model_id not in self._mixes:
+                fitted = load_mix(self.settings.index_dir, model_id) if model_id else None
+                self._mixes[model_id] = self.settings.llm_rank_mix if fitted is None else fitted
+            return self._mixes[model_id]
 
     # ---- media ------------------------------------------------------------------------------
     def transcribe(self, samples, notify: Notify) -> str:
@@ -258,6 +272,7 @@ class Recommender:
         """Forget cached titles and fields (after the catalog was re-ingested)."""
         with self._cache_lock:
             self._titles = self._matcher = self._fields = None
+            self._mixes = {}
         with self._terms_lock:
             self._terms = None
 

@@ -40,6 +40,10 @@ class Reply:
     # the conditions in force after this message ({"id", "kind", "label", ...}), as
     # Chat.constraints gives them: what the chips show
     constraints: list[dict[str, Any]] = field(default_factory=list)
+    # the LLM's answers checked this turn and those that fell back, per task (constraints,
+    # rewrite, rank, reason): {task: {"asked": n, "failed": m, "why": [...]}}; empty
+    # without an LLM (assistant.answer_checks)
+    llm_checks: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -19,7 +19,7 @@ from tests.tiny_llm import FakeIndex, grocery_rows
 
 REPLIES = {"query_rewrite": '{"query": "sweet fruit"}',
            "constraints": '{"constraints": []}',
-           "explanation": "It is sweet, as you asked."}
+           "explanation": "A sweet fruit, as you asked."}
 
 
 class RecordingIndex(FakeIndex):
