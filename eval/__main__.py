@@ -28,6 +28,12 @@ def _bench(name: str, argv: list[str]) -> int:
     return bench_main(name, argv)
 
 
+def _llm_fit_args(p: argparse.ArgumentParser) -> None:
+    from .fit_llm import add_arguments
+
+    add_arguments(p)
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--settings", metavar="PATH", help="TOML settings file (default: $CHATREC_SETTINGS)")
     p.add_argument("--data-dir", metavar="DIR", help="folder of the index, caches and fitted models")
@@ -69,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(fit)
     _dataset_args(fit)
     fit.add_argument("--dry-run", action="store_true", help="report the weights without saving them")
+    _llm_fit_args(fit)
     bench = sub.add_parser("bench", help="benchmarks (bench NAME --help)")
     bench.add_argument("name", help="ingest, search, turn, ranking or all")
     bench.add_argument("args", nargs=argparse.REMAINDER)
@@ -135,8 +142,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {', '.join(str(p) for p in paths.values())}")
             return 0
         from .fit import fit_command
+        from .fit_llm import fit_llm_command, wants_llm_fit
 
-        fit_command(settings, index, args, command)
+        if args.llm != "only":
+            fit_command(settings, index, args, command)
+        if wants_llm_fit(settings, args):
+            fit_llm_command(settings, index, args, command)
         return 0
     except (ChatrecError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)

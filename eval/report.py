@@ -93,6 +93,15 @@ def markdown(result: dict) -> str:
         lines.append(f"| {name} | {_f(s.get('outside_catalog'))} | {_f(s.get('repeated'))} | "
                      f"{_f(s.get('top_item_share'))} | {_f(s.get('gini'))} | "
                      f"{_ms(total.get('p50'))} / {_ms(total.get('p95'))} | {stages or '–'} |")
+    checked = {n: s["llm_checks"] for n, s in systems.items() if s.get("llm_checks")}
+    if checked:
+        lines += ["", "## The LLM's answers, checked", "",
+                  "Answers that failed their check fell back for that task alone "
+                  "(assistant/answer_checks.py).", "",
+                  "| system | task | answers | fell back | rate |", "| --- | --- | ---: | ---: | ---: |"]
+        for n, tasks in checked.items():
+            for task, c in tasks.items():
+                lines.append(f"| {n} | {task} | {c['asked']} | {c['failed']} | {_f(c['rate'])} |")
     errors = {n: s["errors"] for n, s in systems.items() if s.get("errors")}
     if errors:
         lines += ["", "Turns that failed (counted as misses): "

@@ -311,10 +311,13 @@ def run(settings, dataset: str | Path, *, out_dir: str | Path = "eval_out", fmt:
                 "dataset (the 'learned' system is the cross-validated figure)")
         scored = _run_assistant(settings, index, llm, turns, cf, k, progress)
         if scored is not None:
-            ranked, times, errs, label = scored
+            ranked, times, errs, label, checks = scored
             result["systems"]["assistant"] = score_system("assistant", AssistantSystem.describe(label),
                                                           turns, ranked, times, catalog, errs, list_k,
                                                           seed=seed)
+            from assistant.answer_checks import fallback_rates
+
+            result["systems"]["assistant"]["llm_checks"] = fallback_rates(checks)
         else:
             result["protocol"].append("assistant system skipped: the assistant package is not available")
     result["seconds"] = round(time.time() - started, 1)
@@ -356,7 +359,7 @@ def _run_assistant(settings, index, llm, turns, cf, k, progress):
             errors += 1
         ranked.append(r)
         times.append(t)
-    return ranked, times, errors, label
+    return ranked, times, errors, label, (system.llm_checks if system else [])
 
 
 def count_targets(turns: list[Turn]) -> Counter:

@@ -192,6 +192,27 @@ def baseline_systems(weights_hybrid: dict[str, float] | None = None) -> list[Fus
     ]
 
 
+def turn_state(turn: Turn):
+    """``(SessionState, text)``: the session before the turn's last user message (the
+    context up to it, the items mentioned so far, what the recommender showed earlier) and
+    that message, as the assistant receives them."""
+    from assistant.state import SessionState
+
+    messages = [{"role": m.role, "content": m.text} for m in turn.context]
+    last_user = max((i for i, m in enumerate(messages) if m["role"] == "user"), default=None)
+    if last_user is None:
+        prior, text = messages, ""
+    else:
+        prior, text = messages[:last_user], messages[last_user]["content"]
+    state = SessionState(messages=prior)
+    for item_id in turn.mentioned:
+        # the product learns these from the titles in earlier messages; ReDial gives them
+        state.mention(item_id)
+    # what the recommender suggested earlier is what this assistant would have shown
+    state.mark_recommended(turn.recommended)
+    return state, text
+
+
 class AssistantSystem:
     """The full assistant (``assistant.Recommender``), one fresh chat per turn: the
     context up to the last user message is loaded as session state, the last user message
@@ -199,9 +220,14 @@ class AssistantSystem:
 
     name = "assistant"
 
-    def __init__(self, recommender, mode_label: str = "retrieval only"):
+    def __init__(self, recommender, mode_label: str = "retrieval only", explain: bool = False):
         self.recommender = recommender
         self.description = self.describe(mode_label)
+        # the ranking is what is scored: reasons come from the evidence unless asked for
+        # (an LLM writing k reasons a turn would cost more than everything else)
+        self.explain = explain
+        # each reply's checks of the LLM's answers (assistant.answer_checks)
+        self.llm_checks: list[dict] = []
 
     @staticmethod
     def describe(mode_label: str) -> str:
@@ -210,26 +236,15 @@ class AssistantSystem:
     def rank(self, turn: Turn, k: int) -> tuple[list[str], dict[str, float], str]:
         """The reply's item ids (top ``k``), its stage timings and its mode."""
         from assistant.chat import Chat
-        from assistant.state import SessionState
 
-        messages = [{"role": m.role, "content": m.text} for m in turn.context]
-        last_user = max((i for i, m in enumerate(messages) if m["role"] == "user"), default=None)
-        if last_user is None:
-            prior, text = messages, ""
-        else:
-            prior, text = messages[:last_user], messages[last_user]["content"]
-        state = SessionState(messages=prior)
-        for item_id in turn.mentioned:
-            # the product learns these from the titles in earlier messages; ReDial gives them
-            state.mention(item_id)
-        # what the recommender suggested earlier is what this assistant would have shown
-        state.mark_recommended(turn.recommended)
+        state, text = turn_state(turn)
         if not text.strip() and turn.image is None:
             # nothing the user said yet (the recommender opened): the chat has no input
             return [], {}, "none"
         chat = Chat.from_state(self.recommender, state)
         start = time.perf_counter()
-        reply = chat.send(text, image=turn.image)
+        reply = chat.send(text, image=turn.image, explain=self.explain)
+        self.llm_checks.append(reply.llm_checks)
         timings = dict(reply.timings or {})
         timings.setdefault("total", time.perf_counter() - start)
         return [r.id for r in reply.items][:k], timings, reply.mode
