@@ -228,15 +228,16 @@ def fit_llm_command(settings, index, args, command: str) -> dict[str, Any] | Non
     fit = fit_mix(scored, folds, settings.rrf_k, objective)
     usable = [s for s in scored if s.ids and not s.error]
     k = settings.rrf_k
+    # over every turn, as eval run scores the assistant: a turn without a user message (the
+    # recommender opened) or a failed one is a miss for every mix alike
     fit.systems = {
-        "assistant, retrieval only (mix 1)": figures(usable, lambda s: ranked_ids(s, 1.0, k)),
+        "assistant, retrieval only (mix 1)": figures(scored, lambda s: ranked_ids(s, 1.0, k)),
         f"assistant + LLM, mix cross-validated (fold mixes {sorted(set(fit.fold_mix.values()))})":
-            figures(usable, lambda s: ranked_ids(s, fit.fold_mix[folds[s.turn.dialogue]], k)),
-        "assistant + LLM, mix 0.5": figures(usable, lambda s: ranked_ids(s, 0.5, k)),
-        "assistant + LLM alone (mix 0)": figures(usable, lambda s: ranked_ids(s, 0.0, k)),
+            figures(scored, lambda s: ranked_ids(s, fit.fold_mix[folds[s.turn.dialogue]], k)),
+        "assistant + LLM, mix 0.5": figures(scored, lambda s: ranked_ids(s, 0.5, k)),
+        "assistant + LLM alone (mix 0)": figures(scored, lambda s: ranked_ids(s, 0.0, k)),
     }
     # the learned fusion (cross-validated, retrieval only) on the very same turns
-    learned_turns = {s.turn.id for s in usable}
     learned, _ = run(settings, args.dataset, out_dir=Path(args.llm_out) / "learned", fmt=args.format,
                      systems=["learned"], limit=limit, seed=args.seed, folds=args.folds,
                      collab=args.collab, interactions=args.interactions,
@@ -255,7 +256,9 @@ def fit_llm_command(settings, index, args, command: str) -> dict[str, Any] | Non
             "turns_failed": sum(bool(s.error) for s in scored), "command": command,
             "fitted": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     result = {"model": llm.model_id, "mix": fit.mix, "meta": meta, "systems": fit.systems,
-              "llm_checks": checks, "same_turns": len(learned_turns) == len(usable),
+              "llm_checks": checks,
+              "same_turns": learned["dataset"]["turns"] == len(scored)
+              and learned["dataset"]["new_targets"] == sum(len(s.turn.new_targets) for s in scored),
               "seconds": {"load": round(load_seconds, 1),
                           "score_per_turn": round(sum(s.seconds for s in usable) / max(len(usable), 1), 2)}}
     _print(result)
