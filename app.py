@@ -179,8 +179,11 @@ def create_app(recommender: Any, settings: Any = None, ingest_fn: Any = None):
 
         chat_outputs = [chatbot, session, status, msg, audio, *slot_outputs, *chips]
         inputs = [msg, audio, chatbot, session, top_k, category, max_price]
-        msg.submit(respond, inputs, chat_outputs, concurrency_id="chat")
-        audio.stop_recording(respond, inputs, chat_outputs, concurrency_id="chat")
+        # the Models panel follows each turn: a model that loaded or failed on first use
+        msg.submit(respond, inputs, chat_outputs, concurrency_id="chat").then(
+            service.model_panel, [session], [models_md])
+        audio.stop_recording(respond, inputs, chat_outputs, concurrency_id="chat").then(
+            service.model_panel, [session], [models_md])
 
         def feedback(sess, slot, liked):
             try:

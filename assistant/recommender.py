@@ -23,9 +23,9 @@ from .tracker import Tracker
 Notify = Callable[..., None]
 NO_LLM_NOTICE = "Answering without a language model; see Models to add one."
 # the ways to add one, for the Models panel
-LLM_CHOICES = ("or set llm_model to a GGUF chat model file (CHATREC_LLM_MODEL=smollm2-135m runs the "
-               "small SmolLM2 bundled offline: real, but too weak to trust), or llm_base_url to an "
-               "OpenAI-compatible server (llama.cpp, Ollama, vLLM)")
+LLM_CHOICES = ("other choices: llm_model = a GGUF chat model file (CHATREC_LLM_MODEL=smollm2-135m "
+               "runs the small SmolLM2 bundled offline: real, but too weak to trust), or "
+               "llm_base_url = an OpenAI-compatible server (llama.cpp, Ollama, vLLM)")
 # share of samples at full scale above which a recording counts as clipped: speech peaks
 # touch full scale now and then, a recording that is too loud sits there for whole vowels
 CLIPPED_SHARE = 0.01

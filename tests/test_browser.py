@@ -2,8 +2,8 @@
 
 Starts ``python app.py`` on a free local port (index in a temporary folder, no LLM, no
 captions or transcripts), then types a request, checks the cards and their pictures,
-dislikes the first card, asks again, and sends a store photo. Saves a screenshot
-(into docs/screenshot.png with CHATREC_UPDATE_SCREENSHOT=1).
+dislikes the first card, asks again, and sends a store photo. The README's screenshot
+is taken on the default app by tests/test_browser_voice.py.
 Skips, saying why, when Chromium, chromedriver or selenium is missing.
 """
 
@@ -26,8 +26,8 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
-# the README's picture is refreshed only when asked (CHATREC_UPDATE_SCREENSHOT=1), so a
-# test run leaves the work tree clean; otherwise the screenshot goes to a temporary folder
+# the README's picture, refreshed only when asked (CHATREC_UPDATE_SCREENSHOT=1) by
+# tests/test_browser_voice.py, so a test run leaves the work tree clean
 SCREENSHOT = REPO_ROOT / "docs" / "screenshot.png"
 REQUEST = "sweet yellow apple for a dessert"
 
@@ -259,8 +259,8 @@ def test_chat_cards_dislike_and_photo(app_url, driver, shared_datasets, tmp_path
     )
     assert "retrieval only" in models and "enable_llm = false" in models, models
 
-    shot = SCREENSHOT if os.environ.get("CHATREC_UPDATE_SCREENSHOT") == "1" else tmp_path / "screenshot.png"
-    shot.parent.mkdir(exist_ok=True)
+    # the README's picture comes from the default app (tests/test_browser_voice.py)
+    shot = tmp_path / "screenshot.png"
     driver.execute_script("window.scrollTo(0, 0)")
     height = driver.execute_script("return document.body.scrollHeight")
     driver.set_window_size(1280, min(max(height, 900), 2200))

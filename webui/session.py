@@ -274,6 +274,9 @@ class ChatService:
         if reply is None:
             raise ChatrecError("the assistant ended the turn without a reply")
         final = str(_get(reply, "text", "") or live_text())
+        transcript = str(_get(reply, "transcript", "") or "")
+        if transcript:  # what was heard, so a misheard word can be corrected by typing
+            final = f"_Heard: \u201c{transcript}\u201d_\n\n{final}"
         notices = [str(n) for n in (_get(reply, "notices") or [])]
         if notices:
             final += "\n\n" + "\n".join(f"_{n}_" for n in notices)
@@ -517,11 +520,22 @@ def report_markdown(report: Any, folder: str | Path | None = None) -> str:
     return "\n".join(lines)
 
 
+def _short_paths(text: str) -> str:
+    """Paths inside the Python environment shortened to the package's own part: the
+    panel is read by people, who need the package's name, not the interpreter's folder."""
+    import re
+
+    return re.sub(r"/\S*?/site-packages/", "site-packages/", text)
+
+
 def status_markdown(status: Any) -> str:
     """The model panel: who answers (LLM or retrieval only), then each model's state, with
     the command that fetches the missing ones."""
     mode = _get(status, "mode", "?")
-    lines = [f"**Answering:** {'the LLM' if mode == 'llm' else 'retrieval only (no LLM)'}", ""]
+    llm_state = _get(_get(status, "llm") or {}, "state", "")
+    answering = ("retrieval only (no LLM)" if mode != "llm" else
+                 "the LLM, once it has loaded" if llm_state == "available" else "the LLM")
+    lines = [f"**Answering:** {answering}", ""]
     items = _get(status, "items")
     if items is not None:
         lines += [f"**Catalog items:** {items}", ""]
@@ -529,7 +543,7 @@ def status_markdown(status: Any) -> str:
     for m in _get(status, "models") or []:
         state = str(_get(m, "state", "") or "")
         role, model_id = _get(m, "role", "?"), _get(m, "model_id", "")
-        reason = str(_get(m, "reason", "") or "")
+        reason = _short_paths(str(_get(m, "reason", "") or ""))
         lines.append(
             f"- **{role}** `{model_id}`: {'**MISSING**' if state == 'missing' else state or 'unknown'}"
             + (f" ({reason})" if reason else "")
