@@ -12,6 +12,9 @@ seeded random order. Without ``--model`` a tiny random-weight chat model is buil
 temporary folder (timings then measure the machinery, not a real model's quality).
 
     python -m eval bench ranking [--model PATH_OR_ID] [--turns 20] [--candidates 20]
+
+``--model smollm2-135m`` runs the real SmolLM2-135M-Instruct bundled offline (GGUF); any
+``llm_model`` value works (a hub id in the cache, a folder, a ``.gguf`` file).
 """
 
 from __future__ import annotations
@@ -184,6 +187,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "generated_lists_incomplete": incomplete,
         "mrr_score_labels": round(statistics.mean(score_rr), 4),
         "mrr_generate": round(statistics.mean(gen_rr), 4),
+        # what a shuffled list scores: the candidates are in a seeded random order
+        "mrr_random_order": round(sum(1.0 / r for r in range(1, args.candidates + 1)) / args.candidates, 4),
         "example_generated_text": sample[:120],
     }
     _print(result)
@@ -198,6 +203,7 @@ def _print(r: dict[str, Any]) -> None:
     print(f"  {'method':<14} {'s/turn':>9} {'MRR':>7}")
     print(f"  {'score_labels':<14} {r['score_labels_s_per_turn']:>9.4f} {r['mrr_score_labels']:>7.3f}")
     print(f"  {'generate':<14} {r['generate_s_per_turn']:>9.4f} {r['mrr_generate']:>7.3f}")
+    print(f"  {'random order':<14} {'':>9} {r['mrr_random_order']:>7.3f}")
     print(f"  generate / score_labels time: {r['generate_over_score_ratio']}x")
     print(f"  unknown items in generated lists: {r['unknown_items_in_generated_lists']} of "
           f"{r['generated_entries']} entries; incomplete lists: {r['generated_lists_incomplete']}/{r['turns']}")

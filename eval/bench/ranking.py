@@ -47,4 +47,6 @@ def rows(figures: dict[str, Any]) -> list[dict[str, Any]]:
         {"method": "generate the list as text", "s_per_turn": figures["generate_s_per_turn"],
          "mrr": figures["mrr_generate"], "unknown_items": figures["unknown_items_in_generated_lists"],
          "incomplete_lists": figures["generated_lists_incomplete"]},
+        {"method": "random order (expected)", "s_per_turn": None, "mrr": figures["mrr_random_order"],
+         "unknown_items": 0, "incomplete_lists": 0},
     ]
