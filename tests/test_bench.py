@@ -178,7 +178,8 @@ def test_ranking_bench_writes_both_methods(tmp_path):
     out = tmp_path / "out"
     assert ranking.main(["--turns", "2", "--candidates", "4", "--device", "cpu", "--out", str(out)]) == 0
     result = json.loads((out / "ranking.json").read_text(encoding="utf-8"))
-    assert [r["method"] for r in result["rows"]] == ["score_labels (one forward pass)", "generate the list as text"]
+    assert [r["method"] for r in result["rows"]] == ["score_labels (one forward pass)", "generate the list as text",
+                                                     "random order (expected)"]
     assert result["figures"]["turns"] == 2 and result["rows"][0]["s_per_turn"] > 0
     assert "### bench ranking" in (out / "ranking.md").read_text(encoding="utf-8")
 
