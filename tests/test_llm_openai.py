@@ -142,3 +142,29 @@ def test_unreachable_server_becomes_model_unavailable():
     s.close()  # nothing listens there now
     with pytest.raises(ModelUnavailable, match="cannot reach"):
         OpenAICompatLLM(f"http://127.0.0.1:{port}", "m", timeout=2).generate(MESSAGES)
+
+
+def test_a_whole_turn_through_the_server_route(server, settings, shared_datasets):
+    """The route for fast CPU inference (llama.cpp's server, Ollama): llm_base_url in the
+    settings, every task over HTTP, each answer checked like a local model's."""
+    from assistant import Recommender
+    from tests.tiny_llm import FakeIndex, grocery_rows
+
+    httpd, handler = server
+    handler.top = [{"token": "B", "logprob": -0.1}, {"token": "A", "logprob": -2.5}]
+    host, port = httpd.server_address
+    s = settings.replace(llm_base_url=f"http://{host}:{port}/v1", llm_api_model="qwen2.5:7b-instruct",
+                         candidates=8, top_k=2)
+    index = FakeIndex(grocery_rows(shared_datasets, 20))
+    retrieval = Recommender.from_settings(s.replace(enable_llm=False), index=index).chat().send("a crisp sour apple")
+    rec = Recommender.from_settings(s, index=index)
+    reply = rec.chat().send("a crisp sour apple")
+    assert reply.mode == "llm" and rec.status()["llm"]["state"] == "loaded"
+    # the server put label B (retrieval's second) on top, mixed with the retrieval order
+    assert reply.items[0].id == retrieval.items[1].id
+    bodies = [r["body"] for r in handler.requests]
+    assert all(b["model"] == "qwen2.5:7b-instruct" for b in bodies)
+    assert any(b.get("logprobs") for b in bodies) and any(b.get("stream") for b in bodies)
+    # the server's fixed answer is no JSON: constraints and rewrite fell back, counted
+    assert reply.llm_checks["constraints"]["failed"] == 1 and reply.llm_checks["rewrite"]["failed"] == 1
+    assert reply.llm_checks["reason"]["asked"] == 2
