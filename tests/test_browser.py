@@ -204,7 +204,16 @@ def _turn(driver, text: str, files: list[str] = ()) -> str:
         done = status.startswith("answered") or status == READY
         return len(msgs) > before and done and msgs[-1]
 
-    return _wait(driver, finished, 180, f"a reply to {text!r}")
+    reply = _wait(driver, finished, 180, f"a reply to {text!r}")
+    # the status line and the chat are separate components: on a busy machine the status can
+    # show the end of the turn before the final text replaced the streamed one
+    for _ in range(20):
+        time.sleep(0.5)
+        now = _assistant_messages(driver)[-1]
+        if now == reply:
+            break
+        reply = now
+    return reply
 
 
 # ---- the test ------------------------------------------------------------------------------------
