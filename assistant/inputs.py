@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from retrieval.errors import InputError
-from retrieval.media import SAMPLE_RATE, is_silent
+from retrieval.media import SAMPLE_RATE, is_silent, to_mono
 
 
 def check_text(text: str | None, settings) -> str:
@@ -98,7 +98,10 @@ def load_audio(audio: Any, settings):
             _too_long(settings)  # before resampling minutes of audio
         samples = _to_16k(rate, audio[1])
     elif isinstance(audio, np.ndarray):
-        samples = audio.astype(np.float32).reshape(-1)
+        try:  # 16 kHz float samples; two channels are mixed down, never interleaved
+            samples = to_mono(audio)
+        except ValueError as e:
+            raise InputError(f"the voice message samples cannot be read as audio: {e}") from None
     else:
         raw = _read_upload(audio, "voice message", settings)
         if not shutil.which("ffmpeg"):

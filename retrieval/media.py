@@ -140,7 +140,7 @@ class WhisperTranscriber:
 
             samples = whisper.load_audio(str(audio))  # raises RuntimeError on undecodable files
         else:
-            samples = _mono(audio)
+            samples = to_mono(audio)
         if is_silent(samples):
             # whisper invents text for silence ("Thank you."): nothing was said
             return ""
@@ -154,7 +154,7 @@ class WhisperTranscriber:
         return f"WhisperTranscriber({self.model_id!r}, device={self.device!r})"
 
 
-def _mono(samples: Any) -> np.ndarray:
+def to_mono(samples: Any) -> np.ndarray:
     """1-D float32 samples; (samples, channels) or (channels, samples) are mixed down."""
     samples = np.asarray(samples, dtype=np.float32)
     if samples.ndim == 2:
@@ -213,7 +213,7 @@ class FasterWhisperTranscriber:
                 return decode_audio(str(audio), sampling_rate=SAMPLE_RATE)
             except Exception as e:  # av raises its own error kinds for every broken file
                 raise RuntimeError(f"cannot decode {audio} as audio: {_one_line(e)}") from e
-        return _mono(audio)
+        return to_mono(audio)
 
     def transcribe(self, audio: str | Path | np.ndarray, **options: Any) -> str:
         """An audio file or 16 kHz mono float32 samples -> the text ("" for no speech)."""

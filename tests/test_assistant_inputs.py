@@ -90,3 +90,16 @@ def test_web_ui_shapes_of_photo_and_audio(settings, photo):
     assert abs(float(samples[100]) - 1000 / 32767) < 1e-4
     with pytest.raises(InputError, match="max_audio_seconds"):
         load_audio((8000, np.zeros(8000 * 5, np.float32)), settings.replace(max_audio_seconds=2.0))
+
+
+def test_stereo_sample_arrays_are_mixed_down_not_interleaved(settings):
+    import numpy as np
+
+    t = np.arange(16000) / 16000
+    left = (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    samples = load_audio(np.stack([left, left], axis=1), settings)
+    assert samples.shape == (16000,) and np.allclose(samples, left)
+    with pytest.raises(InputError, match="silent"):
+        load_audio(np.zeros((16000, 2), np.float32), settings)
+    with pytest.raises(InputError, match="cannot be read as audio"):
+        load_audio(np.zeros((2, 2, 2), np.float32), settings)
