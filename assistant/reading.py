@@ -68,6 +68,8 @@ class Reading:
     exclude: list[Phrase] = field(default_factory=list)
     # "without X": items whose text says they lack X are preferred
     lacking: list[str] = field(default_factory=list)
+    # "instead of X": ruled out, yet what is wanted is like it
+    instead_of: list[str] = field(default_factory=list)
     want: list[Phrase] = field(default_factory=list)
     ranges: list[Range] = field(default_factory=list)
     diets: list[str] = field(default_factory=list)
@@ -123,6 +125,7 @@ _LEADING = ("the", "a", "an", "any", "more", "those", "these", "that", "this", "
             "stuff with", "movies with", "films with", "based on", "about", "involving", "set in",
             "starring", "featuring", "directed by", "made by", "written by", "by", "anything by")
 _TRAILING = ("please", "pls", "plz", "thanks", "thank you", "btw", "by the way", "lol", "tho", "anymore",
+             "in those", "in these", "in them", "in there", "in that",
              "any more", "at all", "for me", "again",
              "now", "today", "then", "either", "though", "tonight", "this time", "this evening",
              "after all", "in it", "in them", "included", "whatsoever", "ok", "okay")
@@ -140,6 +143,7 @@ _EXCLUDE_CUE = re.compile(r"""(?ix)\b(?:
   | nothing\s+(?:from|with|by|like|of|starring|featuring|made\s+by|directed\s+by)
   | none\s+of | no\s+more | no\s+longer | not\s+any(?:more)?
   | apart\s+from | other\s+than | except(?:\s+for)? | excluding | exclude | besides
+  | (?:an?\s+)?(?:alternative|substitute|replacement)\s+(?:to|for)
   | nothing\s+(?:about|involving|set\s+in|on) | not\s+about | no\s+(?:stories|films|movies)\s+about
   | (?:is|are|was|were)\s*n[o']?['’]?t\s+(?:from|made\s+from|made\s+with|with|about|containing)
   | (?:does|do)\s*n['’]?o?t\s+(?:contain|have|include)
@@ -151,8 +155,11 @@ _EXCLUDE_CUE = re.compile(r"""(?ix)\b(?:
   | (?:i|we)\s+(?:really\s+|just\s+|also\s+)?(?:hate|hated|dislike|disliked|detest|loathe|can['’]?t\s+stand|cannot\s+stand
         |can['’]?t\s+eat|cannot\s+eat|can['’]?t\s+have|cannot\s+have|can['’]?t\s+drink|cannot\s+drink
         |can['’]?t\s+handle|cannot\s+handle)
-  | (?:i\s+am|i['’]m|we\s+are|we['’]re|i\s+get|i\s+got)\s+(?:so\s+|really\s+|a\s+bit\s+)?(?:tired|sick|bored)\s+of
-  | (?:i\s+am|i['’]m|we\s+are|we['’]re)\s+(?:not\s+(?:a\s+)?(?:big\s+|huge\s+)?fan\s+of|not\s+into|done\s+with|over)
+  | (?:i\s+am|i['’]m|we\s+are|we['’]re|i\s+get|i\s+got)\s+(?:so\s+|really\s+|a\s+bit\s+|totally\s+)?(?:tired|sick|bored)\s+of
+  | (?:i\s+am|i['’]m|we\s+are|we['’]re)\s+(?:so\s+|really\s+|totally\s+|kind\s+of\s+)?(?:not\s+(?:a\s+)?(?:big\s+|huge\s+)?fan\s+of|not\s+into|done\s+with|over)
+  | (?:my\s+\w+|he|she|they|the\s+kids|kids|everyone|nobody\s+here)\s+(?:really\s+)?(?:won['’]?t|will\s+not|doesn['’]?t|does\s+not|don['’]?t|do\s+not|can['’]?t|cannot)\s+(?:eat|drink|stand|like|want|have|tolerate|handle)
+  | (?:my\s+\w+|he|she|they)\s+(?:really\s+)?(?:hates?|dislikes?|is\s+allergic\s+to|are\s+allergic\s+to)
+  | (?:way\s+|far\s+)?too\s+much
   | (?:i|we)\s+(?:have|['’]ve)\s+had\s+enough\s+of | had\s+enough\s+of
   | not\s+(?:a\s+)?(?:big\s+|huge\s+)?fan\s+of | not\s+into | not\s+(?:really\s+)?in\s+the\s+mood\s+for(?:\s+anything)?
   | (?:^|(?<=[.!?,;:]\s)|(?<=^\s))(?:really\s+)?(?:can['’]?t\s+stand|cannot\s+stand|hate|dislike|detest|loathe
@@ -172,6 +179,8 @@ _NOT_AN_EXCLUSION = re.compile(r"""(?ix)^(?:
     \d|more\s+\d|before|after|since
 )\b""")
 IDIOMS = (r"without\s+(?:a\s+)?doubt|no\s+doubt|no\s+wonder|not\s+only|not\s+to\s+mention|nothing\s+beats|"
+          r"never\s+(?:had|tried|tasted|eaten|seen|watched|heard\s+of|read|been\s+to)|not\s+gonna\s+lie|"
+          r"do\s*n['’]?t\s+(?:judge|get\s+me\s+wrong|worry)|doesn['’]?t\s+mind|do\s*n['’]?t\s+mind|wouldn['’]?t\s+mind|"
           r"can['’]?t\s+go\s+wrong|can['’]?t\s+wait|no\s+matter|none\s+other\s+than|never\s+mind|no\s+problem|"
           r"no\s+worries|not\s+bad|no\s+idea|not\s+sure|no\s+thanks")
 _IDIOMS = re.compile(rf"(?i)\b(?:{IDIOMS})\b")
@@ -209,12 +218,14 @@ _REFINE_CUE = re.compile(r"""(?ix)\b(?:
   | sweeter | less\s+\w+ | more\s+\w+er | \w+er\s+ones? | \w+\s+ones\b
   | like\s+(?:that|this|those|these|it|them)\b | the\s+same
 )\b""")
-_FIELD_WORD = (r"director|directors|brand|maker|manufacturer|company|actors?|actress|stars?|cast|lead(?:\s+actor|\s+actress|\s+role)?"
-               r"|writer|author|genre|country|origin|studio|producer")
+_FIELD_WORD = (r"director|directors|brand|maker|manufacturer|company|actors?|actress|stars?|cast|lead(?:\s+actors?|\s+actress|\s+role)?"
+               r"|writer|author|genre|country|origin|studio|producer|year|decade")
 _SAME = re.compile(rf"""(?ix)\b(?:
     (?:the\s+)?same\s+(?P<f>{_FIELD_WORD})
   | (?:by\s+)?(?:whoever|the\s+(?:guy|person|one|woman|man)\s+(?:who|that))\s+(?P<f4>directed|wrote|made|produced)\s+(?:it|that|this|them)
-  | the\s+(?P<f5>{_FIELD_WORD})\s+of\s+(?:it|that(?:\s+one)?|this(?:\s+one)?)
+  | the\s+(?P<f5>{_FIELD_WORD})\s+(?:of|from|in)\s+(?:it|that|this)(?:\s+one|\s+movie|\s+film|\s+item)?
+  | (?:that|this)\s+(?P<f6>brand|director|maker|manufacturer|company|studio|writer|author)(?!\s+(?:is|was)\b)
+  | (?:came\s+out|released|made)\s+(?:in\s+)?(?:that|the)\s+same\s+(?P<f7>year)
   | (?:its|his|her|their|that\s+(?:movie|film|one|item)['’]s)\s+(?P<f2>{_FIELD_WORD})
   | (?:by|from|with)\s+(?:that|this)\s+(?P<f3>{_FIELD_WORD})
 )\b""")
@@ -374,7 +385,9 @@ def _to_year(text: str) -> int:
 _NUM = r"(?:[$€£]\s*)?\d+(?:[.,]\d+)?(?:\s*(?:[$€£]|euros?|dollars?|bucks|kr|sek|usd|eur|gbp|pounds?))?"
 _RANGE_PATTERNS = [
     # decades: "the 90s", "1990s", "'80s", "the nineties"
-    ("decade", re.compile(r"(?i)\b(?:from|in|of|during)?\s*(?:the\s+)?(?:(?P<century>19|20)(?P<d1>\d)0['’]?s|['’]?(?P<d2>\d)0['’]?s|(?P<word>twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties))\b")),
+    ("decade", re.compile(r"(?i)\b(?:from|in|of|during)?\s*(?:the\s+)?(?P<part>early|mid|late)?[\s-]*(?:(?P<century>19|20)(?P<d1>\d)0['’]?s|['’]?(?P<d2>\d)0['’]?s|(?P<word>twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties))\b")),
+    ("recent", re.compile(r"(?i)\b(?:(?:something|anything|one|ones|movies?|films?|stuff)\s+)?(?:recent(?:ly)?|latest|newest|brand[\s-]new"
+                          r"|from\s+the\s+(?:last|past)\s+(?:few|couple\s+of|\d+)\s+years|in\s+(?:the\s+)?(?:last|past|recent)\s+(?:few\s+)?years)\b")),
     ("between", re.compile(rf"(?i)\b(?:between|from)\s+(?P<a>{_YEAR})\s+(?:and|to|till|until|-)\s+(?P<b>{_YEAR})\b|\b(?P<a2>{_YEAR})\s*[-–]\s*(?P<b2>{_YEAR})\b")),
     ("after", re.compile(rf"(?i)\b(?:(?P<strict>after|newer\s+than|later\s+than|post)|(?P<incl>since|starting(?:\s+from|\s+in)?|not\s+before|no\s+earlier\s+than|from(?=\s+\S+\s+(?:on\b|onwards?\b|or\s+later|and\s+later|and\s+up|to\s+(?:now|today)))))[\s-]+(?P<y>{_YEAR})(?!\s*(?:and|to|-)\s*{_YEAR})(?P<onwards>\s+(?:on(?:wards?)?|or\s+(?:later|newer|after)|and\s+(?:later|newer|up)|to\s+(?:now|today)))?\b")),
     ("after2", re.compile(rf"(?i)\b(?P<y>{_YEAR})\s+(?:or|and)\s+(?:later|newer|after|up)\b|\b(?P<y2>{_YEAR})\s+onwards?\b")),
@@ -418,8 +431,19 @@ def _ranges(text: str, taken: list[tuple[int, int]]) -> list[Range]:
                     d = int(g["d2"])
                     # "the 90s" -> 1990s, "the 00s" / "10s" / "20s" -> this century
                     lo = 2000 + d * 10 if d <= 2 else 1900 + d * 10
-                label = f"{lo}s"
-                new = [Range("year", ">=", lo, label, s, e), Range("year", "<=", lo + 9, label, s, e)]
+                hi = lo + 9
+                part = (g.get("part") or "").lower()
+                if part == "early":
+                    hi = lo + 4
+                elif part == "mid":
+                    lo, hi = lo + 3, lo + 7
+                elif part == "late":
+                    lo = lo + 5
+                label = f"{part + ' ' if part else ''}{lo if not part else g['d2'] or g['d1'] or ''}0s".strip()
+                new = [Range("year", ">=", lo, label, s, e), Range("year", "<=", hi, label, s, e)]
+            elif kind == "recent":
+                # the catalog's latest years: the tracker reads "recent" against them
+                new = [Range("recent", ">=", None, "recent", s, e)]
             elif kind == "between":
                 a, b = _to_year(g["a"] or g["a2"]), _to_year(g["b"] or g["b2"])
                 a, b = min(a, b), max(a, b)
@@ -503,7 +527,7 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
     for m in _SAME.finditer(text):
         if _spans_free(m.start(), m.end(), taken):
             inside = [x for x in r.references if m.start() <= x.start < m.end() + 30]
-            word = m.group("f") or m.group("f2") or m.group("f3") or m.group("f5") or {
+            word = m.group("f") or m.group("f2") or m.group("f3") or m.group("f5") or m.group("f6") or m.group("f7") or {
                 "directed": "director", "wrote": "writer", "made": "maker", "produced": "producer"}.get(
                 (m.group("f4") or "").lower(), "")
             r.same.append((" ".join(word.lower().split()), inside[0].position if inside else None))
@@ -543,6 +567,9 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
         r.exclude.extend(phrases)
         if cue in ("without", "w/o", "hold the", "minus"):
             r.lacking.extend(p.text for p in phrases)
+        if re.fullmatch(r"(?:instead\s+of|rather\s+than|other\s+than|(?:an?\s+)?(?:alternative|substitute|replacement)\s+(?:to|for))", cue):
+            # "something instead of yoghurt": things like yoghurt, but not yoghurt
+            r.instead_of.extend(p.text for p in phrases)
         taken.append((m.start(), end))
 
     # "X-free": items saying so are preferred (not a diet, nothing excluded)
@@ -627,6 +654,15 @@ def _retractions(text: str, taken: list[tuple[int, int]]) -> list[Phrase]:
                           r"(?:a\s+|an\s+|some\s+|the\s+)?(?P<x>[\w\s'-]{1,40}?)(?=\s*(?:$|[,]|\s+(?:now|after\s+all|again|then)\b))", c)
         if not m:
             m = re.search(r"(?ix)(?:^|,)\s*(?:actually,?\s+)?(?P<x>[\w\s'-]{1,30}?)\s+after\s+all\b", c)
+        if not m:
+            m = re.search(r"(?ix)\b(?:forget|ignore|scratch|drop|disregard)\s+(?:about\s+)?(?:the|that|my)\s+(?P<x>[\w\s'-]{1,30}?)\s+"
+                          r"(?:thing|bit|part|rule|condition|filter|restriction)\b", c)
+        if not m:
+            m = re.search(r"(?ix)\b(?:i|we)\s+do\s+(?:need|want|like|eat|love)\s+(?:a\s+|an\s+|some\s+|the\s+)?"
+                          r"(?P<x>[\w\s'-]{1,30}?)(?=\s*(?:$|[,;]|\s+(?:after\s+all|now|then|for|please)\b))", c)
+        if not m and re.search(r"(?i)\bchanged\s+my\s+mind\b", text):
+            m = re.search(r"(?ix)\b(?:i|we)\s+(?:do\s+|really\s+)?(?:need|want|like|love|['’]d\s+like)\s+(?:a\s+|an\s+|some\s+|the\s+)?"
+                          r"(?P<x>[\w\s'-]{1,30}?)(?=\s*(?:$|[,;]|\s+(?:after\s+all|now|then|for|please)\b))", c)
         if not m:
             m = re.search(r"(?ix)\b(?:forget|ignore|scratch|take\s+back|disregard)\s+(?:what\s+i\s+(?:said|told\s+you)|my\s+\w+)"
                           r"\s+(?:about|on|regarding)\s+(?P<x>[\w\s'-]{1,30}?)(?=\s*(?:$|[,;]|\s+(?:then|now|please)\b))", c)
