@@ -286,12 +286,15 @@ class CatalogTerms:
                     by_length.setdefault(len(w), []).append(w)
                 self._cache["_by_length"] = by_length
             by_length = self._cache["_by_length"]
+        counts = self.word_counts()
         best = None
         for n in range(len(word) - limit, len(word) + limit + 1):
             for cand, d, _ in process.extract(word, by_length.get(n, []), scorer=OSA.distance, score_cutoff=limit,
                                               limit=None):
-                if cand[:1] == word[:1] and (best is None or d < best[1]):
-                    best = (cand, d)
+                # the closest, then the word more items use ("vanilla", not Swedish "vanilj")
+                key = (d, -counts.get(cand, 0))
+                if cand[:1] == word[:1] and (best is None or key < best[1]):
+                    best = (cand, key)
         return best[0] if best else None
 
     def values_named(self, words: tuple[str, ...], fuzzy: bool = True) -> tuple[list[tuple[str, str]], str]:

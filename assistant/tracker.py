@@ -388,6 +388,8 @@ class Tracker:
     def _preferences(self, r: Reading, u: Understanding) -> list[dict[str, Any]]:
         out = []
         for word in dict.fromkeys(r.lacking):
+            if word.lower() in _PRONOUNS:
+                continue
             items = self.terms.items_lacking(terms(word))
             if items:
                 out.append({"kind": "prefer", "phrase": f"without {word}", "items": sorted(items),
