@@ -100,19 +100,20 @@ class Resolved:
 
     def where_not(self) -> dict | None:
         """A filter keeping the items without any of the values."""
-        by_field: dict[str, list[str]] = {}
-        for f, v in self.values:
-            by_field.setdefault(f, []).append(v)
-        parts = [{f: {"$nin": vs}} for f, vs in by_field.items()]
-        return None if not parts else parts[0] if len(parts) == 1 else {"$and": parts}
+        return values_where(self.values, "$nin", "$and")
 
     def where_any(self) -> dict | None:
         """A filter keeping the items having one of the values."""
-        by_field: dict[str, list[str]] = {}
-        for f, v in self.values:
-            by_field.setdefault(f, []).append(v)
-        parts = [{f: {"$in": vs}} for f, vs in by_field.items()]
-        return None if not parts else parts[0] if len(parts) == 1 else {"$or": parts}
+        return values_where(self.values, "$in", "$or")
+
+
+def values_where(values, op: str, join: str) -> dict | None:
+    """``{field: {op: [values]}}`` per field of ``(field, value)`` pairs, joined by ``join``."""
+    by_field: dict[str, list[str]] = {}
+    for f, v in values:
+        by_field.setdefault(f, []).append(v)
+    parts = [{f: {op: vs}} for f, vs in by_field.items()]
+    return None if not parts else parts[0] if len(parts) == 1 else {join: parts}
 
 
 class CatalogTerms:

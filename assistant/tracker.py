@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import constraints as cons
-from .catalog_terms import CatalogTerms, terms
+from .catalog_terms import CatalogTerms, terms, values_where
 from .diets import Diet, excluded_items, triggers
 from .reading import Range, Reading, content_words, read
 from .state import SessionState
@@ -445,12 +445,8 @@ def _outside(name: str, group: list[Range]) -> dict[str, Any]:
 
 
 def _where_not(values) -> dict | None:
-    from .catalog_terms import Resolved
-
-    return Resolved("", [tuple(v) for v in values]).where_not()
+    return values_where([tuple(v) for v in values], "$nin", "$and")
 
 
 def _where_any(values) -> dict | None:
-    from .catalog_terms import Resolved
-
-    return Resolved("", [tuple(v) for v in values]).where_any()
+    return values_where([tuple(v) for v in values], "$in", "$or")
