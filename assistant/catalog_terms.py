@@ -33,6 +33,9 @@ FEW_VALUES = 64
 SIMILARITY = 0.75
 # values held by more of the catalog than this are groups, never reached by meaning alone
 MAX_SHARE = 0.25
+# a word of a request is read as a kind when this close to it ("veggies" -> Vegetables 0.81,
+# "animated" -> animation 0.85; "berries" -> Fruit 0.73 stays a word)
+EXPANSION_SIMILARITY = 0.8
 # a phrase stands for a kind when at least this many items say it, this share of them
 # has the kind, this many times the kind's share of the catalog, and the phrase is this
 # close to it in meaning ("cartoon" -> animation, not "zombie" -> horror)
@@ -97,19 +100,20 @@ class Resolved:
 
     def where_not(self) -> dict | None:
         """A filter keeping the items without any of the values."""
-        by_field: dict[str, list[str]] = {}
-        for f, v in self.values:
-            by_field.setdefault(f, []).append(v)
-        parts = [{f: {"$nin": vs}} for f, vs in by_field.items()]
-        return None if not parts else parts[0] if len(parts) == 1 else {"$and": parts}
+        return values_where(self.values, "$nin", "$and")
 
     def where_any(self) -> dict | None:
         """A filter keeping the items having one of the values."""
-        by_field: dict[str, list[str]] = {}
-        for f, v in self.values:
-            by_field.setdefault(f, []).append(v)
-        parts = [{f: {"$in": vs}} for f, vs in by_field.items()]
-        return None if not parts else parts[0] if len(parts) == 1 else {"$or": parts}
+        return values_where(self.values, "$in", "$or")
+
+
+def values_where(values, op: str, join: str) -> dict | None:
+    """``{field: {op: [values]}}`` per field of ``(field, value)`` pairs, joined by ``join``."""
+    by_field: dict[str, list[str]] = {}
+    for f, v in values:
+        by_field.setdefault(f, []).append(v)
+    parts = [{f: {op: vs}} for f, vs in by_field.items()]
+    return None if not parts else parts[0] if len(parts) == 1 else {join: parts}
 
 
 class CatalogTerms:
@@ -167,7 +171,8 @@ class CatalogTerms:
             group[0].append(joined)
             group[1].append(vw)
         self._cache: dict[tuple[str, str], Any] = {}
-        self._lock = threading.Lock()
+        # re-entrant: the lazily built views build on one another (vocabulary -> words by length)
+        self._lock = threading.RLock()
         self._value_vectors: Any = None
 
     # ---- numeric fields --------------------------------------------------------------------
@@ -204,6 +209,11 @@ class CatalogTerms:
         out = Resolved(phrase)
         if not words or all(len(w) < 2 for w in words):
             return out
+        country = self.country(phrase)
+        if country:
+            out.values, out.how = country, "value"
+            return out
+        words = self.spelled(words)
         if len(words[-1]) > 4 and words[-1].endswith("y") and words not in self._values \
                 and words[-1] not in self.vocabulary():
             # "nothing oniony": an adjective made of a word the catalog knows
@@ -234,6 +244,59 @@ class CatalogTerms:
             out.values = self._fuzzy(words)
             out.how = "fuzzy" if out.values else ""
         return out
+
+    def country(self, phrase: str) -> list[tuple[str, str]]:
+        """The values naming the country of a demonym ("Dutch" -> origin The Netherlands)."""
+        from .demonyms import DEMONYMS
+
+        names = DEMONYMS.get(" ".join(normalise(phrase).split()))
+        if not names:
+            return []
+        return [p for name in names for p in self._values.get(terms(name), [])]
+
+    def spelled(self, words: tuple[str, ...]) -> tuple[str, ...]:
+        """``words`` as the catalog writes them: a word no item uses is split into two it
+        does ("watermelon" -> "water melon") or taken for a typo of the nearest word the
+        items use ("vanila" -> "vanilla"); values and known words stay."""
+        if words in self._values:
+            return words
+        known = self.vocabulary()
+        out: list[str] = []
+        for w in words:
+            if w in known or len(w) < 5:
+                out.append(w)
+                continue
+            split = next(((w[:i], w[i:]) for i in range(3, len(w) - 2)
+                          if w[:i] in known and stem(w[i:]) in known), None)
+            if split:
+                out.extend((split[0], stem(split[1])))
+                continue
+            out.append(self._nearest_word(w) or w)
+        return tuple(out)
+
+    def _nearest_word(self, word: str) -> str | None:
+        from rapidfuzz import process
+        from rapidfuzz.distance import OSA
+
+        # one slip: "vanila" is vanilla; "tropical" is not Tropicana
+        limit = 1
+        with self._lock:
+            if "_by_length" not in self._cache:
+                by_length: dict[int, list[str]] = {}
+                for w in sorted(self.vocabulary()):
+                    by_length.setdefault(len(w), []).append(w)
+                self._cache["_by_length"] = by_length
+            by_length = self._cache["_by_length"]
+        counts = self.word_counts()
+        best = None
+        for n in range(len(word) - limit, len(word) + limit + 1):
+            for cand, d, _ in process.extract(word, by_length.get(n, []), scorer=OSA.distance, score_cutoff=limit,
+                                              limit=None):
+                # the closest, then the word more items use ("vanilla", not Swedish "vanilj")
+                key = (d, -counts.get(cand, 0))
+                if cand[:1] == word[:1] and (best is None or key < best[1]):
+                    best = (cand, key)
+        return best[0] if best else None
 
     def values_named(self, words: tuple[str, ...], fuzzy: bool = True) -> tuple[list[tuple[str, str]], str]:
         """Field values named by ``words`` exactly ("value") or as a part ("part"), else
@@ -307,8 +370,10 @@ class CatalogTerms:
         whose meaning is close to ``text``; groups ("Fruit") are close to everything in
         them, and "citrus" rules out lemons, not every fruit."""
         most = MAX_SHARE * len(self.ids)
+        words = set(terms(text))
+        # not the phrase's own head kind: "orange juice" is a kind of juice, not all juice
         return [(f, v) for x, f, v in self.similarities(text)
-                if x >= self.similarity and self.value_counts[f][v] <= most]
+                if x >= self.similarity and self.value_counts[f][v] <= most and not set(terms(v)) <= words]
 
     def similarities(self, text: str) -> list[tuple[float, str, str]]:
         """``(cosine, field, value)`` for every value of a few-valued field, closest
@@ -388,6 +453,46 @@ class CatalogTerms:
         if kinds:
             options.append(prefix + last + r"[\s-]+(?:" + "|".join(_word_pattern(k) for k in kinds) + ")")
         return re.compile(r"\b(?:" + "|".join(options) + r")\b")
+
+    def expand(self, text: str) -> str:
+        """``text`` with the kind each of its words means appended, when a word is not a
+        kind itself but close to one ("veggies" -> "Vegetables", "animated" -> "animation"),
+        so the search and the topic tracker read the catalog's own word."""
+        if self.encoder is None:
+            return text
+        from .reading import content_words
+
+        words = [w for w in dict.fromkeys(content_words(text)) if len(w) >= 4 and not self.kinds_in(w)]
+        if not words:
+            return text
+        import numpy as np
+
+        self.similarities("")  # the kinds' vectors
+        pairs, vectors = self._value_vectors
+        if not pairs:
+            return text
+        q = np.asarray(self.encoder.encode(words), dtype=np.float32)
+        q /= np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-9)
+        sims = q @ vectors.T
+        added = []
+        for row in sims:
+            k = int(np.argmax(row))
+            if row[k] >= EXPANSION_SIMILARITY and pairs[k][1] not in added:
+                added.append(pairs[k][1])
+        return text if not added else f"{text} ({' '.join(added)})"
+
+    def people_in(self, text: str) -> list[tuple[str, str]]:
+        """Values of fields of names (casts, directors: many values) that ``text`` names
+        in full, in the order they appear."""
+        words = terms(text)
+        found = []
+        for i in range(len(words)):
+            for size in (4, 3, 2):
+                pairs = [p for p in self._values.get(words[i:i + size], []) if p[0] not in self.few]
+                if pairs:
+                    found.append(pairs[0])
+                    break
+        return found
 
     def kinds_in(self, text: str) -> set[tuple[str, str]]:
         """The kinds (values of few-valued fields) ``text`` names by their words or their

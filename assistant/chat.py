@@ -262,7 +262,16 @@ class _Turn:
                 llm = self._llm_failed(e)
         if query and self.caption and self.caption.lower() not in query.lower():
             query = f"{query} {self.caption}"
-        return query or self._fallback_query() or self.caption, llm
+        return query or self._fallback_query() or self.caption or self._conditions_query(), llm
+
+    def _conditions_query(self) -> str:
+        """Search words when the conversation has asked for nothing but conditions ("no
+        apples", "I'm vegan"): what was shown last, else the values wanted, else a plain
+        request; the conditions filter the rest."""
+        titles = self.rec.titles()
+        shown = [titles.get(i, "") for i in self.state.shown[:3]]
+        wanted = [c["label"].split(": ", 1)[-1] for c in self.state.constraints if cons.kind_of(c) == "want"]
+        return " ".join(x for x in shown + wanted if x) or "recommendations"
 
     def _checked(self, task: str, checked) -> None:
         """Count an LLM answer and its check; a failed one falls back for its task alone."""

@@ -16,6 +16,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .ranges import Range, read_ranges
+from .references import Reference, is_reference, read_references
+
 # ---- phrases and the spans they take ----------------------------------------------------
 
 
@@ -32,35 +35,6 @@ class Phrase:
 
 
 @dataclass
-class Range:
-    """A numeric condition. ``field`` is "year", "number" (the catalog's price-like field)
-    or "relative" (compared with a referenced item: ``ref`` is its position or None for
-    the items just shown, ``field_hint`` "price" or "year")."""
-
-    field: str
-    op: str  # "<", "<=", ">", ">=", "="
-    value: float | None
-    label: str
-    start: int
-    end: int
-    ref: int | None = None
-    field_hint: str = ""
-    # "not from the 80s": the items outside the range
-    negated: bool = False
-
-
-@dataclass
-class Reference:
-    """A reference to an item just shown: ``position`` 0-based (-1 = the last one) and what
-    the user feels about it: "liked", "rejected", "seed" (more like it) or "neutral"."""
-
-    position: int
-    feeling: str
-    start: int
-    end: int
-
-
-@dataclass
 class Reading:
     """Everything :func:`read` found in one message."""
 
@@ -68,6 +42,8 @@ class Reading:
     exclude: list[Phrase] = field(default_factory=list)
     # "without X": items whose text says they lack X are preferred
     lacking: list[str] = field(default_factory=list)
+    # "instead of X": ruled out, yet what is wanted is like it
+    instead_of: list[str] = field(default_factory=list)
     want: list[Phrase] = field(default_factory=list)
     ranges: list[Range] = field(default_factory=list)
     diets: list[str] = field(default_factory=list)
@@ -93,13 +69,6 @@ class Reading:
 
 # ---- vocabulary ---------------------------------------------------------------------------
 
-_ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3,
-             "4th": 3, "fifth": 4, "5th": 4, "sixth": 5, "6th": 5, "seventh": 6, "7th": 6,
-             "eighth": 7, "8th": 7, "ninth": 8, "9th": 8, "tenth": 9, "10th": 9, "last": -1,
-             "final": -1, "top": 0, "latter": -1, "former": 0}
-_DECADE_WORDS = {"twenties": 20, "thirties": 30, "forties": 40, "fifties": 50, "sixties": 60,
-                 "seventies": 70, "eighties": 80, "nineties": 90}
-
 # words that carry no request of their own (politeness, fillers, generic heads)
 FILLER = frozenset("""
 a an the and or but so then please thanks thank you ok okay yes yeah yep hi hello hey well
@@ -123,6 +92,7 @@ _LEADING = ("the", "a", "an", "any", "more", "those", "these", "that", "this", "
             "stuff with", "movies with", "films with", "based on", "about", "involving", "set in",
             "starring", "featuring", "directed by", "made by", "written by", "by", "anything by")
 _TRAILING = ("please", "pls", "plz", "thanks", "thank you", "btw", "by the way", "lol", "tho", "anymore",
+             "in those", "in these", "in them", "in there", "in that",
              "any more", "at all", "for me", "again",
              "now", "today", "then", "either", "though", "tonight", "this time", "this evening",
              "after all", "in it", "in them", "included", "whatsoever", "ok", "okay")
@@ -140,6 +110,7 @@ _EXCLUDE_CUE = re.compile(r"""(?ix)\b(?:
   | nothing\s+(?:from|with|by|like|of|starring|featuring|made\s+by|directed\s+by)
   | none\s+of | no\s+more | no\s+longer | not\s+any(?:more)?
   | apart\s+from | other\s+than | except(?:\s+for)? | excluding | exclude | besides
+  | (?:an?\s+)?(?:alternative|substitute|replacement)\s+(?:to|for)
   | nothing\s+(?:about|involving|set\s+in|on) | not\s+about | no\s+(?:stories|films|movies)\s+about
   | (?:is|are|was|were)\s*n[o']?['’]?t\s+(?:from|made\s+from|made\s+with|with|about|containing)
   | (?:does|do)\s*n['’]?o?t\s+(?:contain|have|include)
@@ -151,8 +122,11 @@ _EXCLUDE_CUE = re.compile(r"""(?ix)\b(?:
   | (?:i|we)\s+(?:really\s+|just\s+|also\s+)?(?:hate|hated|dislike|disliked|detest|loathe|can['’]?t\s+stand|cannot\s+stand
         |can['’]?t\s+eat|cannot\s+eat|can['’]?t\s+have|cannot\s+have|can['’]?t\s+drink|cannot\s+drink
         |can['’]?t\s+handle|cannot\s+handle)
-  | (?:i\s+am|i['’]m|we\s+are|we['’]re|i\s+get|i\s+got)\s+(?:so\s+|really\s+|a\s+bit\s+)?(?:tired|sick|bored)\s+of
-  | (?:i\s+am|i['’]m|we\s+are|we['’]re)\s+(?:not\s+(?:a\s+)?(?:big\s+|huge\s+)?fan\s+of|not\s+into|done\s+with|over)
+  | (?:i\s+am|i['’]m|we\s+are|we['’]re|i\s+get|i\s+got)\s+(?:so\s+|really\s+|a\s+bit\s+|totally\s+)?(?:tired|sick|bored)\s+of
+  | (?:i\s+am|i['’]m|we\s+are|we['’]re)\s+(?:so\s+|really\s+|totally\s+|kind\s+of\s+)?(?:not\s+(?:a\s+)?(?:big\s+|huge\s+)?fan\s+of|not\s+into|done\s+with|over)
+  | (?:my\s+\w+|he|she|they|the\s+kids|kids|everyone|nobody\s+here)\s+(?:really\s+)?(?:won['’]?t|will\s+not|doesn['’]?t|does\s+not|don['’]?t|do\s+not|can['’]?t|cannot)\s+(?:eat|drink|stand|like|want|have|tolerate|handle)
+  | (?:my\s+\w+|he|she|they)\s+(?:really\s+)?(?:hates?|dislikes?|is\s+allergic\s+to|are\s+allergic\s+to)
+  | (?:way\s+|far\s+)?too\s+much
   | (?:i|we)\s+(?:have|['’]ve)\s+had\s+enough\s+of | had\s+enough\s+of
   | not\s+(?:a\s+)?(?:big\s+|huge\s+)?fan\s+of | not\s+into | not\s+(?:really\s+)?in\s+the\s+mood\s+for(?:\s+anything)?
   | (?:^|(?<=[.!?,;:]\s)|(?<=^\s))(?:really\s+)?(?:can['’]?t\s+stand|cannot\s+stand|hate|dislike|detest|loathe
@@ -172,6 +146,8 @@ _NOT_AN_EXCLUSION = re.compile(r"""(?ix)^(?:
     \d|more\s+\d|before|after|since
 )\b""")
 IDIOMS = (r"without\s+(?:a\s+)?doubt|no\s+doubt|no\s+wonder|not\s+only|not\s+to\s+mention|nothing\s+beats|"
+          r"never\s+(?:had|tried|tasted|eaten|seen|watched|heard\s+of|read|been\s+to)|not\s+gonna\s+lie|"
+          r"do\s*n['’]?t\s+(?:judge|get\s+me\s+wrong|worry)|doesn['’]?t\s+mind|do\s*n['’]?t\s+mind|wouldn['’]?t\s+mind|"
           r"can['’]?t\s+go\s+wrong|can['’]?t\s+wait|no\s+matter|none\s+other\s+than|never\s+mind|no\s+problem|"
           r"no\s+worries|not\s+bad|no\s+idea|not\s+sure|no\s+thanks")
 _IDIOMS = re.compile(rf"(?i)\b(?:{IDIOMS})\b")
@@ -209,12 +185,14 @@ _REFINE_CUE = re.compile(r"""(?ix)\b(?:
   | sweeter | less\s+\w+ | more\s+\w+er | \w+er\s+ones? | \w+\s+ones\b
   | like\s+(?:that|this|those|these|it|them)\b | the\s+same
 )\b""")
-_FIELD_WORD = (r"director|directors|brand|maker|manufacturer|company|actors?|actress|stars?|cast|lead(?:\s+actor|\s+actress|\s+role)?"
-               r"|writer|author|genre|country|origin|studio|producer")
+_FIELD_WORD = (r"director|directors|brand|maker|manufacturer|company|actors?|actress|stars?|cast|lead(?:\s+actors?|\s+actress|\s+role)?"
+               r"|writer|author|genre|country|origin|studio|producer|year|decade")
 _SAME = re.compile(rf"""(?ix)\b(?:
     (?:the\s+)?same\s+(?P<f>{_FIELD_WORD})
   | (?:by\s+)?(?:whoever|the\s+(?:guy|person|one|woman|man)\s+(?:who|that))\s+(?P<f4>directed|wrote|made|produced)\s+(?:it|that|this|them)
-  | the\s+(?P<f5>{_FIELD_WORD})\s+of\s+(?:it|that(?:\s+one)?|this(?:\s+one)?)
+  | the\s+(?P<f5>{_FIELD_WORD})\s+(?:of|from|in)\s+(?:it|that|this)(?:\s+one|\s+movie|\s+film|\s+item)?
+  | (?:that|this)\s+(?P<f6>brand|director|maker|manufacturer|company|studio|writer|author)(?!\s+(?:is|was)\b)
+  | (?:came\s+out|released|made)\s+(?:in\s+)?(?:that|the)\s+same\s+(?P<f7>year)
   | (?:its|his|her|their|that\s+(?:movie|film|one|item)['’]s)\s+(?P<f2>{_FIELD_WORD})
   | (?:by|from|with)\s+(?:that|this)\s+(?P<f3>{_FIELD_WORD})
 )\b""")
@@ -233,22 +211,6 @@ _REQUEST = re.compile(r"""(?ix)(?:^|[.,;:!?]\s*|\b(?:and|but|so)\s+)(?:
 # "something to drink", "anything for breakfast" ask for a thing of their own
 _REFINE_OBJECT = re.compile(r"(?i)^\s*(?:a\s+|an\s+|some\s+)?(?:something|anything|one|ones|another|more|similar|else|other|others)\b"
                             r"(?!\s+(?:to|for|with|from|in|that|which)\b)")
-
-_POSITIVE_REF = re.compile(r"(?i)\b(?:like|love|liked|loved|want|take|prefer|choose|pick|go\s+with|sounds?\s+(?:good|great|nice|perfect)|"
-                           r"looks?\s+(?:good|great|nice|perfect|tasty|interesting)|is\s+(?:good|great|perfect|nice)|perfect|great|nice|yes|yum)\b")
-_NEGATIVE_REF = re.compile(r"(?i)\b(?:not|no|don['’]?t|didn['’]?t|hate|hated|dislike|disliked|can['’]?t\s+stand|nope|"
-                           r"(?:looks?|sounds?|is)\s+(?:bad|boring|awful|terrible|meh|gross)|bad|boring|awful|yuck)\b")
-_SEED_REF = re.compile(r"(?i)\b(?:more\s+like|similar\s+to|something\s+like|anything\s+like|others?\s+like|stuff\s+like|ones?\s+like|in\s+the\s+style\s+of|along\s+the\s+lines\s+of)\s*$")
-
-_RETRACT_AFTER = re.compile(r"(?ix)^\s*(?:is|are|['’]s|['’]re|would\s+be|will\s+be)\s+(?:fine|ok|okay|good|alright|all\s+right|allowed|back|welcome|acceptable)\b"
-                            r"|^\s*(?:after\s+all|are\s+back\s+on|is\s+back\s+on|again\s+please)\b")
-_RETRACT_BEFORE = re.compile(r"""(?ix)(?:
-    (?:i|we)\s+(?:do\s+|actually\s+|really\s+)?(?:['’]d\s+|would\s+)?(?:like|love|want|eat|fancy|take)\s*
-  | bring\s+back | you\s+can\s+(?:show|include|suggest)(?:\s+me)? | include | allow | show\s+me
-  | changed\s+my\s+mind\s+(?:about|on) | okay\s+with | ok\s+with | fine\s+with
-)\s+(?:a\s+|an\s+|some\s+|the\s+)?$""")
-_RETRACT_MARK = re.compile(r"(?i)\b(?:after\s+all|now|again|changed\s+my\s+mind|fine|okay|ok|alright|back)\b")
-
 
 def content_words(text: str) -> list[str]:
     """The words of ``text`` that ask for something (not fillers, cues or generic heads)."""
@@ -314,163 +276,6 @@ def _object_after(text: str, start: int, max_words: int = 6,
     return out, end
 
 
-# ---- references ------------------------------------------------------------------------------
-
-_REFERENCE = re.compile(r"""(?ix)\b(?:
-    (?:the\s+)?(?P<ord>first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|1st|2nd|3rd|4th|5th|6th|7th|8th|9th|10th)
-        (?:\s+(?:one|item|option|suggestion|movie|film|product|pick|choice|recommendation))?
-  | the\s+(?P<ord2>last|final|top|latter|former)(?:\s+(?:one|item|option|suggestion|movie|film|product|pick|choice|recommendation))?
-  | (?:number|no\.|\#)\s*(?P<num>\d{1,2})
-  | (?P<that>(?:that|this)\s+(?:one|last\s+one|movie|film|item|product))
-)\b""")
-
-
-def _references(text: str) -> list[Reference]:
-    out = []
-    for m in _REFERENCE.finditer(text):
-        if m.group("ord"):
-            word = m.group("ord").lower()
-            # "first" needs "the" or "one": "at first", "first time" are not references
-            if not re.match(r"(?i)the\s", m.group(0)) and not re.search(r"\s\w+$", m.group(0)):
-                continue
-            pos = _ORDINALS[word]
-        elif m.group("ord2"):
-            pos = _ORDINALS[m.group("ord2").lower()]
-        elif m.group("num"):
-            pos = int(m.group("num")) - 1
-            if pos < 0:
-                continue
-        else:
-            pos = 0
-        before = text[max(0, m.start() - 40): m.start()]
-        clause_start = max(before.rfind(c) for c in ".!?;,") + 1
-        before = before[clause_start:]
-        after = text[m.end(): m.end() + 30]
-        after = re.split(r"[.!?;,]|\bbut\b", after)[0]
-        if _SEED_REF.search(before):
-            feeling = "seed"
-        elif _NEGATIVE_REF.search(before) or _NEGATIVE_REF.search(after):
-            feeling = "rejected"
-        elif _POSITIVE_REF.search(before) or _POSITIVE_REF.search(after):
-            feeling = "liked"
-        else:
-            feeling = "neutral"
-        out.append(Reference(pos, feeling, m.start(), m.end()))
-    return out
-
-
-# ---- numeric ranges --------------------------------------------------------------------------
-
-_YEAR = r"(?:1[89]\d\d|20\d\d|['’‘]\d\d(?![\d'’]?s\b)(?!\d))"
-
-
-def _to_year(text: str) -> int:
-    """ "1995" -> 1995, "'95" -> 1995, "'05" -> 2005."""
-    digits = re.sub(r"\D", "", text)
-    if len(digits) == 2:
-        n = int(digits)
-        return 2000 + n if n <= 30 else 1900 + n
-    return int(digits)
-_NUM = r"(?:[$€£]\s*)?\d+(?:[.,]\d+)?(?:\s*(?:[$€£]|euros?|dollars?|bucks|kr|sek|usd|eur|gbp|pounds?))?"
-_RANGE_PATTERNS = [
-    # decades: "the 90s", "1990s", "'80s", "the nineties"
-    ("decade", re.compile(r"(?i)\b(?:from|in|of|during)?\s*(?:the\s+)?(?:(?P<century>19|20)(?P<d1>\d)0['’]?s|['’]?(?P<d2>\d)0['’]?s|(?P<word>twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties))\b")),
-    ("between", re.compile(rf"(?i)\b(?:between|from)\s+(?P<a>{_YEAR})\s+(?:and|to|till|until|-)\s+(?P<b>{_YEAR})\b|\b(?P<a2>{_YEAR})\s*[-–]\s*(?P<b2>{_YEAR})\b")),
-    ("after", re.compile(rf"(?i)\b(?:(?P<strict>after|newer\s+than|later\s+than|post)|(?P<incl>since|starting(?:\s+from|\s+in)?|not\s+before|no\s+earlier\s+than|from(?=\s+\S+\s+(?:on\b|onwards?\b|or\s+later|and\s+later|and\s+up|to\s+(?:now|today)))))[\s-]+(?P<y>{_YEAR})(?!\s*(?:and|to|-)\s*{_YEAR})(?P<onwards>\s+(?:on(?:wards?)?|or\s+(?:later|newer|after)|and\s+(?:later|newer|up)|to\s+(?:now|today)))?\b")),
-    ("after2", re.compile(rf"(?i)\b(?P<y>{_YEAR})\s+(?:or|and)\s+(?:later|newer|after|up)\b|\b(?P<y2>{_YEAR})\s+onwards?\b")),
-    ("before", re.compile(rf"(?i)\b(?:(?P<strict>before|older\s+than|earlier\s+than|pre)|(?P<incl>until|till|up\s+to|not\s+after|no\s+later\s+than))[\s-]+(?P<y>{_YEAR})\b")),
-    ("before2", re.compile(rf"(?i)\b(?P<y>{_YEAR})\s+(?:or|and)\s+(?:earlier|older|before)\b")),
-    ("year", re.compile(rf"(?i)\b(?:from|in|released\s+in|made\s+in|of)\s+(?P<y>{_YEAR})\b")),
-    ("under", re.compile(rf"(?i)\b(?:(?P<strict>under|below|less\s+than|cheaper\s+than|lower\s+than|beneath)|(?P<incl>at\s+most|max(?:imum)?|up\s+to|no\s+more\s+than|not\s+more\s+than|within|tops))\s+(?P<n>{_NUM})")),
-    ("over", re.compile(rf"(?i)\b(?:(?P<strict>over|above|more\s+than|higher\s+than|pricier\s+than)|(?P<incl>at\s+least|min(?:imum)?|no\s+less\s+than|not\s+less\s+than))\s+(?P<n>{_NUM})")),
-    ("or_less", re.compile(rf"(?i)\b(?P<n>{_NUM})\s+or\s+(?:less|under|cheaper|below)\b")),
-    ("or_more", re.compile(rf"(?i)\b(?P<n>{_NUM})\s+or\s+(?:more|over|above)\b")),
-    ("relative", re.compile(r"(?i)\b(?P<word>cheaper|less\s+expensive|more\s+affordable|more\s+expensive|pricier|newer|more\s+recent|older|earlier)"
-                            r"(?:\s+(?:ones?|options?|movies?|films?|items?|products?))?(?:\s+than\s+(?P<than>[\w\s]{1,30}?))?(?=[.,;:!?]|$|\s+(?:please|but|and|with|from)\b)")),
-]
-
-
-def _number(text: str) -> float:
-    digits = re.search(r"\d+(?:[.,]\d+)?", text).group(0).replace(",", ".")
-    value = float(digits)
-    return int(value) if value.is_integer() else value
-
-
-def _ranges(text: str, taken: list[tuple[int, int]]) -> list[Range]:
-    out: list[Range] = []
-
-    def free(s, e):
-        return all(e <= a or s >= b for a, b in taken)
-
-    for kind, rx in _RANGE_PATTERNS:
-        for m in rx.finditer(text):
-            s, e = m.start(), m.end()
-            if not free(s, e):
-                continue
-            g = m.groupdict()
-            new: list[Range] = []
-            if kind == "decade":
-                if g["word"]:
-                    lo = 1900 + _DECADE_WORDS[g["word"].lower()]
-                elif g["century"]:
-                    lo = int(g["century"]) * 100 + int(g["d1"]) * 10
-                else:
-                    d = int(g["d2"])
-                    # "the 90s" -> 1990s, "the 00s" / "10s" / "20s" -> this century
-                    lo = 2000 + d * 10 if d <= 2 else 1900 + d * 10
-                label = f"{lo}s"
-                new = [Range("year", ">=", lo, label, s, e), Range("year", "<=", lo + 9, label, s, e)]
-            elif kind == "between":
-                a, b = _to_year(g["a"] or g["a2"]), _to_year(g["b"] or g["b2"])
-                a, b = min(a, b), max(a, b)
-                new = [Range("year", ">=", a, f"{a}–{b}", s, e), Range("year", "<=", b, f"{a}–{b}", s, e)]
-            elif kind in ("after", "after2"):
-                y = _to_year(g.get("y") or g.get("y2"))
-                op = ">" if g.get("strict") and not g.get("onwards") else ">="
-                new = [Range("year", op, y, f"year {op} {y}", s, e)]
-            elif kind in ("before", "before2"):
-                y = _to_year(g["y"])
-                op = "<" if g.get("strict") else "<="
-                new = [Range("year", op, y, f"year {op} {y}", s, e)]
-            elif kind == "year":
-                y = _to_year(g["y"])
-                new = [Range("year", "=", y, f"year {y}", s, e)]
-            elif kind in ("under", "over", "or_less", "or_more"):
-                n = _number(g["n"])
-                if re.fullmatch(_YEAR, str(n)) and kind in ("under", "over"):
-                    # "under 1990" reads as a year only through before/after; leave it alone
-                    continue
-                if kind in ("under", "or_less"):
-                    op = "<" if g.get("strict") else "<="
-                else:
-                    op = ">" if g.get("strict") else ">="
-                new = [Range("number", op, n, f"{op} {n}", s, e)]
-            elif kind == "relative":
-                word = g["word"].lower()
-                hint = "price" if word in ("cheaper", "less expensive", "more affordable", "more expensive", "pricier") else "year"
-                op = "<" if word in ("cheaper", "less expensive", "more affordable", "older", "earlier") else ">"
-                ref = None
-                than = (g.get("than") or "").strip()
-                if than:
-                    refs = _references(than)
-                    ref = refs[0].position if refs else (0 if re.match(r"(?i)(?:that|this|it)\b", than) else None)
-                    if ref is None:
-                        continue  # "cheaper than 20" is a number, read above
-                new = [Range("relative", op, None, word, s, e, ref=ref, field_hint=hint)]
-            if re.search(r"(?i)\b(?:not|no|nothing|except|excluding|anything\s+but)\s+(?:from\s+|in\s+|of\s+)?$", text[max(0, s - 25):s]) \
-                    or re.match(r"(?i)(?:not|no)\s", m.group(0)):
-                for rg in new:
-                    rg.negated = True
-                cue = re.search(r"(?i)\b(?:not|no|nothing|except|excluding|anything\s+but)\s+(?:from\s+|in\s+|of\s+)?$", text[max(0, s - 25):s])
-                if cue:
-                    s = max(0, s - 25) + cue.start()
-                    for rg in new:
-                        rg.start = s
-            out.extend(new)
-            taken.append((s, e))
-    return out
-
-
 # ---- the reader ----------------------------------------------------------------------------
 
 
@@ -492,18 +297,18 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
             taken.append((m.start(), m.end()))
 
     # references to shown items: "not the first one" is a rejection of that item
-    for ref in _references(text):
+    for ref in read_references(text):
         if _spans_free(ref.start, ref.end, taken):
             r.references.append(ref)
     ref_spans = [(x.start, x.end) for x in r.references]
 
-    r.ranges = _ranges(text, taken)
+    r.ranges = read_ranges(text, taken)
 
     # "more from the same director", "others with its lead actor"
     for m in _SAME.finditer(text):
         if _spans_free(m.start(), m.end(), taken):
             inside = [x for x in r.references if m.start() <= x.start < m.end() + 30]
-            word = m.group("f") or m.group("f2") or m.group("f3") or m.group("f5") or {
+            word = m.group("f") or m.group("f2") or m.group("f3") or m.group("f5") or m.group("f6") or m.group("f7") or {
                 "directed": "director", "wrote": "writer", "made": "maker", "produced": "producer"}.get(
                 (m.group("f4") or "").lower(), "")
             r.same.append((" ".join(word.lower().split()), inside[0].position if inside else None))
@@ -537,12 +342,15 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
         if any(s <= m.end() < e for s, e in ref_spans):
             continue  # "not the first one": a reference, read above
         phrases, end = _object_after(text, m.end(), taken=taken)
-        phrases = [p for p in phrases if _spans_free(p.start, p.end, taken) and not _is_reference_text(p.text)]
+        phrases = [p for p in phrases if _spans_free(p.start, p.end, taken) and not is_reference(p.text)]
         if not phrases:
             continue
         r.exclude.extend(phrases)
         if cue in ("without", "w/o", "hold the", "minus"):
             r.lacking.extend(p.text for p in phrases)
+        if re.fullmatch(r"(?:instead\s+of|rather\s+than|other\s+than|(?:an?\s+)?(?:alternative|substitute|replacement)\s+(?:to|for))", cue):
+            # "something instead of yoghurt": things like yoghurt, but not yoghurt
+            r.instead_of.extend(p.text for p in phrases)
         taken.append((m.start(), end))
 
     # "X-free": items saying so are preferred (not a diet, nothing excluded)
@@ -559,7 +367,7 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
             continue
         phrases, end = _object_after(text, m.end(), max_words=4, taken=taken)
         for p in phrases:
-            if _spans_free(p.start, p.end, taken) and not _is_reference_text(p.text):
+            if _spans_free(p.start, p.end, taken) and not is_reference(p.text):
                 p.start = m.start()
                 p.cue = " ".join(m.group(0).lower().split())
                 r.want.append(p)
@@ -583,10 +391,6 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
     rest = _SHIFT_CUE.sub(" ", rest)
     r.topic_text = " ".join(rest.split()).strip(" ,.;:!?-")
     return r
-
-
-def _is_reference_text(phrase: str) -> bool:
-    return bool(_REFERENCE.fullmatch(phrase.strip()) or re.fullmatch(r"(?i)(?:that|this|it|them|those|these)(?:\s+ones?)?", phrase.strip()))
 
 
 def _is_request(text: str, taken: list[tuple[int, int]]) -> bool:
@@ -627,6 +431,15 @@ def _retractions(text: str, taken: list[tuple[int, int]]) -> list[Phrase]:
                           r"(?:a\s+|an\s+|some\s+|the\s+)?(?P<x>[\w\s'-]{1,40}?)(?=\s*(?:$|[,]|\s+(?:now|after\s+all|again|then)\b))", c)
         if not m:
             m = re.search(r"(?ix)(?:^|,)\s*(?:actually,?\s+)?(?P<x>[\w\s'-]{1,30}?)\s+after\s+all\b", c)
+        if not m:
+            m = re.search(r"(?ix)\b(?:forget|ignore|scratch|drop|disregard)\s+(?:about\s+)?(?:the|that|my)\s+(?P<x>[\w\s'-]{1,30}?)\s+"
+                          r"(?:thing|bit|part|rule|condition|filter|restriction)\b", c)
+        if not m:
+            m = re.search(r"(?ix)\b(?:i|we)\s+do\s+(?:need|want|like|eat|love)\s+(?:a\s+|an\s+|some\s+|the\s+)?"
+                          r"(?P<x>[\w\s'-]{1,30}?)(?=\s*(?:$|[,;]|\s+(?:after\s+all|now|then|for|please)\b))", c)
+        if not m and re.search(r"(?i)\bchanged\s+my\s+mind\b", text):
+            m = re.search(r"(?ix)\b(?:i|we)\s+(?:do\s+|really\s+)?(?:need|want|like|love|['’]d\s+like)\s+(?:a\s+|an\s+|some\s+|the\s+)?"
+                          r"(?P<x>[\w\s'-]{1,30}?)(?=\s*(?:$|[,;]|\s+(?:after\s+all|now|then|for|please)\b))", c)
         if not m:
             m = re.search(r"(?ix)\b(?:forget|ignore|scratch|take\s+back|disregard)\s+(?:what\s+i\s+(?:said|told\s+you)|my\s+\w+)"
                           r"\s+(?:about|on|regarding)\s+(?P<x>[\w\s'-]{1,30}?)(?=\s*(?:$|[,;]|\s+(?:then|now|please)\b))", c)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import constraints as cons
-from .catalog_terms import CatalogTerms, terms
+from .catalog_terms import CatalogTerms, terms, values_where
 from .diets import Diet, excluded_items, triggers
 from .reading import Range, Reading, content_words, read
 from .state import SessionState
@@ -69,25 +69,28 @@ class Tracker:
         self._references(state, r, u)
         self._retractions(state, r, u)
 
-        words = content_words(r.topic_text)
+        words = content_words(r.topic_text) or list(r.instead_of)
         if words:
+            # the catalog's own words: typos of kinds mended, near-kinds named ("veggies")
+            topic = self.terms.expand(self.terms.correct(" ".join([r.topic_text] + r.instead_of)))
             u.shifted = bool(state.topic) and (r.shift_cue or (not r.refine_cue and (
-                r.request or self._names_another_kind(state, r.topic_text))))
+                r.request or self._names_another_kind(state, topic))))
             if u.shifted:
                 state.topic = []
                 state.constraints = [c for c in state.constraints if cons.kind_of(c) not in cons.TOPIC_BOUND]
                 u.notes.append(f"new topic: {' '.join(words[:4])[:40]}")
-            state.topic.append(self.terms.correct(r.topic_text))
+            state.topic.append(topic)
         # what is taken back is wanted again: "apples are fine after all" asks for apples
         for p in r.retract:
             if p.text.lower() not in r.topic_text.lower():
                 state.topic.append(p.text)
 
         new: list[dict[str, Any]] = []
-        new += self._exclusions(r, u)
+        new += self._exclusions(state, r, u)
         new += self._diets(r, u)
         new += self._ranges(state, r, u)
         new += self._wants(r, u)
+        new += self._countries(r, u)
         new += self._same(state, r, u)
         new += self._preferences(r, u)
         if new:
@@ -131,6 +134,15 @@ class Tracker:
 
     def _retractions(self, state: SessionState, r: Reading, u: Understanding) -> None:
         for p in r.retract:
+            field_rx = next((rx for words, rx in _FIELD_WORDS + [(("year", "years", "decade", "date"), _YEAR_RX)]
+                             if p.text.lower() in words), None)
+            if field_rx is not None:
+                # "forget the year thing": every condition on that field goes
+                kept = [c for c in state.constraints if not _on_field(c, field_rx)]
+                if len(kept) < len(state.constraints):
+                    state.constraints = kept
+                    u.notes.append(f"no more conditions on {p.text}")
+                continue
             reached = self.terms.reach(p.text)
             if not reached:
                 continue
@@ -164,11 +176,17 @@ class Tracker:
             if undone:
                 u.notes.append(f"{p.text} allowed again")
 
-    def _exclusions(self, r: Reading, u: Understanding) -> list[dict[str, Any]]:
+    def _exclusions(self, state: SessionState, r: Reading, u: Understanding) -> list[dict[str, Any]]:
         out = []
         for p in r.exclude:
             if self._is_title(p.text):
                 continue  # an item by name: the mention reader rejects it
+            if p.text.lower() in _PRONOUNS:
+                # "without him": the person last named ("too much Johnny Depp ... without him")
+                person = self._last_person(state, r.text)
+                if person is None:
+                    continue
+                p = type(p)(person, p.start, p.end)
             res = self.terms.resolve(p.text)
             if not res.found:
                 u.unresolved.append(p.text)
@@ -179,6 +197,26 @@ class Tracker:
                         "where": res.where_not(), "items": sorted(res.items), "label": f"not: {shown}",
                         "source": "user"})
             u.notes.append(f"no {p.text}")
+        return out
+
+    def _last_person(self, state: SessionState, text: str) -> str | None:
+        """The name of the person last talked about: in this message, else the ones before."""
+        for said in [text] + [m["content"] for m in reversed(state.messages) if m.get("role") == "user"][:4]:
+            people = self.terms.people_in(said)
+            if people:
+                return people[-1][1]
+        return None
+
+    def _countries(self, r: Reading, u: Understanding) -> list[dict[str, Any]]:
+        """ "swedish veggies": the request's country adjectives as wanted origins."""
+        out = []
+        for word in content_words(r.topic_text):
+            values = self.terms.country(word)
+            if values:
+                label = f"{values[0][0]}: {values[0][1]}"
+                out.append({"kind": "want", "field": values[0][0], "phrase": word, "values": [list(v) for v in values],
+                            "where": _where_any(values), "label": label, "source": "user"})
+                u.notes.append(label)
         return out
 
     def _diets(self, r: Reading, u: Understanding) -> list[dict[str, Any]]:
@@ -199,6 +237,11 @@ class Tracker:
         for rg in r.ranges:
             if rg.field == "relative" and rg.field_hint == "year" and explicit_year:
                 continue  # "more recent, after 2010": the year says how much
+            if rg.field == "recent":
+                if explicit_year or ("recent", 0) in grouped:
+                    continue
+                grouped[("recent", 0)] = [rg]
+                continue
             grouped.setdefault((rg.label, rg.start), []).append(rg)
         for group in grouped.values():
             first = group[0]
@@ -211,7 +254,13 @@ class Tracker:
                 out.append(c)
                 u.notes.append(c["label"])
                 continue
-            if first.field == "relative":
+            if first.field == "recent":
+                years = self.terms.numeric.get(name) or []
+                if not years:
+                    continue
+                # the catalog's last few years, by its own newest item
+                c = {"field": name, "op": ">=", "value": int(max(years)) - RECENT_YEARS}
+            elif first.field == "relative":
                 value = self._relative_value(state, first, name)
                 if value is None:
                     u.unresolved.append(first.label)
@@ -229,7 +278,7 @@ class Tracker:
         return out
 
     def _range_field(self, rg: Range) -> str | None:
-        if rg.field == "year" or (rg.field == "relative" and rg.field_hint == "year"):
+        if rg.field in ("year", "recent") or (rg.field == "relative" and rg.field_hint == "year"):
             return self.terms.year_field()
         return self.terms.amount_field()
 
@@ -257,6 +306,13 @@ class Tracker:
             if how not in ("value", "part", "modifier", "fuzzy") or not values:
                 continue  # words the search reads, not a value to insist on
             values = self._fitting(values, p.cue, how)
+            if p.cue == "with" and not any(_PERFORMER.search(f) for f, _ in values):
+                # "a juice with grapefruit in it": an ingredient, preferred, not a kind to insist on
+                items = self.terms.reach(p.text)
+                if items:
+                    out.append({"kind": "prefer", "phrase": f"with {p.text.lower()}", "items": sorted(items),
+                                "label": f"prefer: with {p.text}", "source": "user"})
+                continue
             fields = list(dict.fromkeys(f for f, _ in values))
             names = list(dict.fromkeys(v for _, v in values))
             label = f"{fields[0]}: {names[0]}" if len(names) == 1 else f"{fields[0]}: {p.text}"
@@ -272,6 +328,16 @@ class Tracker:
         out = []
         for word, position in r.same:
             item = self._item_at(state, position)
+            if item is not None and word in ("year", "decade"):
+                name = self.terms.year_field()
+                year = self.terms.meta.get(item, {}).get(name) if name else None
+                if isinstance(year, (int, float)):
+                    lo, hi = (int(year), int(year)) if word == "year" else (int(year) // 10 * 10, int(year) // 10 * 10 + 9)
+                    c = {"kind": "filter", "field": name, "op": "between", "value": [lo, hi], "source": "user"}
+                    c["label"] = cons.filter_label(name, "between", [lo, hi]) if lo != hi else f"{name}: {lo}"
+                    out.append(c)
+                    u.notes.append(c["label"])
+                    continue
             rx = next((rx for words, rx in _FIELD_WORDS if word.split()[0] in words), None)
             if item is None or rx is None:
                 u.unresolved.append(f"the same {word}")
@@ -322,6 +388,8 @@ class Tracker:
     def _preferences(self, r: Reading, u: Understanding) -> list[dict[str, Any]]:
         out = []
         for word in dict.fromkeys(r.lacking):
+            if word.lower() in _PRONOUNS:
+                continue
             items = self.terms.items_lacking(terms(word))
             if items:
                 out.append({"kind": "prefer", "phrase": f"without {word}", "items": sorted(items),
@@ -338,6 +406,19 @@ _FIELD_WORDS = [
     (("genre",), re.compile(r"genre|category|kind|type", re.I)),
     (("country", "origin"), re.compile(r"origin|country|region", re.I)),
 ]
+_PERFORMER = re.compile(r"star|cast|actor|actress|perform|feat|voice", re.I)
+_YEAR_RX = re.compile(r"year|date|decade", re.I)
+_PRONOUNS = ("him", "her", "them", "his", "hers", "their", "his stuff", "her stuff", "his movies", "her movies")
+# "recent": the catalog's newest year minus this many
+RECENT_YEARS = 5
+
+
+def _on_field(c: dict[str, Any], rx: re.Pattern) -> bool:
+    fields = [c.get("field") or ""] + [v[0] for v in c.get("values") or []]
+    where = str(c.get("where") or "")
+    return any(rx.search(f) for f in fields if f) or bool(rx.search(where))
+
+
 _CUE_FIELDS = [
     (("directed by",), re.compile(r"direct", re.I)),
     (("written by",), re.compile(r"writ|author", re.I)),
@@ -364,12 +445,8 @@ def _outside(name: str, group: list[Range]) -> dict[str, Any]:
 
 
 def _where_not(values) -> dict | None:
-    from .catalog_terms import Resolved
-
-    return Resolved("", [tuple(v) for v in values]).where_not()
+    return values_where([tuple(v) for v in values], "$nin", "$and")
 
 
 def _where_any(values) -> dict | None:
-    from .catalog_terms import Resolved
-
-    return Resolved("", [tuple(v) for v in values]).where_any()
+    return values_where([tuple(v) for v in values], "$in", "$or")

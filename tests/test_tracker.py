@@ -254,3 +254,39 @@ def test_a_new_kind_shifts_the_topic_a_typo_of_one_is_corrected(grocery, movies)
     assert not tracker.update(state, "something sweet").shifted  # not a kind
     state = _run(movies, "recommend a thriler")
     assert state.topic == ["recommend a thriller"]
+
+
+def test_country_adjectives_compounds_typos_and_pronouns(grocery, movies):
+    state = _run(grocery, "fruit, but nothing Italian")
+    assert not any(grocery.meta[i].get("origin") == "Italy" for i in _kept(grocery, state))
+    state = _run(grocery, "swedish veggies pls")
+    assert [c["label"] for c in state.constraints] == ["origin: Sweden"]
+    # "watermelon" is written "Water melon"; "vanila" is a typo of a word the items use
+    assert "Watermelon" not in _kept(grocery, _run(grocery, "melons except the watermelon"))
+    assert "Arla-Mild-Vanilla-Yoghurt" not in _kept(grocery, _run(grocery, "yoghurt but no vanila"))
+    # "orange juice" names orange juices, not every juice
+    kept = _kept(grocery, _run(grocery, "juice please, but not orange juice"))
+    assert "Bravo-Apple-Juice" in kept and "Bravo-Orange-Juice" not in kept
+    state = _run(movies, "way too much Johnny Depp in those. a fantasy film without him?")
+    assert [c["label"] for c in state.constraints] == ["not: Johnny Depp"]
+
+
+def test_instead_of_searches_like_it_and_recent_reads_the_catalog(grocery, movies):
+    state = _run(grocery, "i'm vegan, what do you have instead of yoghurt?")
+    assert "yoghurt" in state.topic[-1] and {c["kind"] for c in state.constraints} == {"exclude", "diet"}
+    state = _run(movies, "a good thriller from the last few years")
+    newest = int(max(movies.numeric["year"]))
+    assert [c["label"] for c in state.constraints] == [f"year \u2265 {newest - 5}"]
+    state = _run(movies, "late 70s sci-fi")
+    assert [c["value"] for c in state.constraints] == [[1975, 1979]]
+
+
+def test_retracting_a_field_and_idioms(grocery, movies):
+    tracker, state = _tracker(movies), SessionState()
+    tracker.update(state, "a western, nothing before 2000")
+    assert [c["kind"] for c in state.constraints] == ["exclude"]
+    tracker.update(state, "eh forget the year thing, I want the classics with John Wayne")
+    assert [c["label"] for c in state.constraints] == ["star: John Wayne"]
+    for text in ("without a doubt pineapple is the best fruit", "never had papaya before, do you have it?",
+                 "My wife doesn't mind horror"):
+        assert read(text).exclude == [], text
