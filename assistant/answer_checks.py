@@ -103,8 +103,11 @@ def check_reason(text: str, facts: Iterable[str], user_words: Iterable[str] = ()
     reason = " ".join(text.split())
     if not reason:
         return Checked(problem="the reason is empty")
-    if "\n" in text.strip() or len(reason) > MAX_REASON_CHARS:
-        return Checked(problem=f"the reason is not one line of at most {MAX_REASON_CHARS} characters")
+    if "\n" in text.strip():
+        return Checked(problem="the reason spans several lines")
+    if len(reason) > MAX_REASON_CHARS:
+        return Checked(problem=f"the reason is {len(reason)} characters long (at most {MAX_REASON_CHARS}: "
+                               "a line or two)")
     if len(reason.split()) < MIN_REASON_WORDS:
         return Checked(problem=f"the reason {reason!r} is too short to say anything")
     if _MARKUP.search(text):

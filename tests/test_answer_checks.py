@@ -73,9 +73,9 @@ def test_reason_must_be_one_line_naming_the_items_facts():
         ("Great choice!", "too short"),
         ("It is a wonderful choice for you today.", "names none"),
         ("A sweet mango for only 2 dollars.", "states 2"),
-        ("A sweet mango.\n2. Dragon fruit g999", "one line"),
+        ("A sweet mango.\n2. Dragon fruit g999", "several lines"),
         ("B: a sweet mango from Brazil", "markup"),
-        ("sweet mango " * 40, "one line of at most"),
+        ("sweet mango " * 40, "characters long (at most 300"),
     ]:
         checked = check_reason(text, facts, ["something sweet"])
         assert not checked.ok and why in checked.problem, (text, checked)
