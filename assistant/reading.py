@@ -47,6 +47,8 @@ class Reading:
     want: list[Phrase] = field(default_factory=list)
     ranges: list[Range] = field(default_factory=list)
     diets: list[str] = field(default_factory=list)
+    # diets the user says do not apply ("she isn't vegan")
+    diets_off: list[str] = field(default_factory=list)
     retract: list[Phrase] = field(default_factory=list)
     references: list[Reference] = field(default_factory=list)
     shift_cue: bool = False
@@ -90,9 +92,11 @@ _LEADING = ("the", "a", "an", "any", "more", "those", "these", "that", "this", "
             "other", "of", "kind of", "type of", "sort of", "too much", "so much", "much", "many",
             "with", "from", "like", "really", "all", "anything with", "anything from", "food with",
             "stuff with", "movies with", "films with", "based on", "about", "involving", "set in",
-            "starring", "featuring", "directed by", "made by", "written by", "by", "anything by")
+            "starring", "featuring", "directed by", "made by", "written by", "by", "anything by", "anything",
+            "ones with", "ones from", "ones by", "ones starring", "ones about", "movies about", "films about",
+            "stuff from", "products from", "those with", "those from", "any of the", "of the")
 _TRAILING = ("please", "pls", "plz", "thanks", "thank you", "btw", "by the way", "lol", "tho", "anymore",
-             "in those", "in these", "in them", "in there", "in that",
+             "in those", "in these", "in them", "in there", "in that", "anything", "stuff", "whatsoever",
              "any more", "at all", "for me", "again",
              "now", "today", "then", "either", "though", "tonight", "this time", "this evening",
              "after all", "in it", "in them", "included", "whatsoever", "ok", "okay")
@@ -113,6 +117,9 @@ _EXCLUDE_CUE = re.compile(r"""(?ix)\b(?:
   | (?:an?\s+)?(?:alternative|substitute|replacement)\s+(?:to|for)
   | nothing\s+(?:about|involving|set\s+in|on) | not\s+about | no\s+(?:stories|films|movies)\s+about
   | (?:is|are|was|were)\s*n[o']?['’]?t\s+(?:from|made\s+from|made\s+with|with|about|containing)
+  | (?:that|which)\s+(?:is|are|['’]s|['’]re)\s*(?:n[o']?['’]?t|not)
+  | never\s+(?:buy|eat|drink|watch|want|use)
+  | none\s+(?:from|with|by|starring|featuring|about)
   | (?:does|do)\s*n['’]?o?t\s+(?:contain|have|include)
   | (?:i\s+am|i['’]m|we\s+are|we['’]re|am|is|are)\s+(?:very\s+|severely\s+|also\s+)?allergic\s+to | allergic\s+to
   | without | w/o | minus | hold\s+the | skip(?:\s+the)? | avoid(?:ing)?
@@ -147,6 +154,7 @@ _NOT_AN_EXCLUSION = re.compile(r"""(?ix)^(?:
 )\b""")
 IDIOMS = (r"without\s+(?:a\s+)?doubt|no\s+doubt|no\s+wonder|not\s+only|not\s+to\s+mention|nothing\s+beats|"
           r"never\s+(?:had|tried|tasted|eaten|seen|watched|heard\s+of|read|been\s+to)|not\s+gonna\s+lie|"
+          r"(?:never|wouldn['’]?t|would\s+not|can['’]?t|could\s+never)\s+say\s+no\s+to|never\s+get\s+tired\s+of|"
           r"do\s*n['’]?t\s+(?:judge|get\s+me\s+wrong|worry)|doesn['’]?t\s+mind|do\s*n['’]?t\s+mind|wouldn['’]?t\s+mind|"
           r"can['’]?t\s+go\s+wrong|can['’]?t\s+wait|no\s+matter|none\s+other\s+than|never\s+mind|no\s+problem|"
           r"no\s+worries|not\s+bad|no\s+idea|not\s+sure|no\s+thanks")
@@ -237,7 +245,9 @@ def clean_phrase(text: str) -> str:
                 words = words[: len(words) - len(trail.split())]
                 changed = True
                 break
-    return " ".join(words).strip(" \t'\"‘’“”-")
+    phrase = " ".join(words).strip(" \t'\"‘’“”-")
+    # "horror-ish", "sweetish": the word it comes from
+    return re.sub(r"(?i)(?<=\w{3})-ish$", "", phrase)
 
 
 def _object_after(text: str, start: int, max_words: int = 6,
@@ -289,10 +299,14 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
     r = Reading(text=text)
     taken: list[tuple[int, int]] = []
 
-    # diets first: "no dairy" is a diet, not an exclusion of the word "dairy"
+    # diets first: "no dairy" is a diet, not an exclusion of the word "dairy"; "she isn't
+    # vegan" takes one back
     for name, pattern in list(_DIET_PATTERNS) + list(diets or []):
         for m in re.finditer(pattern, text, re.I):
-            if name not in r.diets:
+            if re.search(r"(?i)\b(?:is|am|are|['’]m|['’]s|['’]re)\s*(?:n['’]t|not|no\s+longer)\s+(?:a\s+)?$|\bnot\s+$",
+                         text[max(0, m.start() - 20):m.start()]):
+                r.diets_off.append(name)
+            elif name not in r.diets:
                 r.diets.append(name)
             taken.append((m.start(), m.end()))
 
@@ -327,6 +341,13 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
         r.retract.append(phrase)
         taken.append((phrase.start, phrase.end))
 
+    # "keep Tom Cruise out of it", "leave the onions out"
+    for m in re.finditer(r"(?i)\b(?:keep|leave|cut|take)\s+(?P<x>[\w\s'’.-]{2,40}?)\s+out\b(?:\s+of\s+(?:it|this|that|them))?", text):
+        if _spans_free(m.start(), m.end(), taken):
+            phrase = clean_phrase(m.group("x"))
+            if phrase and not is_reference(phrase):
+                r.exclude.append(Phrase(phrase, m.start("x"), m.end("x")))
+                taken.append((m.start(), m.end()))
     # exclusions
     for m in _EXCLUDE_CUE.finditer(text):
         if not _spans_free(m.start(), m.end(), taken):
@@ -416,7 +437,8 @@ def _retractions(text: str, taken: list[tuple[int, int]]) -> list[Phrase]:
         c = clause.group(0)
         base = clause.start()
         # "<X> are fine (after all)"
-        m = re.search(r"(?i)\b(?:is|are|['’]s|['’]re|would\s+be|will\s+be)\s+(?:fine|ok|okay|good|alright|all\s+right|allowed|back|welcome|acceptable)\b", c)
+        m = re.search(r"(?i)\b(?:is|are|['’]s|['’]re|would\s+be|will\s+be)\s+(?:totally\s+|perfectly\s+|actually\s+|absolutely\s+|really\s+|completely\s+|still\s+)?"
+                      r"(?:fine|ok|okay|good|alright|all\s+right|allowed|back|welcome|acceptable)\b", c)
         if m and not re.search(r"(?i)\b(?:not|no|never|isn['’]?t|aren['’]?t)\b", c[m.start(): m.end() + 1]):
             subject = re.split(r"(?i)\b(?:actually|well|ok|okay|oh|hmm|but|and|so|then)\b|,", c[: m.start()])[-1]
             phrase = clean_phrase(subject)

@@ -48,15 +48,16 @@ class Understanding:
 
 class Tracker:
     """Turns messages into state updates for one catalog. ``terms`` builds the catalog's
-    :class:`CatalogTerms` on first use; ``is_title`` says whether a phrase is exactly an
-    item's title (those are liked / rejected as items by the mention reader)."""
+    :class:`CatalogTerms` on first use; ``is_title`` gives the items a phrase names by
+    their whole title (ruled out as items, not as words)."""
 
     def __init__(self, terms: Callable[[], CatalogTerms], diets: dict[str, Diet],
-                 is_title: Callable[[str], bool] | None = None):
+                 is_title: Callable[[str], list[str]] | None = None):
         self._terms = terms
         self.diets = diets
         self._triggers = triggers(diets)
-        self._is_title = is_title or (lambda phrase: False)
+        # the items a phrase names by their whole title (empty when it names none)
+        self._is_title = is_title or (lambda phrase: [])
 
     @property
     def terms(self) -> CatalogTerms:
@@ -87,7 +88,7 @@ class Tracker:
 
         new: list[dict[str, Any]] = []
         new += self._exclusions(state, r, u)
-        new += self._diets(r, u)
+        new += self._diets(state, r, u)
         new += self._ranges(state, r, u)
         new += self._wants(r, u)
         new += self._countries(r, u)
@@ -179,8 +180,13 @@ class Tracker:
     def _exclusions(self, state: SessionState, r: Reading, u: Understanding) -> list[dict[str, Any]]:
         out = []
         for p in r.exclude:
-            if self._is_title(p.text):
-                continue  # an item by name: the mention reader rejects it
+            titled = self._is_title(p.text)
+            if titled:
+                # an item by name ("skip The Shining"): rejected as an item
+                for item in titled:
+                    state.reject(item)
+                u.notes.append(f"no {p.text}")
+                continue
             if p.text.lower() in _PRONOUNS:
                 # "without him": the person last named ("too much Johnny Depp ... without him")
                 person = self._last_person(state, r.text)
@@ -219,7 +225,12 @@ class Tracker:
                 u.notes.append(label)
         return out
 
-    def _diets(self, r: Reading, u: Understanding) -> list[dict[str, Any]]:
+    def _diets(self, state: SessionState, r: Reading, u: Understanding) -> list[dict[str, Any]]:
+        if r.diets_off:
+            kept = [c for c in state.constraints if not (cons.kind_of(c) == "diet" and c.get("name") in r.diets_off)]
+            if len(kept) < len(state.constraints):
+                state.constraints = kept
+                u.notes.append("no diet: " + ", ".join(r.diets_off))
         out = []
         for name in r.diets:
             diet = self.diets.get(name)
