@@ -246,11 +246,19 @@ class CatalogTerms:
         # by meaning only a word the items hardly use: "citrus" (one item says it) stands
         # for lemons; "football" (said in many plots) is its own thing, not all of sport
         out.values = self._similar(" ".join(words)) if len(out.items) < MEANING_MAX_ITEMS else []
+        for _, v in out.values:
+            # and what is made of those kinds ("orange juice" for "citrus")
+            out.items |= self.items_saying(terms(v), where="made of") | self.items_saying(terms(v), where="title")
         out.values += [v for v in self._associated(words, out.items) if v not in out.values]
         out.how = "+".join(h for h, found in (("text", out.items), ("similar", out.values)) if found)
         if not out.how:
             out.values = self._fuzzy(words)
             out.how = "fuzzy" if out.values else ""
+        if not out.how and len(words) > 1:
+            # "cow's milk": nothing says it whole, and its head word is a kind (Milk)
+            head = self.resolve(words[-1])
+            if head.how in ("value", "part"):
+                out.values, out.items, out.how = head.values, head.items, "head"
         return out
 
     def country(self, phrase: str) -> list[tuple[str, str]]:

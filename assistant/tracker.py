@@ -93,6 +93,8 @@ class Tracker:
         new += self._wants(r, u)
         new += self._countries(r, u)
         new += self._same(state, r, u)
+        new += self._different(state, r, u)
+        new += self._only(r, u)
         new += self._preferences(r, u)
         if new:
             state.constraints = cons.merge(state.constraints, new)
@@ -213,12 +215,50 @@ class Tracker:
                 return people[-1][1]
         return None
 
-    def _countries(self, r: Reading, u: Understanding) -> list[dict[str, Any]]:
-        """ "swedish veggies": the request's country adjectives as wanted origins."""
+    def _different(self, state: SessionState, r: Reading, u: Understanding) -> list[dict[str, Any]]:
+        """ "a different brand": rule out the brands of the items just shown."""
         out = []
-        for word in content_words(r.topic_text):
+        for word in r.different:
+            rx = next((rx for words, rx in _FIELD_WORDS if word.split()[0] in words), None)
+            items = state.shown or state.mentioned[-1:]
+            name = next((f for i in items for f in self.terms.meta.get(i, {})
+                         if rx is not None and rx.search(f) and f in self.terms.value_counts), None)
+            values = sorted({v for i in items for v in _text_values(self.terms.meta.get(i, {}).get(name))}) if name else []
+            if not values:
+                u.unresolved.append(f"a different {word}")
+                continue
+            pairs = [(name, v) for v in values]
+            label = f"not: {', '.join(values[:2])}" + (" …" if len(values) > 2 else "")
+            out.append({"kind": "exclude", "phrase": f"different {word}", "values": [list(p) for p in pairs],
+                        "where": _where_not(pairs), "items": [], "label": label, "source": "user"})
+            u.notes.append(label)
+        return out
+
+    def _only(self, r: Reading, u: Understanding) -> list[dict[str, Any]]:
+        """ "only the organic ones": a wanted word; its items alone (kept as a filter of
+        the ids, as no field holds it)."""
+        out = []
+        for phrase in r.only:
+            if self.terms.country(phrase):
+                continue  # "only Swedish ones": a wanted origin, read with the countries
+            res = self.terms.resolve(phrase)
+            items = self.terms.items_with(res.values) | res.items
+            if not items:
+                u.unresolved.append(phrase)
+                continue
+            out.append({"kind": "want", "field": "", "phrase": f"only {phrase.lower()}", "only": sorted(items),
+                        "label": f"only: {phrase}", "source": "user"})
+            u.notes.append(f"only: {phrase}")
+        return out
+
+    def _countries(self, r: Reading, u: Understanding) -> list[dict[str, Any]]:
+        """ "swedish veggies": the request's country adjectives as wanted origins (not those
+        the same message rules out: "that Italian one? no Italian produce for me")."""
+        out = []
+        ruled_out = {p.text.lower() for p in r.exclude}
+        for word in content_words(r.topic_text) + [w for w in r.only if self.terms.country(w)]:
             values = self.terms.country(word)
-            if values:
+            if values and word.lower() not in ruled_out:
                 label = f"{values[0][0]}: {values[0][1]}"
                 out.append({"kind": "want", "field": values[0][0], "phrase": word, "values": [list(v) for v in values],
                             "where": _where_any(values), "label": label, "source": "user"})
@@ -422,6 +462,10 @@ _YEAR_RX = re.compile(r"year|date|decade", re.I)
 _PRONOUNS = ("him", "her", "them", "his", "hers", "their", "his stuff", "her stuff", "his movies", "her movies")
 # "recent": the catalog's newest year minus this many
 RECENT_YEARS = 5
+
+
+def _text_values(value: Any) -> list[str]:
+    return [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str) and v]
 
 
 def _on_field(c: dict[str, Any], rx: re.Pattern) -> bool:
