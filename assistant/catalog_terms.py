@@ -31,6 +31,12 @@ FEW_VALUES = 64
 # measured on the development scenarios (eval/scenarios): 0.65 let groups in, 0.75-0.85 and
 # off scored alike; the lowest of those keeps the most synonyms
 SIMILARITY = 0.75
+# once one kind is that close, the kinds within SIMILARITY_SPREAD of it (and above the
+# floor) come too: "citrus" Lemon 0.81, Orange 0.72, Red-Grapefruit 0.62
+SIMILARITY_SPREAD = 0.2
+SIMILARITY_FLOOR = 0.6
+# a phrase more items than this say in their own words is not reached by meaning
+MEANING_MAX_ITEMS = 3
 # values held by more of the catalog than this are groups, never reached by meaning alone
 MAX_SHARE = 0.25
 # a word of a request is read as a kind when this close to it ("veggies" -> Vegetables 0.81,
@@ -237,12 +243,22 @@ class CatalogTerms:
         # a word of the items' own texts ("vanilla"), and the kinds close to it in meaning
         # ("citrus": Lemon); a word no item uses may be a typo of a value ("appels")
         out.items = self.items_saying(words, where="text")
-        out.values = self._similar(" ".join(words))
+        # by meaning only a word the items hardly use: "citrus" (one item says it) stands
+        # for lemons; "football" (said in many plots) is its own thing, not all of sport
+        out.values = self._similar(" ".join(words)) if len(out.items) < MEANING_MAX_ITEMS else []
+        for _, v in out.values:
+            # and what is made of those kinds ("orange juice" for "citrus")
+            out.items |= self.items_saying(terms(v), where="made of") | self.items_saying(terms(v), where="title")
         out.values += [v for v in self._associated(words, out.items) if v not in out.values]
         out.how = "+".join(h for h, found in (("text", out.items), ("similar", out.values)) if found)
         if not out.how:
             out.values = self._fuzzy(words)
             out.how = "fuzzy" if out.values else ""
+        if not out.how and len(words) > 1:
+            # "cow's milk": nothing says it whole, and its head word is a kind (Milk)
+            head = self.resolve(words[-1])
+            if head.how in ("value", "part"):
+                out.values, out.items, out.how = head.values, head.items, "head"
         return out
 
     def country(self, phrase: str) -> list[tuple[str, str]]:
@@ -372,8 +388,13 @@ class CatalogTerms:
         most = MAX_SHARE * len(self.ids)
         words = set(terms(text))
         # not the phrase's own head kind: "orange juice" is a kind of juice, not all juice
-        return [(f, v) for x, f, v in self.similarities(text)
-                if x >= self.similarity and self.value_counts[f][v] <= most and not set(terms(v)) <= words]
+        scored = [(x, f, v) for x, f, v in self.similarities(text)
+                  if self.value_counts[f][v] <= most and not set(terms(v)) <= words]
+        if not scored or scored[0][0] < self.similarity:
+            return []
+        # the kinds as close as the closest, nearly: "citrus" -> Lemon, Orange, Grapefruit
+        floor = max(SIMILARITY_FLOOR, scored[0][0] - SIMILARITY_SPREAD)
+        return [(f, v) for x, f, v in scored if x >= floor]
 
     def similarities(self, text: str) -> list[tuple[float, str, str]]:
         """``(cosine, field, value)`` for every value of a few-valued field, closest
@@ -462,7 +483,7 @@ class CatalogTerms:
             return text
         from .reading import content_words
 
-        words = [w for w in dict.fromkeys(content_words(text)) if len(w) >= 4 and not self.kinds_in(w)]
+        words = [w for w in dict.fromkeys(content_words(text)) if len(w) >= 3 and not self.kinds_in(w)]
         if not words:
             return text
         import numpy as np
@@ -539,6 +560,9 @@ class CatalogTerms:
                 fixed = [v for f, v in self._fuzzy(w) if f in self.few]
                 if fixed:
                     word = fixed[0]
+                elif len(w[0]) >= 5:
+                    # a one-slip typo of a word the items use ("strawbery")
+                    word = self._nearest_word(w[0]) or word
             out.append(word)
         return " ".join(out)
 

@@ -270,8 +270,8 @@ class _Turn:
         request; the conditions filter the rest."""
         titles = self.rec.titles()
         shown = [titles.get(i, "") for i in self.state.shown[:3]]
-        wanted = [c["label"].split(": ", 1)[-1] for c in self.state.constraints if cons.kind_of(c) == "want"]
-        return " ".join(x for x in shown + wanted if x) or "recommendations"
+        wanted = [c["label"].split(": ", 1)[-1] for c in self.state.constraints if cons.kind_of(c) in ("want", "diet")]
+        return " ".join(x for x in wanted + shown if x) or "recommendations"
 
     def _checked(self, task: str, checked) -> None:
         """Count an LLM answer and its check; a failed one falls back for its task alone."""
@@ -313,6 +313,10 @@ class _Turn:
         # exclusions and diets are never relaxed: their items are left out by id, their
         # values by the filter
         exclude |= cons.excluded_items(constraints)
+        allowed = cons.allowed_items(constraints)
+        if allowed is not None:
+            # "only the organic ones": every other item is left out (by id: no field says it)
+            exclude |= set(self.rec.titles()) - allowed
         query = Query(text=query_text, image=self.photo, where=cons.to_where(constraints), exclude=exclude,
                       liked=seeds, k=self.settings.candidates)
         found = self.rec.index.search(query)

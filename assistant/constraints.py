@@ -245,6 +245,15 @@ def excluded_items(constraints: list[dict[str, Any]]) -> set[str]:
     return out
 
 
+def allowed_items(constraints: list[dict[str, Any]]) -> set[str] | None:
+    """The items "only ..." conditions leave (their intersection), or None when none."""
+    allowed: set[str] | None = None
+    for c in constraints:
+        if c.get("only") is not None:
+            allowed = set(c["only"]) if allowed is None else allowed & set(c["only"])
+    return allowed
+
+
 def preferred_items(constraints: list[dict[str, Any]]) -> set[str]:
     out: set[str] = set()
     for c in constraints:

@@ -137,8 +137,13 @@ class TitleMatcher:
         typo of a title either. ``words``: the words the catalog's texts use; such a word
         is spelled right, never a typo of a one-word title ("watching" is not "The
         Hatching", "adventure" not "The Adventurer")."""
-        self._common = COMMON | frozenset(common)
+        from .reading import FILLER
+
+        self._common = COMMON | FILLER | frozenset(common)
         self._words = frozenset(words)
+        # in a large catalog a one-word title in lower case is a word ("an action flick"),
+        # a capitalised one may be a title ("I loved Flick")
+        self._capital_single = len(titles) > 2000
         if partial_words is None:
             partial_words = len(titles) <= 2000
         self._shared_words = _shared_words(documents) if documents and partial_words else None
@@ -192,13 +197,15 @@ class TitleMatcher:
                     continue
                 if self._shared_words is not None and self._shared_words.get(w, set()) - ids:
                     continue
-            elif all(w in COMMON or w.isdigit() for w in part) or not self._matchable(part):
+            elif sum(w not in self._common and not w.isdigit() for w in part) < 2 or not self._matchable(part):
+                # a part names its title by two words of its own ("granny smith"), not by
+                # "in the mood" or "i get"
                 continue
             self.partial[part] = sorted(ids)
 
     def _matchable(self, form: tuple[str, ...]) -> bool:
         if len(form) > 1:
-            return not all(w in COMMON for w in form)
+            return not all(w in self._common for w in form)
         return len(form[0]) >= 3 and form[0] not in self._common and not form[0].isdigit()
 
     def find_mentions(self, text: str) -> list[Mention]:
@@ -219,6 +226,9 @@ class TitleMatcher:
         i = 0
         while i < len(words):
             hit = self._exact_at(words, i) or self._partial_at(words, i) or self._fuzzy_at(words, i)
+            if (hit is not None and hit[0] == 1 and hit[2] and self._capital_single
+                    and not text[spans[i][1]].isupper() and not (i + 1 < len(words) and words[i + 1].isdigit())):
+                hit = None  # "an action flick" is no mention of "Flick"; "titanic (1997)" is one
             if hit is None:
                 i += 1
                 continue

@@ -64,6 +64,12 @@ _RANGE_PATTERNS = [
 ]
 
 
+# a range ruled out: "not from the 80s", "excluding anything from before 2000"
+_NEGATED = re.compile(r"(?i)\b(?:not|no|nothing|except|excluding|exclude|without|anything\s+but|skip|avoid(?:ing)?|none)\s+"
+                      r"(?:anything\s+|any\s+|movies?\s+|films?\s+|stuff\s+|ones?\s+|of\s+the\s+)?"
+                      r"(?:from\s+|in\s+|of\s+|made\s+|released\s+)?$")
+
+
 def _number(text: str) -> float:
     digits = re.search(r"\d+(?:[.,]\d+)?", text).group(0).replace(",", ".")
     value = float(digits)
@@ -143,13 +149,13 @@ def read_ranges(text: str, taken: list[tuple[int, int]]) -> list[Range]:
                     if ref is None:
                         continue  # "cheaper than 20" is a number, read above
                 new = [Range("relative", op, None, word, s, e, ref=ref, field_hint=hint)]
-            if re.search(r"(?i)\b(?:not|no|nothing|except|excluding|anything\s+but)\s+(?:from\s+|in\s+|of\s+)?$", text[max(0, s - 25):s]) \
-                    or re.match(r"(?i)(?:not|no)\s", m.group(0)):
+            before = text[max(0, s - 40):s]
+            cue = _NEGATED.search(before)
+            if cue or re.match(r"(?i)(?:not|no)\s", m.group(0)):
                 for rg in new:
                     rg.negated = True
-                cue = re.search(r"(?i)\b(?:not|no|nothing|except|excluding|anything\s+but)\s+(?:from\s+|in\s+|of\s+)?$", text[max(0, s - 25):s])
                 if cue:
-                    s = max(0, s - 25) + cue.start()
+                    s = max(0, s - 40) + cue.start()
                     for rg in new:
                         rg.start = s
             out.extend(new)

@@ -47,6 +47,8 @@ class Reading:
     want: list[Phrase] = field(default_factory=list)
     ranges: list[Range] = field(default_factory=list)
     diets: list[str] = field(default_factory=list)
+    # diets the user says do not apply ("she isn't vegan")
+    diets_off: list[str] = field(default_factory=list)
     retract: list[Phrase] = field(default_factory=list)
     references: list[Reference] = field(default_factory=list)
     shift_cue: bool = False
@@ -55,6 +57,10 @@ class Reading:
     more_cue: bool = False
     # a request of its own ("any drink?", "do you have X"): a new topic unless it refines
     request: bool = False
+    # "a different brand": the field whose values of the items shown are ruled out
+    different: list[str] = field(default_factory=list)
+    # "only the organic ones": words every item shown must say
+    only: list[str] = field(default_factory=list)
     # "the same director", "its lead actor": (what the field is called, reference position
     # or None for the item last talked about)
     same: list[tuple[str, int | None]] = field(default_factory=list)
@@ -90,9 +96,14 @@ _LEADING = ("the", "a", "an", "any", "more", "those", "these", "that", "this", "
             "other", "of", "kind of", "type of", "sort of", "too much", "so much", "much", "many",
             "with", "from", "like", "really", "all", "anything with", "anything from", "food with",
             "stuff with", "movies with", "films with", "based on", "about", "involving", "set in",
-            "starring", "featuring", "directed by", "made by", "written by", "by", "anything by")
+            "starring", "featuring", "directed by", "made by", "written by", "by", "anything by", "anything",
+            "ones with", "ones from", "ones by", "ones starring", "ones about", "movies about", "films about",
+            "stuff from", "products from", "those with", "those from", "any of the", "of the", "grown in",
+            "made in", "produced in", "coming from", "imported from", "produced by", "to buy", "to eat",
+            "to get", "to use", "to watch", "buying", "eating")
 _TRAILING = ("please", "pls", "plz", "thanks", "thank you", "btw", "by the way", "lol", "tho", "anymore",
-             "in those", "in these", "in them", "in there", "in that",
+             "in those", "in these", "in them", "in there", "in that", "anything", "stuff", "whatsoever",
+             "inside", "produce", "either", "at all",
              "any more", "at all", "for me", "again",
              "now", "today", "then", "either", "though", "tonight", "this time", "this evening",
              "after all", "in it", "in them", "included", "whatsoever", "ok", "okay")
@@ -101,7 +112,9 @@ _WORD = r"[\w'’&.+-]*\w"
 _BOUNDARY = re.compile(
     r"[.,;:!?()\n]|\s(?:but|and\s+(?:i|we|it|maybe|also|please|something|anything|show|give)|so|because|"
     r"since|though|although|which|that\s+(?:is|are|has|have)|if|unless|please|for|to|instead|rather|"
-    r"while|when|where|in\s+(?:a|an|the|my)|as|like|just|except|without|not|no|or\s+(?:something|anything|maybe))\b",
+    r"while|when|where|in\s+(?:a|an|the|my)|as|like|just|except|without|not|no|or\s+(?:something|anything|maybe)"
+    r"|(?:they|it|he|she|we|i|you)\s+(?:give|make|are|is|was|were|taste|get|have|had|do|did|will|would)|(?:is|are)\s+(?:a|an|the|way|so|too)"
+    r")\b|\s[-–—]\s|[\U0001F300-\U0001FAFF\u2600-\u27BF]",
     re.I)
 
 # cues that rule out what follows
@@ -113,6 +126,11 @@ _EXCLUDE_CUE = re.compile(r"""(?ix)\b(?:
   | (?:an?\s+)?(?:alternative|substitute|replacement)\s+(?:to|for)
   | nothing\s+(?:about|involving|set\s+in|on) | not\s+about | no\s+(?:stories|films|movies)\s+about
   | (?:is|are|was|were)\s*n[o']?['’]?t\s+(?:from|made\s+from|made\s+with|with|about|containing)
+  | (?:that|which)\s+(?:is|are|['’]s|['’]re)\s*(?:n[o']?['’]?t|not)
+  | never\s+(?:buy|eat|drink|watch|want|use) | try\s+not\s+to\s+(?:buy|eat|get|use|watch|have)
+  | avoid\s+(?:buying|eating|getting|watching|using)
+  | (?<![\w'’])(?:can['’]?t|cannot)\s+(?:have|eat|drink|take|tolerate|digest)
+  | none\s+(?:from|with|by|starring|featuring|about)
   | (?:does|do)\s*n['’]?o?t\s+(?:contain|have|include)
   | (?:i\s+am|i['’]m|we\s+are|we['’]re|am|is|are)\s+(?:very\s+|severely\s+|also\s+)?allergic\s+to | allergic\s+to
   | without | w/o | minus | hold\s+the | skip(?:\s+the)? | avoid(?:ing)?
@@ -145,8 +163,16 @@ _NOT_AN_EXCLUSION = re.compile(r"""(?ix)^(?:
     i|we|you|it|it['’]s|its|that['’]s|thats|this|actually|please|seen|watched|tried|heard|
     \d|more\s+\d|before|after|since
 )\b""")
+_SUBJECT_RULED_OUT = re.compile(
+    r"(?i)(?P<x>[\w'’ -]{2,40}?)\s+(?:is|are|['’]s|['’]re)\s+(?:a\s+)?(?:no[\s-]go|not\s+for\s+(?:me|us)|off[\s-]limits|"
+    r"off\s+the\s+(?:table|list|menu)|out\s+of\s+the\s+question|a\s+no|banned|(?:a\s+)?deal[\s-]?breaker|"
+    r"(?:way\s+|far\s+)?too\s+(?:much|big|large|expensive|pricey|heavy)\s+for\s+(?:me|us))\b"
+    r"|(?P<y>\b(?:[a-z]+\s)?[a-z]+)\s+allerg(?:y|ies)\b".replace("(?P<y>", "(?P<x2>"))
+# allergies the diets table reads itself ("nut allergy", "milk allergy")
+_DIET_WORDS = frozenset({"nut", "nuts", "peanut", "milk", "dairy", "lactose", "gluten", "wheat", "food"})
 IDIOMS = (r"without\s+(?:a\s+)?doubt|no\s+doubt|no\s+wonder|not\s+only|not\s+to\s+mention|nothing\s+beats|"
           r"never\s+(?:had|tried|tasted|eaten|seen|watched|heard\s+of|read|been\s+to)|not\s+gonna\s+lie|"
+          r"(?:never|wouldn['’]?t|would\s+not|can['’]?t|could\s+never)\s+say\s+no\s+to|never\s+get\s+tired\s+of|"
           r"do\s*n['’]?t\s+(?:judge|get\s+me\s+wrong|worry)|doesn['’]?t\s+mind|do\s*n['’]?t\s+mind|wouldn['’]?t\s+mind|"
           r"can['’]?t\s+go\s+wrong|can['’]?t\s+wait|no\s+matter|none\s+other\s+than|never\s+mind|no\s+problem|"
           r"no\s+worries|not\s+bad|no\s+idea|not\s+sure|no\s+thanks")
@@ -221,7 +247,8 @@ def content_words(text: str) -> list[str]:
 def clean_phrase(text: str) -> str:
     """A phrase without leading determiners and trailing fillers or generic heads:
     "any more of those green ones please" -> "green"."""
-    words = text.strip(" \t'\"‘’“”-").split()
+    text = re.sub(r"[\U0001F300-\U0001FAFF\u2600-\u27BF\u200d\ufe0f]+", " ", text)
+    words = text.strip(" \t'\"‘’“”-—–").split()
     changed = True
     while words and changed:
         changed = False
@@ -237,7 +264,9 @@ def clean_phrase(text: str) -> str:
                 words = words[: len(words) - len(trail.split())]
                 changed = True
                 break
-    return " ".join(words).strip(" \t'\"‘’“”-")
+    phrase = " ".join(words).strip(" \t'\"‘’“”-")
+    # "horror-ish", "sweetish": the word it comes from
+    return re.sub(r"(?i)(?<=\w{3})-ish$", "", phrase)
 
 
 def _object_after(text: str, start: int, max_words: int = 6,
@@ -268,7 +297,7 @@ def _object_after(text: str, start: int, max_words: int = 6,
     for s, e in chunks:
         piece = text[s:e]
         offset = s
-        for part in re.split(r"\s+(?:or|and|nor|&)\s+(?:no\s+|not\s+)?", piece):
+        for part in re.split(r"\s+(?:or|and|nor|&)\s+(?:no\s+|not\s+)?|\s*/\s*", piece):
             k = piece.find(part)
             phrase = clean_phrase(part)
             if phrase and len(phrase.split()) <= max_words:
@@ -289,10 +318,14 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
     r = Reading(text=text)
     taken: list[tuple[int, int]] = []
 
-    # diets first: "no dairy" is a diet, not an exclusion of the word "dairy"
+    # diets first: "no dairy" is a diet, not an exclusion of the word "dairy"; "she isn't
+    # vegan" takes one back
     for name, pattern in list(_DIET_PATTERNS) + list(diets or []):
         for m in re.finditer(pattern, text, re.I):
-            if name not in r.diets:
+            if re.search(r"(?i)\b(?:is|am|are|['’]m|['’]s|['’]re)\s*(?:n['’]t|not|no\s+longer)\s+(?:a\s+)?$|\bnot\s+$",
+                         text[max(0, m.start() - 20):m.start()]):
+                r.diets_off.append(name)
+            elif name not in r.diets:
                 r.diets.append(name)
             taken.append((m.start(), m.end()))
 
@@ -303,6 +336,18 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
     ref_spans = [(x.start, x.end) for x in r.references]
 
     r.ranges = read_ranges(text, taken)
+
+    # "a different brand", "other directors": not the ones of the items shown
+    for m in re.finditer(rf"(?i)\b(?:a\s+)?(?:different|another|other)\s+(?P<f>{_FIELD_WORD})(?:s)?\b", text):
+        if _spans_free(m.start(), m.end(), taken):
+            r.different.append(m.group("f").lower().rstrip("s"))
+            taken.append((m.start(), m.end()))
+    # "only the organic ones": a word the items must say
+    for m in re.finditer(r"(?i)\bonly\s+(?:the\s+|those\s+|ones\s+)?(?P<x>[\w'’-]+(?:\s+[\w'’-]+)?)\s+(?:ones|kind|kinds|stuff|products|ones\s+please)\b"
+                         r"|\bonly\s+(?P<y>organic|ecological|eco|vegan|fresh|local|swedish|italian|spanish)\b", text):
+        if _spans_free(m.start(), m.end(), taken):
+            r.only.append(clean_phrase(m.group("x") or m.group("y")))
+            taken.append((m.start(), m.end()))
 
     # "more from the same director", "others with its lead actor"
     for m in _SAME.finditer(text):
@@ -327,6 +372,22 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
         r.retract.append(phrase)
         taken.append((phrase.start, phrase.end))
 
+    # "arla is a no-go for me", "melons are too much for me", "a soy allergy"
+    for m in _SUBJECT_RULED_OUT.finditer(text):
+        if _spans_free(m.start(), m.end(), taken):
+            group = "x" if m.group("x") else "x2"
+            phrase = clean_phrase(re.split(r"(?i)\b(?:but|and|so|though|also|oh|hmm|well|ok|okay|right|has|have|a|an)\b|[,.;:!?]",
+                                            m.group(group))[-1])
+            if phrase and not is_reference(phrase) and phrase.lower() not in FILLER and phrase.lower() not in _DIET_WORDS:
+                r.exclude.append(Phrase(phrase, m.start(group), m.end(group)))
+                taken.append((m.start(), m.end()))
+    # "keep Tom Cruise out of it", "leave the onions out"
+    for m in re.finditer(r"(?i)\b(?:keep|leave|cut|take)\s+(?P<x>[\w\s'’.-]{2,40}?)\s+out\b(?:\s+of\s+(?:it|this|that|them))?", text):
+        if _spans_free(m.start(), m.end(), taken):
+            phrase = clean_phrase(m.group("x"))
+            if phrase and not is_reference(phrase):
+                r.exclude.append(Phrase(phrase, m.start("x"), m.end("x")))
+                taken.append((m.start(), m.end()))
     # exclusions
     for m in _EXCLUDE_CUE.finditer(text):
         if not _spans_free(m.start(), m.end(), taken):
@@ -416,7 +477,8 @@ def _retractions(text: str, taken: list[tuple[int, int]]) -> list[Phrase]:
         c = clause.group(0)
         base = clause.start()
         # "<X> are fine (after all)"
-        m = re.search(r"(?i)\b(?:is|are|['’]s|['’]re|would\s+be|will\s+be)\s+(?:fine|ok|okay|good|alright|all\s+right|allowed|back|welcome|acceptable)\b", c)
+        m = re.search(r"(?i)\b(?:is|are|['’]s|['’]re|would\s+be|will\s+be)\s+(?:totally\s+|perfectly\s+|actually\s+|absolutely\s+|really\s+|completely\s+|still\s+)?"
+                      r"(?:fine|ok|okay|good|alright|all\s+right|allowed|back|welcome|acceptable)\b", c)
         if m and not re.search(r"(?i)\b(?:not|no|never|isn['’]?t|aren['’]?t)\b", c[m.start(): m.end() + 1]):
             subject = re.split(r"(?i)\b(?:actually|well|ok|okay|oh|hmm|but|and|so|then)\b|,", c[: m.start()])[-1]
             phrase = clean_phrase(subject)

@@ -256,9 +256,10 @@ class Recommender:
         """The dialogue-state tracker over this catalog."""
         matcher = self.matcher()
 
-        def is_title(phrase: str) -> bool:
+        def is_title(phrase: str) -> list[str]:
             found = matcher.find_mentions(phrase)
-            return len(found) == 1 and found[0].start == 0 and found[0].end >= len(phrase.rstrip(" .!?"))
+            whole = len(found) == 1 and found[0].start == 0 and found[0].end >= len(phrase.rstrip(" .!?"))
+            return list(found[0].ids) if whole else []
 
         return Tracker(self.terms, self.diets, is_title=is_title)
 

@@ -48,15 +48,16 @@ class Understanding:
 
 class Tracker:
     """Turns messages into state updates for one catalog. ``terms`` builds the catalog's
-    :class:`CatalogTerms` on first use; ``is_title`` says whether a phrase is exactly an
-    item's title (those are liked / rejected as items by the mention reader)."""
+    :class:`CatalogTerms` on first use; ``is_title`` gives the items a phrase names by
+    their whole title (ruled out as items, not as words)."""
 
     def __init__(self, terms: Callable[[], CatalogTerms], diets: dict[str, Diet],
-                 is_title: Callable[[str], bool] | None = None):
+                 is_title: Callable[[str], list[str]] | None = None):
         self._terms = terms
         self.diets = diets
         self._triggers = triggers(diets)
-        self._is_title = is_title or (lambda phrase: False)
+        # the items a phrase names by their whole title (empty when it names none)
+        self._is_title = is_title or (lambda phrase: [])
 
     @property
     def terms(self) -> CatalogTerms:
@@ -87,11 +88,13 @@ class Tracker:
 
         new: list[dict[str, Any]] = []
         new += self._exclusions(state, r, u)
-        new += self._diets(r, u)
+        new += self._diets(state, r, u)
         new += self._ranges(state, r, u)
         new += self._wants(r, u)
         new += self._countries(r, u)
         new += self._same(state, r, u)
+        new += self._different(state, r, u)
+        new += self._only(r, u)
         new += self._preferences(r, u)
         if new:
             state.constraints = cons.merge(state.constraints, new)
@@ -179,8 +182,13 @@ class Tracker:
     def _exclusions(self, state: SessionState, r: Reading, u: Understanding) -> list[dict[str, Any]]:
         out = []
         for p in r.exclude:
-            if self._is_title(p.text):
-                continue  # an item by name: the mention reader rejects it
+            titled = self._is_title(p.text)
+            if titled:
+                # an item by name ("skip The Shining"): rejected as an item
+                for item in titled:
+                    state.reject(item)
+                u.notes.append(f"no {p.text}")
+                continue
             if p.text.lower() in _PRONOUNS:
                 # "without him": the person last named ("too much Johnny Depp ... without him")
                 person = self._last_person(state, r.text)
@@ -207,19 +215,62 @@ class Tracker:
                 return people[-1][1]
         return None
 
-    def _countries(self, r: Reading, u: Understanding) -> list[dict[str, Any]]:
-        """ "swedish veggies": the request's country adjectives as wanted origins."""
+    def _different(self, state: SessionState, r: Reading, u: Understanding) -> list[dict[str, Any]]:
+        """ "a different brand": rule out the brands of the items just shown."""
         out = []
-        for word in content_words(r.topic_text):
+        for word in r.different:
+            rx = next((rx for words, rx in _FIELD_WORDS if word.split()[0] in words), None)
+            items = state.shown or state.mentioned[-1:]
+            name = next((f for i in items for f in self.terms.meta.get(i, {})
+                         if rx is not None and rx.search(f) and f in self.terms.value_counts), None)
+            values = sorted({v for i in items for v in _text_values(self.terms.meta.get(i, {}).get(name))}) if name else []
+            if not values:
+                u.unresolved.append(f"a different {word}")
+                continue
+            pairs = [(name, v) for v in values]
+            label = f"not: {', '.join(values[:2])}" + (" …" if len(values) > 2 else "")
+            out.append({"kind": "exclude", "phrase": f"different {word}", "values": [list(p) for p in pairs],
+                        "where": _where_not(pairs), "items": [], "label": label, "source": "user"})
+            u.notes.append(label)
+        return out
+
+    def _only(self, r: Reading, u: Understanding) -> list[dict[str, Any]]:
+        """ "only the organic ones": a wanted word; its items alone (kept as a filter of
+        the ids, as no field holds it)."""
+        out = []
+        for phrase in r.only:
+            if self.terms.country(phrase):
+                continue  # "only Swedish ones": a wanted origin, read with the countries
+            res = self.terms.resolve(phrase)
+            items = self.terms.items_with(res.values) | res.items
+            if not items:
+                u.unresolved.append(phrase)
+                continue
+            out.append({"kind": "want", "field": "", "phrase": f"only {phrase.lower()}", "only": sorted(items),
+                        "label": f"only: {phrase}", "source": "user"})
+            u.notes.append(f"only: {phrase}")
+        return out
+
+    def _countries(self, r: Reading, u: Understanding) -> list[dict[str, Any]]:
+        """ "swedish veggies": the request's country adjectives as wanted origins (not those
+        the same message rules out: "that Italian one? no Italian produce for me")."""
+        out = []
+        ruled_out = {p.text.lower() for p in r.exclude}
+        for word in content_words(r.topic_text) + [w for w in r.only if self.terms.country(w)]:
             values = self.terms.country(word)
-            if values:
+            if values and word.lower() not in ruled_out:
                 label = f"{values[0][0]}: {values[0][1]}"
                 out.append({"kind": "want", "field": values[0][0], "phrase": word, "values": [list(v) for v in values],
                             "where": _where_any(values), "label": label, "source": "user"})
                 u.notes.append(label)
         return out
 
-    def _diets(self, r: Reading, u: Understanding) -> list[dict[str, Any]]:
+    def _diets(self, state: SessionState, r: Reading, u: Understanding) -> list[dict[str, Any]]:
+        if r.diets_off:
+            kept = [c for c in state.constraints if not (cons.kind_of(c) == "diet" and c.get("name") in r.diets_off)]
+            if len(kept) < len(state.constraints):
+                state.constraints = kept
+                u.notes.append("no diet: " + ", ".join(r.diets_off))
         out = []
         for name in r.diets:
             diet = self.diets.get(name)
@@ -411,6 +462,10 @@ _YEAR_RX = re.compile(r"year|date|decade", re.I)
 _PRONOUNS = ("him", "her", "them", "his", "hers", "their", "his stuff", "her stuff", "his movies", "her movies")
 # "recent": the catalog's newest year minus this many
 RECENT_YEARS = 5
+
+
+def _text_values(value: Any) -> list[str]:
+    return [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str) and v]
 
 
 def _on_field(c: dict[str, Any], rx: re.Pattern) -> bool:

@@ -290,3 +290,29 @@ def test_retracting_a_field_and_idioms(grocery, movies):
     for text in ("without a doubt pineapple is the best fruit", "never had papaya before, do you have it?",
                  "My wife doesn't mind horror"):
         assert read(text).exclude == [], text
+
+
+@pytest.mark.parametrize("text, phrases", [
+    ("yoghurt pls. arla is a no-go for me", ["arla"]),
+    ("I live alone so melons are way too much for me lol", ["melons"]),
+    ("My son has a soy allergy and can't have cow's milk either", ["soy", "cow's milk"]),
+    ("veg for a stir fry, skip the peppers they give me heartburn", ["peppers"]),
+    ("milk, but skip the organic/eko ones", ["organic", "eko"]),
+    ("I'd rather avoid anything grown in Spain", ["Spain"]),
+    ("keep Tom Cruise out of it - sci-fi action please", ["Tom Cruise"]),
+])
+def test_exclusions_said_about_their_subject(text, phrases):
+    assert [p.text for p in read(text).exclude] == phrases
+
+
+def test_a_different_brand_and_only_the_organic_ones(grocery):
+    tracker, state = _tracker(grocery), SessionState()
+    state.shown = ["Arla-Natural-Yoghurt", "Arla-Mild-Vanilla-Yoghurt"]
+    tracker.update(state, "I'd like a different brand")
+    kept = _kept(grocery, state)
+    assert not any(grocery.meta[i].get("manufacturer") == "Arla Ko" for i in kept) and "Valio-Vanilla-Yoghurt" in kept
+    state = _run(grocery, "milk please", "only the organic ones")
+    (only,) = [c for c in state.constraints if c.get("only")]
+    assert "Garant-Ecological-Medium-Fat-Milk" in only["only"] and "Arla-Standard-Milk" not in only["only"]
+    # "cow's milk" is said nowhere whole: its head word, a kind, is what is ruled out
+    assert not any(grocery.meta[i]["category"] == "Milk" for i in _kept(grocery, _run(grocery, "I can't have cow's milk")))
