@@ -24,18 +24,9 @@ from . import constraints as cons
 from . import inputs, llm_tasks
 from .answer_checks import CheckCounts, check_reason
 from .explain import reason_from_evidence
-from .feedback import classify_mentions
+from .feedback import classify_mentions, knows_item
 from .reply import STAGES, Event, Recommendation, Reply
 from .state import SessionState
-
-# words saying the user already knows a named item ("I loved X", "I like X", "we watched
-# X", "X was great") or wants others like it ("something like X"): such an item is not
-# recommended back. Without them a name is a request ("I want X", "do you have X?") and
-# the item stays searchable.
-_KNOWN_BEFORE = re.compile(r"\b(love|loved|loves|like|liked|likes|enjoy|enjoyed|adore|adored|"
-                           r"favou?rite|saw|seen|watched|tried|bought|had|read|played|finished)\b"
-                           r"[^.!?;:]*$", re.I)
-_KNOWN_AFTER = re.compile(r"^[^.!?;:]*?\b(was|were)\b", re.I)
 
 if TYPE_CHECKING:
     from .recommender import Recommender
@@ -293,8 +284,7 @@ class _Turn:
         said = " ".join(t for t in (self.text, self.transcript) if t)
         named_now, known_now = set(), set()
         for m in self.rec.matcher().find_mentions(said) if said else []:
-            known = (_KNOWN_BEFORE.search(said[max(0, m.start - 80):m.start])
-                     or _KNOWN_AFTER.search(said[m.end:m.end + 30]))
+            known = knows_item(said[max(0, m.start - 80):m.start], said[m.end:m.end + 30])
             (known_now if known else named_now).update(m.ids)
         # "I watched X" about an item we recommended is not asking for it again (in place:
         # the ranking step reads the same set)

@@ -68,3 +68,23 @@ def classify_mentions(text: str, mentions: list[Mention]) -> list[str]:
         out.append(label)
         prev_end = m.end
     return out
+
+
+# words saying the user already knows a named item ("I loved X", "I like X", "we watched X",
+# "X was great") or wants others like it ("something like X"): such an item is not
+# recommended back. Without them a name is a request ("I want X", "do you have X?", "I'd
+# like X": a wish, not a taste) and the item stays searchable.
+_KNOWN_BEFORE = re.compile(r"\b(love|loved|loves|like|liked|likes|enjoy|enjoyed|adore|adored|"
+                           r"favou?rite|saw|seen|watched|tried|bought|had|read|played|finished)\b"
+                           r"[^.!?;:]*$", re.I)
+_WISH = re.compile(r"(?i)\b(?:would|['’]d|wanna|want\s+to|to)\s+(?:really\s+)?(?:love|like|enjoy|try|have)\b")
+_KNOWN_AFTER = re.compile(r"^[^.!?;:]*?\b(was|were)\b", re.I)
+
+
+def knows_item(before: str, after: str) -> bool:
+    """Whether the words around a named item say the user knows it already (``before``:
+    the text up to the name, ``after``: the text just after it)."""
+    m = _KNOWN_BEFORE.search(before)
+    if m and not _WISH.search(before[max(0, m.start() - 12): m.end()]):
+        return True
+    return bool(_KNOWN_AFTER.search(after))
