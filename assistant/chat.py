@@ -161,10 +161,12 @@ class _Turn:
                 self.caption = self.rec.caption(self.photo, self._notice)
         said = " ".join(t for t in (self.text, self.transcript) if t)
         content = said + (f" [photo: {self.caption}]" if self.caption else " [photo]" if self.photo is not None else "")
+        tracker = self.rec.tracker()
+        self._catch_up(tracker)
         self.state.messages.append({"role": "user", "content": content.strip()})
         self.state.turns += 1
         asked_again = self._read_mentions(said)
-        self.understood = self.rec.tracker().update(self.state, said) if said else None
+        self.understood = tracker.update(self.state, said) if said else None
 
         llm = self.rec.active_llm(self._notice)
         yield self._status("rewrite", "Understanding your request")
@@ -199,6 +201,16 @@ class _Turn:
                 yield from self._explain(None, r, c, query_text)
         # the mode says who ranked; a failure while writing reasons only changes those
         yield from self._finish(recs, query_text, ranked_by_llm)
+
+    def _catch_up(self, tracker) -> None:
+        """A state that holds earlier messages the tracker never read (built elsewhere, or
+        saved by an earlier version) is read now, message by message, so the topic and the
+        conditions follow the whole conversation and not its last message alone."""
+        if self.state.topic or self.state.turns:
+            return
+        for m in self.state.messages:
+            if m.get("role") == "user" and m.get("content"):
+                tracker.update(self.state, m["content"])
 
     def _read_mentions(self, said: str) -> set[str]:
         """Update mentioned / liked / rejected from the user's words; return the already
