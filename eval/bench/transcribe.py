@@ -69,6 +69,11 @@ VOICE = "en-us"
 WPM = 130
 
 
+def _significant(x: float) -> float:
+    """Three significant digits: a stage as cheap as feature extraction must not round to 0 on a fast machine."""
+    return float(f"{x:.3g}")
+
+
 def speak(text: str, path: Path, voice: str = VOICE, speed: int = WPM) -> Path:
     """A WAV file of ``text`` spoken by espeak-ng (22.05 kHz mono, as espeak writes it)."""
     if not shutil.which("espeak-ng"):
@@ -152,16 +157,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             hyps.append(heard)
             rows.append({"sentence": sentence, "audio_s": round(audio_s, 2),
                          "wer": round(word_error_rate([sentence], [heard]), 3),
-                         **{f"{k}_rtf": round(v / audio_s, 3) for k, v in med.items() if k != "transcribe_cpu"},
+                         **{f"{k}_rtf": _significant(v / audio_s) for k, v in med.items() if k != "transcribe_cpu"},
                          "heard": heard})
             common.say(f"{i + 1}/{len(sentences)} {sentence!r} -> {heard!r}", args.quiet)
     audio = totals["audio"]
     overall = {"sentences": len(sentences), "audio_seconds": round(audio, 1),
                "wer": round(word_error_rate(refs, hyps), 4),
-               "rtf_decode": round(totals["decode"] / audio, 3),
-               "rtf_features": round(totals["features"] / audio, 3),
-               "rtf_transcribe": round(totals["transcribe"] / audio, 3),
-               "rtf_bare": round(totals["bare"] / audio, 3),
+               "rtf_decode": _significant(totals["decode"] / audio),
+               "rtf_features": _significant(totals["features"] / audio),
+               "rtf_transcribe": _significant(totals["transcribe"] / audio),
+               "rtf_bare": _significant(totals["bare"] / audio),
                "rtf_total": round((totals["decode"] + totals["transcribe"]) / audio, 3),
                "cpu_seconds_per_audio_second": round(totals["transcribe_cpu"] / audio, 3),
                "load_average": [round(x, 1) for x in os.getloadavg()],
@@ -197,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         f"(all threads); load average at the end {o['load_average']}",
     ]
     print(f"WER {o['wer']:.3f} over {o['sentences']} sentences ({o['audio_seconds']} s of speech); "
-          f"RTF {o['rtf_total']:.3f} (decode {o['rtf_decode']:.3f}, features {o['rtf_features']:.3f}, "
+          f"RTF {o['rtf_total']:.3f} (decode {o['rtf_decode']:.3f}, features {o['rtf_features']:.2g}, "
           f"transcribe {o['rtf_transcribe']:.3f}, bare faster-whisper {o['rtf_bare']:.3f}); "
           f"CPU s per audio s {o['cpu_seconds_per_audio_second']:.3f}, load {o['load_average']}")
     paths = common.write_results(args.out, common.finish(result), COLUMNS)
