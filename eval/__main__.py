@@ -1,6 +1,7 @@
 """Command line: ``python -m eval run|fit|bench|interactions``.
 
     python -m eval run DATASET [--systems popularity,dense,hybrid,learned,assistant] [--out eval_out]
+    python -m eval run TEST --train DEV [--interactions CSV ...]   (everything fitted on DEV only)
     python -m eval fit DATASET [--objective r10+r50] [--dry-run]
     python -m eval bench ingest|search|turn|ranking|all [...]
     python -m eval interactions redial DIALOGUES.jsonl OUT.csv
@@ -64,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="comma-separated: popularity, dense, hybrid, learned, assistant")
     run.add_argument("--out", default="eval_out", help="output folder (results.json, report.md, recall.png)")
     run.add_argument("-k", type=int, default=50, help="ranking depth scored per turn")
+    run.add_argument("--train", metavar="DEV",
+                     help="fit everything the product learns (collaborative model, dialogues log, fusion "
+                          "weights and rrf_k) on these conversations only, then score DATASET")
     fit = sub.add_parser("fit", help="learn the fusion weights and save them beside the index")
     _common(fit)
     _dataset_args(fit)
@@ -116,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
                                 limit=args.limit, seed=args.seed, folds=args.folds, collab=args.collab,
                                 interactions=args.interactions, exclude_mentioned=not args.keep_mentioned,
                                 k=args.k, objective=args.objective, progress=not args.quiet,
-                                index=index, command=command, cache=not args.no_cache)
+                                index=index, command=command, cache=not args.no_cache, train=args.train)
             _print_summary(result)
             print(f"wrote {', '.join(str(p) for p in paths.values())}")
             return 0

@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("catalog", metavar="CATALOG", help=".jsonl, .ndjson or .csv file")
     p.add_argument("--interactions", metavar="FILE",
                    help="user,item[,rating] CSV for the collaborative channel")
+    p.add_argument("--conversations", metavar="FILE",
+                   help="logged conversations (ReDial dialogues or JSONL {context, targets}) for the "
+                        "dialogues channel")
     p.add_argument("--prune", action="store_true", help="remove indexed items no longer in the catalog")
     p.add_argument("--reindex", action="store_true",
                    help="drop the index first and embed everything again (after changing a model)")
@@ -116,22 +119,25 @@ def _quiet(args: argparse.Namespace) -> bool:
 def cmd_ingest(args: argparse.Namespace) -> int:
     settings = load_settings(args)
     # checked before the heavy imports, so a typo fails at once
-    for name in ("catalog", "interactions"):
+    for name, what in (("catalog", "catalog file"), ("interactions", "interaction log"),
+                       ("conversations", "conversation log")):
         value = getattr(args, name)
         if value is not None and not Path(value).is_file():
-            what = "catalog file" if name == "catalog" else "interaction log"
             raise CatalogError(f"{what} {value} does not exist")
     from .cli_output import format_ingest_report, report_to_dict
     from .ingest import ingest
 
     report = ingest(settings, args.catalog, prune=args.prune, progress=not _quiet(args),
-                    interactions=args.interactions, reindex=args.reindex)
+                    interactions=args.interactions, reindex=args.reindex,
+                    conversations=args.conversations)
     if args.report:
         target = Path(args.report)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(report_to_dict(report), indent=2, ensure_ascii=False, default=str),
                           encoding="utf-8")
     print(format_ingest_report(report))
+    if report.models.get("dialogues"):
+        print(f"dialogues channel: {report.models['dialogues']}")
     if args.strict and any(p.severity == "error" for p in report.problems):
         print("--strict: some rows had errors", file=sys.stderr)
         return 1
