@@ -1,6 +1,7 @@
-"""Command line: ``python -m retrieval ingest|search|stats|prefetch|convert``.
+"""Command line: ``python -m retrieval ingest|search|stats|prefetch|convert|train-encoder``.
 
     python -m retrieval ingest data/demo/grocery.jsonl
+    python -m retrieval train-encoder --conversations dialogues.jsonl
     python -m retrieval search "something sweet for dessert" --where '{"group": "Fruit"}'
     python -m retrieval stats
 
@@ -72,6 +73,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("prefetch", parents=[common], help="download every configured model once")
     p.set_defaults(func=cmd_prefetch)
+
+    p = sub.add_parser("train-encoder", parents=[common],
+                       help="fine-tune the text encoder on logged conversations",
+                       description="Contrastive fine-tuning of the index's text encoder on (conversation "
+                                   "context -> suggested item's document) pairs, with in-batch and hard "
+                                   "negatives from the index. Writes the model beside the index; using it "
+                                   "means setting text_model to it and re-indexing.")
+    p.add_argument("--conversations", metavar="FILE", required=True,
+                   help="logged conversations: ReDial dialogues or JSONL {context, targets}")
+    p.add_argument("--epochs", type=_positive_int, default=1, help="passes over the pairs (default 1)")
+    p.add_argument("--layers", type=int, default=2,
+                   help="transformer layers trained, from the top (default 2; 0 = all, slow on CPU)")
+    p.add_argument("--batch-size", type=_positive_int, default=32, help="contexts per step (default 32)")
+    p.add_argument("--hard-negatives", type=int, default=1, help="hard negatives per pair (default 1)")
+    p.add_argument("--lr", type=float, default=5e-5, help="learning rate (default 5e-5)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", metavar="DIR", help="model folder (default: <index>/encoders/ft-<hash>)")
+    p.set_defaults(func=cmd_train_encoder)
 
     p = sub.add_parser("convert", parents=[common], help="turn a public dataset into a catalog")
     conv = p.add_subparsers(dest="dataset", metavar="DATASET", required=True)
@@ -184,6 +203,28 @@ def cmd_stats(args: argparse.Namespace) -> int:
         print(json.dumps(out, indent=2, ensure_ascii=False, default=str))
     else:
         print(format_stats(stats, settings.index_dir))
+    return 0
+
+
+def cmd_train_encoder(args: argparse.Namespace) -> int:
+    if not Path(args.conversations).is_file():
+        raise CatalogError(f"conversation log {args.conversations} does not exist")
+    from .index import CatalogIndex
+    from .train_encoder import TrainOptions, train_encoder
+
+    try:
+        options = TrainOptions(epochs=args.epochs, layers=args.layers, batch_size=args.batch_size,
+                               hard_negatives=args.hard_negatives, lr=args.lr, seed=args.seed)
+    except ValueError as e:
+        raise InputError(str(e)) from None
+    settings = load_settings(args)
+    result = train_encoder(CatalogIndex.open(settings), args.conversations, options,
+                           progress=not _quiet(args), out=args.out)
+    print(f"trained on {result.pairs} pairs in {result.seconds:.0f} s (from {result.base}); "
+          f"loss per epoch: {', '.join(f'{x:.3f}' for x in result.losses)}")
+    print(f"saved {result.path}")
+    print(f"to use it: set text_model = \"{result.path}\" (or CHATREC_TEXT_MODEL) and re-index:\n"
+          f"  python -m retrieval ingest CATALOG --reindex  (the index refuses it until then)")
     return 0
 
 
