@@ -108,9 +108,9 @@ class DialogueIndex:
 
     def __init__(self, turns: Sequence[LoggedTurn], vectors: np.ndarray, model_id: str,
                  source: str = ""):
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(turns), -1)
-        if len(turns) != len(vectors):
-            raise ValueError(f"{len(turns)} turns but {len(vectors)} vectors")
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or len(turns) != len(vectors):
+            raise ValueError(f"{len(turns)} turns but vectors of shape {vectors.shape}")
         self.turns = list(turns)
         self.vectors = vectors
         self.model_id = model_id
