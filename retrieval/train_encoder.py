@@ -186,9 +186,10 @@ def train(model, pairs: Sequence[Pair], options: TrainOptions | None = None, pro
                     optimiser.zero_grad()
                     loss.backward()
                     optimiser.step()
-                    total += float(loss) * len(batch)
+                    value = loss.item()
+                    total += value * len(batch)
                     bar.update(1)
-                    bar.set_postfix(epoch=epoch + 1, loss=f"{float(loss):.3f}")
+                    bar.set_postfix(epoch=epoch + 1, loss=f"{value:.3f}")
                 losses.append(total / len(pairs))
     finally:
         model.eval()
