@@ -55,6 +55,7 @@ def _dataset_args(p: argparse.ArgumentParser) -> None:
                    help="what the fusion weights maximise (targets not already mentioned)")
 
 
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m eval", description="Offline evaluation and benchmarks.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -68,6 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--train", metavar="DEV",
                      help="fit everything the product learns (collaborative model, dialogues log, fusion "
                           "weights and rrf_k) on these conversations only, then score DATASET")
+    run.add_argument("--encoder", action="store_true",
+                   help="fine-tune the text encoder too, per fold (slow on CPU: ~15 min a fold on ReDial)")
+    run.add_argument("--encoder-epochs", type=int, default=1, help="fine-tuning epochs (with --encoder)")
+    run.add_argument("--encoder-layers", type=int, default=2,
+                   help="top transformer layers fine-tuned (with --encoder; 0 = all)")
     fit = sub.add_parser("fit", help="learn the fusion weights and save them beside the index")
     _common(fit)
     _dataset_args(fit)
@@ -120,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
                                 limit=args.limit, seed=args.seed, folds=args.folds, collab=args.collab,
                                 interactions=args.interactions, exclude_mentioned=not args.keep_mentioned,
                                 k=args.k, objective=args.objective, progress=not args.quiet,
-                                index=index, command=command, cache=not args.no_cache, train=args.train)
+                                index=index, command=command, cache=not args.no_cache, train=args.train,
+                                encoder=_encoder_options(args))
             _print_summary(result)
             print(f"wrote {', '.join(str(p) for p in paths.values())}")
             return 0
@@ -131,6 +138,15 @@ def main(argv: list[str] | None = None) -> int:
     except (ChatrecError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return getattr(e, "exit_code", 2)
+
+
+def _encoder_options(args):
+    """``TrainOptions`` of ``--encoder`` (None without it)."""
+    if not args.encoder:
+        return None
+    from retrieval.train_encoder import TrainOptions
+
+    return TrainOptions(epochs=args.encoder_epochs, layers=args.encoder_layers, seed=args.seed)
 
 
 def _print_summary(result: dict) -> None:

@@ -32,6 +32,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import asdict
 from pathlib import Path
 
 from retrieval.collab import LIKE_RATING, CollabModel, read_interactions
@@ -221,11 +222,14 @@ def resolve_collab_mode(mode: str, fmt: str, interactions: list) -> str:
 def gather(index, dataset: str | Path, *, fmt: str = "auto", limit: int | None = None, seed: int = 0,
            folds: int = 5, collab: str = "auto", interactions: list | None = None,
            exclude_mentioned: bool = True, progress: bool = True, cache: bool = True,
-           train: str | Path | None = None):
+           train: str | Path | None = None, encoder=None):
     """Load the turns and run every channel once per turn. Returns
     ``(turns, hits, collab_folds, dataset_info)``; shared by ``run`` and ``fit``.
     ``train``: the models of every turn are fitted on that dataset's conversations
     (collab mode ``train``, see the module doc) instead of cross-validated.
+    ``encoder``: ``retrieval.train_encoder.TrainOptions``: the text encoder is fine-tuned
+    like the other models (per fold on the other folds' conversations, or on ``train``),
+    and the dense, similar and dialogues channels of those turns search with it.
 
     With ``cache``, the hits are kept in ``settings.cache_dir/eval`` under a key made of
     everything they depend on (dataset file and size, sampling, folds, collab sources, the
@@ -246,10 +250,18 @@ def gather(index, dataset: str | Path, *, fmt: str = "auto", limit: int | None =
     df = dialogue_folds(mode, index, dataset, train, cf.folds, {t.dialogue for t in turns})
     if mode == "cv":
         turns.sort(key=lambda t: cf.fold_of(t))  # one model swap per fold
-    key = _cache_key(index, dataset, fmt, limit, seed, folds, mode, interactions, exclude_mentioned, train)
+    if encoder is not None and mode not in ("cv", "train"):
+        raise ValueError("a fine-tuned encoder is evaluated in collab modes cv or train only")
+    key = _cache_key(index, dataset, fmt, limit, seed, folds, mode, interactions, exclude_mentioned, train,
+                     asdict(encoder) if encoder is not None else None)
     cache_file = Path(index.settings.cache_dir) / "eval" / f"hits-{key}.json.gz" if cache else None
     hits = _read_cache(cache_file, turns)
-    if hits is None:
+    encoder_info = _read_cache_info(cache_file)
+    if hits is None and encoder is not None:
+        hits, encoder_info = _tuned_hits(index, turns, cf, mode, dataset, train, encoder,
+                                         exclude_mentioned, progress)
+        _write_cache(cache_file, turns, hits, encoder_info)
+    elif hits is None:
         hits = collect_hits(index, turns, exclude_mentioned=exclude_mentioned,
                             collab_for=cf.for_turn, log_model=cf.log_model(),
                             dialogues_for=df.for_turn if mode != "index" else None, progress=progress)
@@ -263,7 +275,49 @@ def gather(index, dataset: str | Path, *, fmt: str = "auto", limit: int | None =
         "new_targets": sum(len(t.new_targets) for t in turns),
         "targets_outside_catalog": sum(tg not in catalog for t in turns for tg in t.targets),
     }
+    if encoder is not None:
+        info["encoder"] = encoder_info
     return turns, hits, cf, info
+
+
+def _tuned_hits(index, turns: list[Turn], cf: CollabFolds, mode: str, dataset: Path, train: Path | None,
+                options, exclude_mentioned: bool, progress: bool) -> tuple[list[TurnHits], dict]:
+    """The channel hits of ``turns`` with the text encoder fine-tuned like every other
+    model: in ``cv`` mode once per fold, on the other folds' conversations (each fold's
+    document vectors and dialogues log encoded by its own encoder); in ``train`` mode once,
+    on the training dataset. Returns the hits and, per fold, the pairs and losses."""
+    from retrieval.dialogues import read_conversations
+    from retrieval.train_encoder import tune_on_index
+
+    source = dataset if mode == "cv" else train
+    logged = read_conversations(source, index.titles())
+    scored = {t.dialogue for t in turns}
+    groups: dict[int, list[Turn]] = {}
+    for turn in turns:  # turns are sorted by fold: groups keep their order
+        groups.setdefault(cf.fold_of(turn) if mode == "cv" else 0, []).append(turn)
+    hits: list[TurnHits] = []
+    info: dict = {"options": asdict(options), "folds": {}}
+    try:
+        for fold, group in groups.items():
+            if mode == "cv":
+                training = [t for t in logged if cf.folds.get(t.conversation) != fold]
+            else:
+                training = [t for t in logged if t.conversation not in scored]
+            index.use_text_encoder(None)
+            tuned, losses, pairs = tune_on_index(index, training, options, progress, model_id=f"fine-tuned:fold{fold}")
+            documents = index._documents
+            vectors = tuned.encode([documents[i] for i in index.columns().ids])
+            index.use_text_encoder(tuned, vectors)
+            # a fresh log for this fold, encoded by its encoder
+            df = dialogue_folds(mode, index, dataset, train, cf.folds, scored)
+            hits += collect_hits(index, group, exclude_mentioned=exclude_mentioned, collab_for=cf.for_turn,
+                                 log_model=cf.log_model(), dialogues_for=df.for_turn, progress=progress,
+                                 desc=f"search (fold {fold} encoder)")
+            info["folds"][str(fold)] = {"turns": len(training), "pairs": pairs,
+                                        "losses": [round(x, 4) for x in losses]}
+    finally:
+        index.use_text_encoder(None)
+    return hits, info
 
 
 def dialogue_folds(mode: str, index, dataset: Path, train: Path | None, folds: dict[str, int],
@@ -285,6 +339,7 @@ def _cache_key(index, dataset: Path, *parts) -> str:
     stat = dataset.stat()
     inter = [(str(p), Path(p).stat().st_size) for p in parts[5]]
     train = parts[7]
+    encoder = parts[8] if len(parts) > 8 else None
     trained_on = [str(train.resolve()), train.stat().st_size, train.stat().st_mtime_ns] if train else None
     blob = _json.dumps([str(dataset.resolve()), stat.st_size, stat.st_mtime_ns, parts[:5], inter, parts[6],
                         trained_on, index.settings.dialogue_neighbours, index.settings.dialogue_sharpness,
@@ -292,7 +347,8 @@ def _cache_key(index, dataset: Path, *parts) -> str:
                         index.settings.channel_depth, index.settings.text_model,
                         # channels (and how they are computed) change the hits: a new
                         # version never reads an old file
-                        CHANNELS, HITS_VERSION], default=str, sort_keys=True)
+                        CHANNELS, HITS_VERSION] + ([{"fine-tuned encoder": encoder}] if encoder else []),
+                       default=str, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
@@ -312,14 +368,27 @@ def _read_cache(path: Path | None, turns: list[Turn]) -> list[TurnHits] | None:
         return None  # a damaged cache is only a slower run
 
 
-def _write_cache(path: Path | None, turns: list[Turn], hits: list[TurnHits]) -> None:
+def _read_cache_info(path: Path | None) -> dict | None:
+    """What was stored with the cached hits besides them (the fine-tuning's losses)."""
+    import gzip
+    import json as _json
+
+    if path is None or not path.is_file():
+        return None
+    try:
+        return _json.loads(gzip.decompress(path.read_bytes())).get("info")
+    except (OSError, ValueError):
+        return None
+
+
+def _write_cache(path: Path | None, turns: list[Turn], hits: list[TurnHits], info: dict | None = None) -> None:
     import gzip
     import json as _json
 
     if path is None:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = {"turns": [t.id for t in turns],
+    data = {"turns": [t.id for t in turns], "info": info,
             "hits": [{"channels": h.channels, "seconds": h.seconds, "error": h.error,
                       "encode": h.encode_seconds} for h in hits]}
     tmp = path.with_suffix(".tmp")
@@ -362,13 +431,15 @@ def run(settings, dataset: str | Path, *, out_dir: str | Path = "eval_out", fmt:
         collab: str = "auto", interactions: list | None = None, exclude_mentioned: bool = True,
         k: int = 50, list_k: int = 10, objective: str = "r10+r50", progress: bool = True,
         hub=None, index=None, llm=None, command: str | None = None, cache: bool = True,
-        train: str | Path | None = None) -> tuple[dict, dict]:
+        train: str | Path | None = None, encoder=None) -> tuple[dict, dict]:
     """Evaluate ``systems`` on ``dataset`` with the index of ``settings``; write the report
     into ``out_dir``. Returns ``(result, paths)``.
 
     ``train``: a second dataset of conversations everything learned is fitted on (the
     collaborative model, popularity, the dialogues log, the fusion weights and rrf_k of
-    the ``learned`` system); ``dataset`` is then only scored (module doc)."""
+    the ``learned`` system); ``dataset`` is then only scored (module doc). ``encoder``
+    (``retrieval.train_encoder.TrainOptions``): the text encoder is fine-tuned too, per
+    fold or on ``train`` (see :func:`gather`)."""
     from retrieval.index import CatalogIndex
 
     from .report import write_report
@@ -385,14 +456,14 @@ def run(settings, dataset: str | Path, *, out_dir: str | Path = "eval_out", fmt:
         # DEV first: its cross-validated channel hits are what the fusion is fitted on
         train_turns, train_hits, train_cf, train_info = gather(
             index, train, limit=None, seed=seed, folds=folds, collab="cv", interactions=interactions,
-            exclude_mentioned=exclude_mentioned, progress=progress, cache=cache)
+            exclude_mentioned=exclude_mentioned, progress=progress, cache=cache, encoder=encoder)
         channels = active_channels(train_hits)
         weights, fitted_k, _ = fit_fusion(train_turns, train_hits, channels, objective, rrf_ks)
         trained = {"info": train_info, "weights": weights, "rrf_k": fitted_k, "protocol": train_cf.describe()}
     turns, hits, cf, info = gather(index, dataset, fmt=fmt, limit=limit, seed=seed, folds=folds,
                                    collab=collab, interactions=interactions,
                                    exclude_mentioned=exclude_mentioned, progress=progress,
-                                   cache=cache, train=train)
+                                   cache=cache, train=train, encoder=encoder)
     catalog = set(index.titles())
     errors = sum(h.error is not None for h in hits)
     fusion_systems: list[FusionSystem] = [s for s in baseline_systems(settings.fusion_weights)

@@ -98,6 +98,7 @@ class CatalogIndex:
         self._collab: Any = False
         self._collab_log: Any = False
         self._dialogues: Any = False
+        self._own_text = None
         self._attributes: AttributeIndex | None = None
         self._shared = None
         self._named = None
@@ -281,6 +282,21 @@ class CatalogIndex:
                 self._collab_log = model
             else:
                 raise ValueError(f"no collaborative model for channel {channel!r} (collab, collab_log)")
+
+    def use_text_encoder(self, encoder, vectors=None) -> None:
+        """Search with ``encoder`` and the document ``vectors`` it made (rows in the
+        table's order) instead of the index's own, in this process (e.g. an encoder
+        fine-tuned on a cross-validation fold); None goes back to the index's own."""
+        self._load_table()
+        with self._lock:
+            if self._own_text is None:
+                self._own_text = (self.text_encoder(), self._vectors)
+            if encoder is None:
+                self._text, self._vectors = self._own_text
+            else:
+                if vectors is None or len(vectors) != len(self._columns.ids):
+                    raise ValueError("use_text_encoder needs one document vector per item, in table order")
+                self._text, self._vectors = encoder, VectorTable(vectors)
 
     def use_weights(self, weights: dict[str, float] | None, source: str = "override",
                     rrf_k: int | None = None) -> None:

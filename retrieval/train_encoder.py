@@ -241,39 +241,52 @@ def _fingerprint(*parts) -> str:
     return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode("utf-8")).hexdigest()[:12]
 
 
+def tune_on_index(index, turns: Sequence[LoggedTurn], options: TrainOptions | None = None,
+                  progress: bool = True, model_id: str | None = None):
+    """A copy of ``index``'s text encoder fine-tuned on ``turns``: pairs of the documents
+    the index holds, hard negatives from the index's own ranking of each context.
+    Returns ``(encoder, losses, pairs)``; the index is left as it is."""
+    from .dialogues import DialogueIndex
+    from .errors import CatalogError
+
+    options = options or TrainOptions()
+    encoder = index.text_encoder()
+    index.table()  # loads the documents and their vectors too
+    documents = index._documents
+    if not any(t in documents for turn in turns for t in turn.targets):
+        raise CatalogError(f"no item the conversations suggest is in the index {index.settings.index_name!r}: "
+                           "check that they use the catalog's ids")
+    candidates = {}
+    if options.hard_negatives:
+        # the contexts' vectors: those of the saved log when it holds them (same texts, same model)
+        saved = DialogueIndex.load(index.settings.index_dir)
+        log = DialogueIndex.build(turns, encoder, progress=progress, reuse=saved)
+        candidates = hard_candidates(turns, log.vectors, index.columns().ids, index._vectors.vectors)
+    pairs = training_pairs(turns, documents, candidates)
+    tuned, losses = fine_tune(encoder, pairs, options, progress, model_id)
+    return tuned, losses, len(pairs)
+
+
 def train_encoder(index, conversations: str | Path, options: TrainOptions | None = None,
                   progress: bool = True, out: str | Path | None = None) -> TrainResult:
     """Fine-tune ``index``'s text encoder (an open :class:`~retrieval.index.CatalogIndex`) on
     the conversation log ``conversations``; hard negatives come from that index. The model
     is saved in ``out`` (default ``<index>/encoders/ft-<hash>``, the hash of the base model,
     the log's bytes and the options) and recorded in ``<index>/encoder.json``."""
-    from .dialogues import DialogueIndex, read_conversations
-    from .errors import CatalogError
+    from .dialogues import read_conversations
 
     options = options or TrainOptions()
     started = time.perf_counter()
-    encoder = index.text_encoder()
     conversations = Path(conversations)
     turns = read_conversations(conversations, index.titles())
-    table = index.table()  # loads the documents and their vectors too
-    documents = index._documents
-    if not any(t in documents for turn in turns for t in turn.targets):
-        raise CatalogError(f"no item the conversations in {conversations} suggest is in the index "
-                           f"{index.settings.index_name!r}: check that they use the catalog's ids")
-    # the contexts' vectors: those of the saved log when it holds them (same texts, same model)
-    log = DialogueIndex.build(turns, encoder, progress=progress, reuse=DialogueIndex.load(index.settings.index_dir))
-    ids = index.columns().ids
-    candidates = hard_candidates(turns, log.vectors, ids, index._vectors.vectors) \
-        if options.hard_negatives else {}
-    pairs = training_pairs(turns, documents, candidates)
-    base = encoder.model_id
+    base = index.text_encoder().model_id
     digest = hashlib.sha1(conversations.read_bytes()).hexdigest()
     folder = Path(out) if out else index.settings.index_dir / ENCODERS_DIR / (
-        "ft-" + _fingerprint(base, digest, len(table), asdict(options)))
-    tuned, losses = fine_tune(encoder, pairs, options, progress)
+        "ft-" + _fingerprint(base, digest, index.count(), asdict(options)))
+    tuned, losses, pairs = tune_on_index(index, turns, options, progress)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tuned._model.save(str(folder))
-    result = TrainResult(str(folder.resolve()), base, len(pairs), [round(x, 4) for x in losses],
+    result = TrainResult(str(folder.resolve()), base, pairs, [round(x, 4) for x in losses],
                          round(time.perf_counter() - started, 1), asdict(options))
     record = dict(result.to_dict(), conversations=str(conversations.resolve()), conversations_sha1=digest,
                   turns=len(turns), time=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
