@@ -343,6 +343,7 @@ def _cache_key(index, dataset: Path, *parts) -> str:
     trained_on = [str(train.resolve()), train.stat().st_size, train.stat().st_mtime_ns] if train else None
     blob = _json.dumps([str(dataset.resolve()), stat.st_size, stat.st_mtime_ns, parts[:5], inter, parts[6],
                         trained_on, index.settings.dialogue_neighbours, index.settings.dialogue_sharpness,
+                        index.settings.dialogue_conversation_weight,
                         str(index.settings.index_dir), index.count(), read_manifest(index.settings),
                         index.settings.channel_depth, index.settings.text_model,
                         # channels (and how they are computed) change the hits: a new

@@ -5,8 +5,10 @@ A log of conversations (ReDial's raw dialogues, or a JSONL of ``{"context": [...
 as text (:func:`context_text`, the same text a search sends), its vector from the index's
 text encoder, and the items the recommender then suggested (those not already mentioned
 in that conversation). At query time the ``neighbours`` logged contexts most similar to
-the query vote for their items, each vote weighing ``similarity ** sharpness``; the items
-with the most weight come first. The evidence names the neighbour conversations, so a
+the query vote for their items, each vote weighing ``similarity ** sharpness``, and with
+``conversation_weight`` times that for what the same recommender suggested elsewhere in
+that conversation (a conversation like this one led there too); the items with the most
+weight come first. The evidence names the neighbour conversations, so a
 reason can say "people who asked for something like this were recommended X".
 
 The query vector is the one the dense channel already computed, so the channel costs one
@@ -19,6 +21,7 @@ unchanged keeps its vector; a new text model re-encodes the stored texts.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
@@ -31,7 +34,7 @@ from .errors import CatalogError
 
 DIALOGUES_FILE = "dialogues.npz"
 # bump when the stored layout or the context text changes (every turn is re-encoded)
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 # the conversation a search (and a logged turn) is represented by: its last messages,
 # newest kept whole. MiniLM reads 256 word pieces, so the newest come first in what it keeps
 CONTEXT_MESSAGES = 6
@@ -64,6 +67,8 @@ class LoggedTurn:
     targets: tuple[str, ...]
     # the last thing the user said before it, shortened (quoted in explanations)
     request: str = ""
+    # what the recommender suggested in the conversation's other turns (not in ``targets``)
+    elsewhere: tuple[str, ...] = ()
 
 
 def read_conversations(path: str | Path, titles: dict[str, str] | None = None) -> list[LoggedTurn]:
@@ -86,7 +91,17 @@ def read_conversations(path: str | Path, titles: dict[str, str] | None = None) -
                                    [m.text for m in turn.context if m.role == "user"]))
     if not out:
         raise CatalogError(f"conversation log {path} has no turn recommending anything new")
-    return out
+    return with_elsewhere(out)
+
+
+def with_elsewhere(turns: Sequence[LoggedTurn]) -> list[LoggedTurn]:
+    """The turns with ``elsewhere`` set: what each conversation's other turns suggested."""
+    suggested: dict[str, list[str]] = {}
+    for t in turns:
+        items = suggested.setdefault(t.conversation, [])
+        items.extend(i for i in t.targets if i not in items)
+    return [dataclasses.replace(t, elsewhere=tuple(i for i in suggested[t.conversation] if i not in t.targets))
+            for t in turns]
 
 
 def logged_turn(conversation: str, messages: Sequence[str], targets: Sequence[str],
@@ -115,13 +130,18 @@ class DialogueIndex:
         self.vectors = vectors
         self.model_id = model_id
         self.source = source
-        # targets as a sparse turn x item matrix: votes are one scatter-add
-        self.items: list[str] = list(dict.fromkeys(t for turn in self.turns for t in turn.targets))
+        # each turn's votes as a sparse row over the items: its targets (share 1), then
+        # what its conversation suggested elsewhere (share conversation_weight at search)
+        self.items: list[str] = list(dict.fromkeys(t for turn in self.turns for t in turn.targets + turn.elsewhere))
         column = {item: j for j, item in enumerate(self.items)}
         self._indptr = np.zeros(len(self.turns) + 1, dtype=np.int64)
-        np.cumsum([len(t.targets) for t in self.turns], out=self._indptr[1:])
-        self._columns = np.fromiter((column[t] for turn in self.turns for t in turn.targets),
+        np.cumsum([len(t.targets) + len(t.elsewhere) for t in self.turns], out=self._indptr[1:])
+        self._columns = np.fromiter((column[t] for turn in self.turns for t in turn.targets + turn.elsewhere),
                                     dtype=np.int64, count=int(self._indptr[-1]))
+        # 1 for a target, 0 for an item suggested elsewhere in the conversation
+        self._direct = np.fromiter((x for turn in self.turns
+                                    for x in [1.0] * len(turn.targets) + [0.0] * len(turn.elsewhere)),
+                                   dtype=np.float64, count=int(self._indptr[-1]))
         self.conversations = {t.conversation for t in self.turns}
         # how many texts build() encoded (the rest were reused)
         self.encoded = 0
@@ -178,7 +198,7 @@ class DialogueIndex:
         folder = Path(index_dir)
         folder.mkdir(parents=True, exist_ok=True)
         meta = {"format": FORMAT_VERSION, "model": self.model_id, "source": self.source,
-                "turns": [[t.conversation, list(t.targets), t.request] for t in self.turns]}
+                "turns": [[t.conversation, list(t.targets), t.request, list(t.elsewhere)] for t in self.turns]}
         path = folder / DIALOGUES_FILE
         tmp = folder / (DIALOGUES_FILE + ".tmp.npz")
         meta["texts"] = [t.text for t in self.turns]
@@ -203,8 +223,8 @@ class DialogueIndex:
             raise CatalogError(f"{path} cannot be read ({e}): ingest with --conversations again") from None
         if meta.get("format") != FORMAT_VERSION:
             return None
-        turns = [LoggedTurn(str(c), text, tuple(targets), request)
-                 for (c, targets, request), text in zip(meta["turns"], meta["texts"], strict=True)]
+        turns = [LoggedTurn(str(c), text, tuple(targets), request, tuple(elsewhere))
+                 for (c, targets, request, elsewhere), text in zip(meta["turns"], meta["texts"], strict=True)]
         return cls(turns, vectors, meta["model"], meta.get("source", ""))
 
     def same_as(self, other: DialogueIndex | None) -> bool:
@@ -214,12 +234,14 @@ class DialogueIndex:
     # ---- search -----------------------------------------------------------------------------
 
     def find(self, vector: np.ndarray, n: int, keep: Callable[[str], bool] | None = None,
-             neighbours: int = 200, sharpness: float = 2.0) -> list[Hit]:
+             neighbours: int = 200, sharpness: float = 2.0, conversation_weight: float = 0.5) -> list[Hit]:
         """Up to ``n`` items the ``neighbours`` logged contexts most similar to ``vector``
         voted for, best first, as ``(id, votes, {"dialogues": [conversation ids, most
         similar first], "request": the nearest such conversation's request, "similarity":
-        its cosine})``. A vote weighs ``max(similarity, 0) ** sharpness``; ``keep`` drops
-        items (not in the catalog, filtered, excluded)."""
+        its cosine})``. A vote for a turn's target weighs ``max(similarity, 0) **
+        sharpness``, one for an item its conversation suggested elsewhere
+        ``conversation_weight`` times that; ``keep`` drops items (not in the catalog,
+        filtered, excluded)."""
         if not len(self) or n <= 0:
             return []
         sims = self.vectors @ np.asarray(vector, dtype=np.float32)
@@ -230,8 +252,11 @@ class DialogueIndex:
         counts = self._indptr[top + 1] - self._indptr[top]
         cols = np.concatenate([self._columns[self._indptr[r]:self._indptr[r + 1]] for r in top]) \
             if counts.sum() else np.zeros(0, dtype=np.int64)
+        share = np.concatenate([self._direct[self._indptr[r]:self._indptr[r + 1]] for r in top]) \
+            if counts.sum() else np.zeros(0)
+        share = share + (1.0 - share) * conversation_weight
         votes = np.zeros(len(self.items), dtype=np.float64)
-        np.add.at(votes, cols, np.repeat(weights, counts))
+        np.add.at(votes, cols, np.repeat(weights, counts) * share)
         voters = np.repeat(np.arange(len(top)), counts)  # position in `top` of each vote
         order = np.flatnonzero(votes > 0)
         order = order[np.lexsort((order, -votes[order]))]

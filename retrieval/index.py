@@ -403,7 +403,8 @@ class CatalogIndex:
                                      self._query("docs", vector, fetch, where, keep, depth, enough, allowed)]
                 if dialogues is not None:
                     hits["dialogues"] = dialogues.find(vector, depth, keep, self.settings.dialogue_neighbours,
-                                                       self.settings.dialogue_sharpness)
+                                                       self.settings.dialogue_sharpness,
+                                                       self.settings.dialogue_conversation_weight)
             clip = self.clip_encoder() if (text and wanted("clip_text")) or (
                 query.image is not None and wanted("clip_image")) else None
             if clip is not None and text and wanted("clip_text"):

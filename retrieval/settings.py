@@ -106,6 +106,9 @@ class Settings:
     # (weight = cosine ** sharpness); chosen by cross-validation on ReDial (README)
     dialogue_neighbours: int = 200
     dialogue_sharpness: float = 2.0
+    # a neighbour's vote for what its recommender suggested elsewhere in that conversation,
+    # relative to its vote for what it suggested right then
+    dialogue_conversation_weight: float = 0.5
 
     # --- limits on chat input -----------------------------------------------------------
     max_message_chars: int = 4000
@@ -128,6 +131,9 @@ class Settings:
             problems.append(f"llm_rank_mix must be between 0 and 1, not {self.llm_rank_mix}")
         if self.dialogue_sharpness < 0:
             problems.append(f"dialogue_sharpness must be >= 0, not {self.dialogue_sharpness}")
+        if not 0.0 <= self.dialogue_conversation_weight <= 1.0:
+            problems.append(f"dialogue_conversation_weight must be between 0 and 1, not "
+                            f"{self.dialogue_conversation_weight}")
         if self.top_k > self.candidates:
             problems.append(f"top_k ({self.top_k}) cannot exceed candidates ({self.candidates})")
         if not 1 <= self.chroma_port <= 65535:

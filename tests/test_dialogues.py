@@ -99,15 +99,18 @@ def test_plain_jsonl_logs_and_bad_rows(tmp_path):
 def test_neighbours_vote_by_similarity(logged, log):
     query = logged[5].text
     vector = FakeTextEncoder().encode([query])[0]
-    hits = log.find(vector, 20, neighbours=15, sharpness=2.0)
+    hits = log.find(vector, 20, neighbours=15, sharpness=2.0, conversation_weight=0.5)
     assert hits
-    # recomputed by hand: the 15 most similar logged contexts, each adding sim**2 to its targets
+    # recomputed by hand: the 15 most similar logged contexts, each adding sim**2 to its
+    # targets and half that to what its conversation suggested in other turns
     sims = log.vectors @ vector
     top = np.argsort(-sims, kind="stable")[:15]
     votes: dict[str, float] = {}
     for r in top:
         for item in logged[r].targets:
             votes[item] = votes.get(item, 0.0) + max(float(sims[r]), 0.0) ** 2
+        for item in logged[r].elsewhere:
+            votes[item] = votes.get(item, 0.0) + 0.5 * max(float(sims[r]), 0.0) ** 2
     # every hit carries its votes, best first, and no item left out has more
     assert len(hits) == min(20, len(votes))
     for item, score, _ in hits:
@@ -127,7 +130,7 @@ def test_neighbours_vote_by_similarity(logged, log):
 
 def test_keep_filters_and_sharpness_zero_counts_votes(logged, log):
     vector = FakeTextEncoder().encode([logged[0].text])[0]
-    everything = log.find(vector, 50, neighbours=len(log), sharpness=0.0)
+    everything = log.find(vector, 50, neighbours=len(log), sharpness=0.0, conversation_weight=0.0)
     counts: dict[str, int] = {}
     for t in logged:
         for item in t.targets:
@@ -136,9 +139,20 @@ def test_keep_filters_and_sharpness_zero_counts_votes(logged, log):
     assert {i: s for i, s, _ in everything} == {i: float(counts[i]) for i, _, _ in everything}
     assert everything[0][1] == max(counts.values())
     banned = {everything[0][0], everything[1][0]}
-    kept = log.find(vector, 50, keep=lambda i: i not in banned, neighbours=len(log), sharpness=0.0)
+    kept = log.find(vector, 50, keep=lambda i: i not in banned, neighbours=len(log), sharpness=0.0,
+                    conversation_weight=0.0)
     assert not banned & {i for i, _, _ in kept}
     assert log.find(vector, 0) == [] and DialogueIndex([], np.zeros((0, 4)), "m").find(vector[:4], 5) == []
+
+
+def test_elsewhere_lists_the_conversations_other_suggestions(logged):
+    by_conversation: dict[str, list[str]] = {}
+    for t in logged:
+        by_conversation.setdefault(t.conversation, []).extend(t.targets)
+    assert any(t.elsewhere for t in logged)
+    for t in logged:
+        assert set(t.elsewhere) == set(by_conversation[t.conversation]) - set(t.targets)
+        assert len(set(t.elsewhere)) == len(t.elsewhere)
 
 
 def test_without_equals_a_fresh_build_on_the_rest(logged, log):
