@@ -21,6 +21,8 @@ from webui.session import ChatService, Options, new_session
 
 # card slots on the page; the "recommendations" slider cannot go higher
 MAX_CARDS = 10
+# chips of the conditions in force ("not: Apple", "diet: vegan"); more are listed as text
+MAX_CHIPS = 8
 
 
 def create_app(recommender: Any, settings: Any = None, ingest_fn: Any = None):
@@ -45,6 +47,15 @@ def create_app(recommender: Any, settings: Any = None, ingest_fn: Any = None):
                 chatbot = gr.Chatbot(
                     elem_id="chatbot", height=420, label="Conversation", feedback_options=None
                 )
+                # the conditions in force, each removable with one click, above the cards
+                with gr.Row(elem_id="chips"):
+                    chips = [
+                        gr.Button(
+                            "", size="sm", visible=False, min_width=40, elem_id=f"chip-{i}",
+                            elem_classes=["chip"],
+                        )
+                        for i in range(MAX_CHIPS)
+                    ]
                 # the latest reply's cards, right under the conversation
                 cols, htmls, likes, dislikes = [], [], [], []
                 with gr.Row(elem_id="cards", equal_height=True):
@@ -118,6 +129,15 @@ def create_app(recommender: Any, settings: Any = None, ingest_fn: Any = None):
 
         slot_outputs = cols + htmls
 
+        def render_chips(items):
+            items = list(items or [])[:MAX_CHIPS]
+            return [
+                gr.update(value=f"{items[i][1]} \u2715", visible=True)
+                if i < len(items)
+                else gr.update(value="", visible=False)
+                for i in range(MAX_CHIPS)
+            ]
+
         def render_cards(cards):
             cards = list(cards or [])[:MAX_CARDS]
             vis = [gr.update(visible=i < len(cards)) for i in range(MAX_CARDS)]
@@ -152,9 +172,12 @@ def create_app(recommender: Any, settings: Any = None, ingest_fn: Any = None):
                     else [gr.update(), gr.update()]
                 )
                 first = False
-                yield [up.history, up.session, up.status, *cleared, *render_cards(up.cards)]
+                yield [
+                    up.history, up.session, up.status, *cleared, *render_cards(up.cards),
+                    *render_chips(up.chips),
+                ]
 
-        chat_outputs = [chatbot, session, status, msg, audio, *slot_outputs]
+        chat_outputs = [chatbot, session, status, msg, audio, *slot_outputs, *chips]
         inputs = [msg, audio, chatbot, session, top_k, category, max_price]
         msg.submit(respond, inputs, chat_outputs, concurrency_id="chat")
         audio.stop_recording(respond, inputs, chat_outputs, concurrency_id="chat")
@@ -166,16 +189,33 @@ def create_app(recommender: Any, settings: Any = None, ingest_fn: Any = None):
                 note = f"Sorry, that did not work: {e}"
             return [sess, note, *render_cards(sess.get("cards"))]
 
+        def remove_chip(sess, slot):
+            try:
+                sess, note = service.remove_chip(sess, slot)
+            except ChatrecError as e:
+                note = f"Sorry, that did not work: {e}"
+            return [sess, note, *render_chips(sess.get("chips"))]
+
+        for i in range(MAX_CHIPS):
+            chips[i].click(
+                functools.partial(remove_chip, slot=i),
+                [session],
+                [session, status, *chips],
+                api_name=f"remove_chip_{i}",
+            )
+
         for i in range(MAX_CARDS):
             likes[i].click(
                 functools.partial(feedback, slot=i, liked=True),
                 [session],
                 [session, status, *slot_outputs],
+                api_name=f"like_{i}",
             )
             dislikes[i].click(
                 functools.partial(feedback, slot=i, liked=False),
                 [session],
                 [session, status, *slot_outputs],
+                api_name=f"dislike_{i}",
             )
 
         def ingest(cat_file, zip_file, sess, progress=gr.Progress(track_tqdm=True)):  # noqa: B008 (gradio injects it)
@@ -190,8 +230,9 @@ def create_app(recommender: Any, settings: Any = None, ingest_fn: Any = None):
                     gr.update(),
                     gr.update(),
                     *render_cards(sess.get("cards")),
+                    *render_chips(sess.get("chips")),
                 ]
-            return [sess, report, *panels(sess), [], *render_cards([])]
+            return [sess, report, *panels(sess), [], *render_cards([]), *render_chips([])]
 
         ingest_outputs = [
             session,
@@ -201,6 +242,7 @@ def create_app(recommender: Any, settings: Any = None, ingest_fn: Any = None):
             models_md,
             chatbot,
             *slot_outputs,
+            *chips,
         ]
         ingest_btn.click(
             ingest,
@@ -218,6 +260,7 @@ def create_app(recommender: Any, settings: Any = None, ingest_fn: Any = None):
                 *panels(sess),
                 [],
                 *render_cards([]),
+                *render_chips([]),
             ]
 
         demo_btn.click(back_to_demo, [session], ingest_outputs)
@@ -276,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
             index = CatalogIndex.open(settings, hub=hub)
         recommender = Recommender.from_settings(settings=settings, index=index, hub=hub)
         # the search structures are built while the server starts, not on the first message
-        threading.Thread(target=_prepare, args=(index,), name="chatrec-prepare", daemon=True).start()
+        threading.Thread(target=_prepare, args=(recommender,), name="chatrec-prepare", daemon=True).start()
     except ChatrecError as e:
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
@@ -292,9 +335,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _prepare(index: Any) -> None:
+def _prepare(recommender: Any) -> None:
     try:
-        index.prepare()
+        recommender.prepare()
     except Exception as e:  # noqa: BLE001 - the first search reports it properly
         print(f"warning: preparing the index failed ({e}); the first search will retry", file=sys.stderr)
 

@@ -87,6 +87,30 @@ class Chat:
         with self._lock:
             (self._state.like if liked else self._state.reject)(item_id)
 
+    @property
+    def constraints(self) -> list[dict[str, Any]]:
+        """The conditions in force, each ``{"id", "kind", "label", ...}``: exclusions
+        ("not: Apple"), diets ("diet: vegan"), ranges ("year: 1990–1999"), wanted values
+        ("origin: Sweden"), preferences, and the items the user rejected ("not: <title>",
+        kind "item"). Copies: change them with :meth:`remove_constraint`."""
+        return constraint_view(self._state, self.recommender.titles())
+
+    def remove_constraint(self, constraint_id: str) -> dict[str, Any]:
+        """Take a condition back (a chip's ✕): the next message searches without it.
+        Returns the removed condition; an unknown id raises :class:`InputError`."""
+        with self._lock:
+            for c in constraint_view(self._state, self.recommender.titles()):
+                if c["id"] != constraint_id:
+                    continue
+                if c["kind"] == "item":
+                    self._state.rejected.remove(c["item"])
+                else:
+                    self._state.constraints = [x for x in self._state.constraints
+                                               if cons.constraint_id(x) != constraint_id]
+                return c
+        raise InputError(f"no condition {constraint_id!r} in this conversation "
+                         f"(in force: {', '.join(c['id'] for c in self.constraints) or 'none'})")
+
     def stream(self, text: str = "", image: Any = None, audio: Any = None, *,
                explain: bool = True) -> Iterator[Event]:
         """Run one turn, yielding status, item, reason-token events and finally "done"
@@ -143,6 +167,7 @@ class _Turn:
         self.state.messages.append({"role": "user", "content": content.strip()})
         self.state.turns += 1
         asked_again = self._read_mentions(said)
+        self.understood = self.rec.tracker().update(self.state, said) if said else None
 
         llm = self.rec.active_llm(self._notice)
         yield self._status("rewrite", "Understanding your request")
@@ -198,11 +223,12 @@ class _Turn:
         return again
 
     def _fallback_query(self) -> str:
-        """The recent user turns, newest last, without the titles they rejected (searching
-        for "not Granny Smith" would otherwise pull Granny Smith's neighbours up)."""
+        """The current topic's requests (the tracker's, without the conditions), newest
+        last, without the titles they rejected (searching for "not Granny Smith" would
+        otherwise pull Granny Smith's neighbours up)."""
         rejected = set(self.state.rejected)
         texts = []
-        for text in self.state.user_texts(3):
+        for text in self.state.topic[-3:]:
             for m in reversed(self.rec.matcher().find_mentions(text)):
                 if set(m.ids) <= rejected:
                     text = text[: m.start] + text[m.end:]
@@ -217,13 +243,25 @@ class _Turn:
                     raw = llm_tasks.extract_constraints(llm, self.state, self.rec.fields())
                     if raw is not None:
                         kept, _dropped = cons.validate(raw, self.rec.fields())
+                        # the LLM adds to what the user's own words set, never replaces it
+                        for c in kept:
+                            c.update(kind="filter", source="llm", label=cons.describe(c))
                         self.state.constraints = cons.merge(self.state.constraints, kept)
                     query = llm_tasks.rewrite_query(llm, self.state, self.rec.titles())
             except LLM_FAILURES as e:
                 llm = self._llm_failed(e)
         if query and self.caption and self.caption.lower() not in query.lower():
             query = f"{query} {self.caption}"
-        return query or self._fallback_query() or self.caption, llm
+        return query or self._fallback_query() or self.caption or self._conditions_query(), llm
+
+    def _conditions_query(self) -> str:
+        """Search words when the conversation has asked for nothing but conditions ("no
+        apples", "I'm vegan"): what was shown last, else the values wanted, else a plain
+        request; the conditions filter the rest."""
+        titles = self.rec.titles()
+        shown = [titles.get(i, "") for i in self.state.shown[:3]]
+        wanted = [c["label"].split(": ", 1)[-1] for c in self.state.constraints if cons.kind_of(c) == "want"]
+        return " ".join(x for x in shown + wanted if x) or "recommendations"
 
     def _llm_failed(self, error: Exception):
         # said once per session, like "no LLM": the reason rarely changes between turns
@@ -244,25 +282,41 @@ class _Turn:
         # "I watched X" about an item we recommended is not asking for it again (in place:
         # the ranking step reads the same set)
         asked_again.difference_update(known_now - named_now)
-        exclude = (set(self.state.recommended) | set(self.state.rejected)
+        # asked for by name now: first in the list (unless rejected)
+        self.requested = [i for i in dict.fromkeys(named_now) if i not in self.state.rejected]
+        # a message that only narrows ("no vanilla", "not the green ones") filters the
+        # list: what was shown and still fits may come back; otherwise shown items are done
+        narrowing = getattr(self.understood, "narrowing", False)
+        shown_before = set() if narrowing else set(self.state.recommended)
+        exclude = (shown_before | set(self.state.rejected)
                    | (set(self.state.mentioned) - named_now)) - asked_again
         rejected = set(self.state.rejected)
         seeds = list(dict.fromkeys(self.state.liked + [m for m in self.state.mentioned if m not in rejected]))
-        where = cons.to_where(self.state.constraints)
-        query = Query(text=query_text, image=self.photo, where=where, exclude=exclude, liked=seeds,
-                      k=self.settings.candidates)
+        constraints = self.state.constraints
+        # exclusions and diets are never relaxed: their items are left out by id, their
+        # values by the filter
+        exclude |= cons.excluded_items(constraints)
+        query = Query(text=query_text, image=self.photo, where=cons.to_where(constraints), exclude=exclude,
+                      liked=seeds, k=self.settings.candidates)
         found = self.rec.index.search(query)
-        if not found and where is not None:
-            self._notice("No item meets all your conditions (" + "; ".join(map(cons.describe, self.state.constraints))
-                         + "), so these are the closest matches without them.")
-            query.where = None
-            found = self.rec.index.search(query)
-        # the index should honour exclude; this keeps the guarantee even if it does not
-        found = [c for c in found if c.id not in exclude]
+        if not found:
+            found = self._relaxed(query, constraints)
+        # the index should honour exclude and the filter; this keeps the guarantee even if
+        # it does not
+        found = [c for c in found if c.id not in exclude and cons.violation(c.id, c.metadata, constraints) is None]
+        # named now or again: in the list, first (the ranking step reads the same set), but
+        # never past a condition in force
+        asked_again.update(i for i in self.requested if i not in exclude)
         missing = [i for i in asked_again if i not in {c.id for c in found}]
         if missing:
+            from retrieval.search import where_matches
+
             got = self.rec.index.get(missing)
-            found = [got[i] for i in missing if i in got] + found
+            where = query.where
+            missing = [i for i in missing if i in got and where_matches(where, got[i].metadata or {})
+                       and cons.violation(i, got[i].metadata, constraints) is None]
+            asked_again.intersection_update(set(missing) | {c.id for c in found})
+            found = [got[i] for i in missing] + found
         seen: set[str] = set()
         unique = []
         for c in found:
@@ -271,16 +325,54 @@ class _Turn:
                 unique.append(c)
         return unique[: max(self.settings.candidates, len(missing))]
 
+    def _relaxed(self, query: Query, constraints: list[dict[str, Any]]) -> list[Candidate]:
+        """Nothing meets every condition: the closest matches without the filters and
+        wanted values that conflict (one at a time first, so the notice names the one at
+        fault), never without an exclusion or a diet."""
+        soft = [c for c in constraints if cons.kind_of(c) in ("filter", "want")]
+        hard = [c for c in constraints if cons.kind_of(c) in cons.HARD]
+        for c in soft if len(soft) > 1 else []:
+            query.where = cons.to_where([x for x in constraints if x is not c])
+            found = self.rec.index.search(query)
+            if found:
+                others = [cons.describe(x) for x in constraints if x is not c and cons.kind_of(x) != "prefer"]
+                with_others = f" together with {'; '.join(others)}" if others else ""
+                self._notice(f"No item meets {cons.describe(c)}{with_others}, so these are the closest "
+                             f"matches without {cons.describe(c)}.")
+                return found
+        if soft:
+            query.where = cons.to_where(hard)
+            found = self.rec.index.search(query)
+            if found:
+                self._notice("No item meets all your conditions (" + "; ".join(cons.describe(c) for c in soft)
+                             + "), so these are the closest matches without them.")
+                return found
+        if hard:
+            self._notice("Nothing in the catalog is left once I rule out " + "; ".join(cons.describe(c) for c in hard)
+                         + ". Remove one of these conditions to see more.")
+        return []
+
     def _rank(self, llm, candidates: list[Candidate]):
         if llm is not None:
             try:
                 with self.rec.llm_lock:
-                    return llm_tasks.rank(llm, self.state, self.rec.titles(), candidates,
-                                          mix=self.settings.llm_rank_mix, rrf_k=self.settings.rrf_k), llm
+                    return self._preferred(llm_tasks.rank(llm, self.state, self.rec.titles(), candidates,
+                                                          mix=self.settings.llm_rank_mix,
+                                                          rrf_k=self.settings.rrf_k)), llm
             except LLM_FAILURES as e:
                 llm = self._llm_failed(e)
         ordered = sorted(enumerate(candidates), key=lambda t: (-t[1].score, t[0]))
-        return [(c, c.score) for _, c in ordered], llm
+        return self._preferred([(c, c.score) for _, c in ordered]), llm
+
+    def _preferred(self, ranked: list[tuple[Candidate, float]]) -> list[tuple[Candidate, float]]:
+        """Items the user prefers ("without pulp": those saying so) move ``top_k`` places
+        up: ahead of near neighbours, not of far better matches of the request."""
+        preferred = cons.preferred_items(self.state.constraints)
+        if not preferred:
+            return ranked
+        jump = self.settings.top_k + 0.5
+        order = sorted(range(len(ranked)), key=lambda i: i - jump * (ranked[i][0].id in preferred))
+        return [ranked[i] for i in order]
 
     def _explain(self, llm, rec: Recommendation, cand: Candidate, query_text: str):
         """Stream one reason as reason-token events; returns the LLM still usable afterwards
@@ -317,14 +409,46 @@ class _Turn:
 
     def _finish(self, recs: list[Recommendation], query: str, used_llm: bool, text: str | None = None):
         self.state.mark_recommended(r.id for r in recs)
+        self.state.shown = [r.id for r in recs]
+        understood = self._understood()
         if text is None:
             lines = [f"{i}. {r.title} \u2014 {r.reason}" for i, r in enumerate(recs, 1)]
             text = "Here is what I would suggest:\n" + "\n".join(lines)
+        if understood:
+            text = f"Understood: {understood}. {text}"
         self.state.messages.append({"role": "assistant", "content": text})
         reply = Reply(text=text, items=recs, mode="llm" if used_llm else "retrieval",
                       timings={k: round(v, 4) for k, v in self.timings.items()}, notices=list(self.notices),
-                      query=query, transcript=self.transcript, caption=self.caption)
+                      query=query, transcript=self.transcript, caption=self.caption,
+                      constraints=constraint_view(self.state, self.rec.titles()))
         yield Event("done", reply)
 
 
-__all__ = ["Chat", "ChatrecError"]
+    def _understood(self) -> str:
+        """What this message changed, in a few words: "no apples; vegan"."""
+        u = getattr(self, "understood", None)
+        if u is None:
+            return ""
+        # the user's own words, shortened: one line, whatever they wrote
+        notes = [n[:60] for n in dict.fromkeys(u.notes)]
+        if u.unresolved:
+            notes.append("nothing in the catalog is called "
+                         + ", ".join(f"\u201c{p[:40]}\u201d" for p in u.unresolved[:3]))
+        return "; ".join(notes)[:180]
+
+
+def constraint_view(state: SessionState, titles: dict[str, str]) -> list[dict[str, Any]]:
+    """The conditions in force as the user sees them: each with its ``id``, ``kind`` and
+    ``label``; the rejected items last, as kind "item"."""
+    out = []
+    for c in state.constraints:
+        view = {k: v for k, v in c.items() if k not in ("items", "where", "values")}
+        view.update(id=cons.constraint_id(c), kind=cons.kind_of(c), label=cons.describe(c))
+        out.append(view)
+    for item in state.rejected:
+        out.append({"id": f"item:{item}", "kind": "item", "item": item,
+                    "label": f"not: {titles.get(item, item)}", "source": "user"})
+    return out
+
+
+__all__ = ["Chat", "ChatrecError", "constraint_view"]

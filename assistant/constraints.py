@@ -1,10 +1,26 @@
-"""Constraints on catalog metadata (price, category, year ...): parse the LLM's JSON,
-validate it against the index's ``fields()``, merge into the session, and turn the result
-into a ChromaDB ``where`` filter.
+"""The conditions in force in a session, and how they become a search filter.
 
-A constraint is ``{"field": name, "op": one of OPS, "value": ...}``. Anything the catalog
-cannot honour is dropped with a reason: unknown fields, operators that do not fit the
-field's type, values of the wrong type, text values the catalog does not contain.
+Every condition is a plain dict in ``SessionState.constraints`` with an ``id``, a
+``kind``, a ``label`` for the chips ("not: Apple", "diet: vegan", "year: 1990–1999") and
+the ``source`` that set it ("user": the tracker read it in the user's words; "llm";
+"page": the web page's filters):
+
+- ``filter``: ``{"field", "op" (one of OPS or "between"), "value"}`` on catalog metadata:
+  numeric ranges, the page's filters, the LLM's constraints;
+- ``want``: a value the user asked for ("from Sweden"), as a ``where`` filter; it belongs
+  to the current topic and goes when the topic changes;
+- ``exclude``: what the user ruled out ("no apples"): a ``where`` keeping the items
+  without the values it names, and the ``items`` whose own words assert it;
+- ``diet``: the ``items`` a diet rules out;
+- ``prefer``: ``items`` moved up the ranking ("without pulp": those saying so); topic-bound.
+
+Exclusions and diets are hard: never relaxed when nothing matches, never dropped by the
+LLM; no item they rule out is recommended (:func:`violation`). A dict without ``kind`` is
+a ``filter`` (states saved by earlier versions).
+
+The LLM's JSON is parsed and validated against the index's ``fields()`` here too: anything
+the catalog cannot honour is dropped with a reason: unknown fields, operators that do not
+fit the field's type, values of the wrong type, text values the catalog does not contain.
 """
 
 from __future__ import annotations
@@ -146,33 +162,134 @@ def validate(raw: Any, fields: dict[str, Any]) -> tuple[list[dict[str, Any]], li
     return kept, dropped
 
 
+def _key(c: dict[str, Any]) -> tuple:
+    kind = kind_of(c)
+    if kind == "want":
+        # "the same director", then "its lead actor": the second reference replaces the first
+        return kind, "same" if str(c.get("phrase", "")).startswith("same ") else c.get("field")
+    if kind != "filter":
+        return kind, (c.get("name") or c.get("phrase", "")).lower()
+    op = c["op"]
+    side = "upper" if op in ("<", "<=") else "lower" if op in (">", ">=") else "range" if op == "between" else "eq"
+    return c["field"], side
+
+
 def merge(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """``new`` replaces an old constraint on the same field and the same direction
-    (a new maximum price replaces the old maximum, a new category the old one)."""
-    def key(c):
-        op = c["op"]
-        side = "upper" if op in ("<", "<=") else "lower" if op in (">", ">=") else "eq"
-        return c["field"], side
-    newkeys = {key(c) for c in new}
-    return [c for c in old if key(c) not in newkeys] + list(new)
+    (a new maximum price replaces the old maximum, a new category the old one); a range
+    "between" replaces both bounds. What the LLM proposes never replaces what the user's
+    own words or the page set, and never removes an exclusion or a diet."""
+    out = list(old)
+    for c in new:
+        k = _key(c)
+        clash = [o for o in out if _key(o) == k or (kind_of(c) == kind_of(o) == "filter" and o["field"] == c["field"]
+                                                    and "range" in (k[1], _key(o)[1]) and "eq" not in (k[1], _key(o)[1]))]
+        if c.get("source") == "llm" and any(o.get("source", "user") != "llm" or kind_of(o) in HARD for o in clash):
+            continue
+        out = [o for o in out if o not in clash] + [c]
+    return out
 
 
-def to_where(constraints: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """ChromaDB's where syntax for a list of validated constraints (None when empty)."""
-    parts = [{c["field"]: {OPS[c["op"]]: c["value"]}} for c in constraints]
+def constraint_id(c: dict[str, Any]) -> str:
+    """A stable id for a constraint, from what it says (nothing is stored): the chips and
+    :meth:`Chat.remove_constraint` name constraints by it."""
+    import hashlib
+    import json
+
+    what = {k: c.get(k) for k in ("kind", "field", "op", "value", "phrase", "name", "where")}
+    what["kind"] = kind_of(c)
+    return "c" + hashlib.sha1(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()[:8]
+
+
+KINDS = ("filter", "want", "exclude", "diet", "prefer")
+# never relaxed, never dropped by the LLM
+HARD = ("exclude", "diet")
+# go when the conversation moves to another topic
+TOPIC_BOUND = ("want", "prefer")
+
+
+def kind_of(c: dict[str, Any]) -> str:
+    return c.get("kind", "filter")
+
+
+def _filter_where(c: dict[str, Any]) -> dict[str, Any]:
+    if c["op"] == "between":
+        lo, hi = c["value"]
+        return {"$and": [{c["field"]: {"$gte": lo}}, {c["field"]: {"$lte": hi}}]}
+    return {c["field"]: {OPS[c["op"]]: c["value"]}}
+
+
+def to_where(constraints: list[dict[str, Any]], kinds: tuple[str, ...] = ("filter", "want", "exclude")
+             ) -> dict[str, Any] | None:
+    """ChromaDB's where syntax for the constraints of ``kinds`` (None when there are none)."""
+    parts = []
+    for c in constraints:
+        kind = kind_of(c)
+        if kind not in kinds:
+            continue
+        if kind == "filter":
+            parts.append(_filter_where(c))
+        elif c.get("where"):
+            parts.append(c["where"])
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else {"$and": parts}
 
 
+def excluded_items(constraints: list[dict[str, Any]]) -> set[str]:
+    """The item ids the exclusions and diets rule out by name."""
+    out: set[str] = set()
+    for c in constraints:
+        if kind_of(c) in HARD:
+            out.update(c.get("items") or ())
+    return out
+
+
+def preferred_items(constraints: list[dict[str, Any]]) -> set[str]:
+    out: set[str] = set()
+    for c in constraints:
+        if kind_of(c) == "prefer":
+            out.update(c.get("items") or ())
+    return out
+
+
+def violation(item_id: str, metadata: dict[str, Any], constraints: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The first exclusion or diet the item breaks, or None: the guarantee's last check."""
+    from retrieval.search import where_matches
+
+    for c in constraints:
+        if kind_of(c) not in HARD:
+            continue
+        if item_id in (c.get("items") or ()):
+            return c
+        if c.get("where") and not where_matches(c["where"], metadata or {}):
+            return c
+    return None
+
+
+def filter_label(field: str, op: str, value: Any) -> str:
+    """ "year: 1990–1999", "year ≥ 2000", "price < 20", "category: Juice"."""
+    signs = {"<=": "≤", ">=": "≥", "!=": "≠"}
+    if op == "between":
+        return f"{field}: {value[0]}–{value[1]}"
+    if op in ("=", "contains", "in"):
+        shown = ", ".join(map(str, value)) if isinstance(value, list) else value
+        return f"{field}: {shown}"
+    shown = ", ".join(map(str, value)) if isinstance(value, list) else value
+    return f"{field} {signs.get(op, op)} {shown}"
+
+
 def describe(c: dict[str, Any]) -> str:
-    """A constraint as words, for reasons and notices: "price <= 3"."""
-    value = ", ".join(map(str, c["value"])) if isinstance(c["value"], list) else c["value"]
-    return f"{c['field']} {c['op']} {value}"
+    """A constraint as words, for reasons, notices and chips: "price ≤ 3", "not: Apple"."""
+    if c.get("label"):
+        return c["label"]
+    return filter_label(c["field"], c["op"], c["value"])
 
 
 def satisfied(c: dict[str, Any], metadata: dict[str, Any]) -> bool:
-    """Whether an item's metadata meets the constraint (for reasons and as a safety net)."""
+    """Whether an item's metadata meets a filter (for reasons); other kinds: False."""
+    if kind_of(c) != "filter":
+        return False
     v, ref, op = metadata.get(c["field"]), c["value"], c["op"]
     if v is None:
         return False
@@ -181,6 +298,7 @@ def satisfied(c: dict[str, Any], metadata: dict[str, Any]) -> bool:
             "=": lambda: v == ref, "!=": lambda: v != ref, "<": lambda: v < ref, "<=": lambda: v <= ref,
             ">": lambda: v > ref, ">=": lambda: v >= ref, "in": lambda: v in ref,
             "contains": lambda: isinstance(v, list) and ref in v,
+            "between": lambda: ref[0] <= v <= ref[1],
         }[op]()
     except TypeError:
         return False

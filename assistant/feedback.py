@@ -38,7 +38,12 @@ def _has(words: list[str], phrases: list[str]) -> bool:
 
 
 def classify_mentions(text: str, mentions: list[Mention]) -> list[str]:
-    """One of "liked", "rejected", "neutral" per mention, in order."""
+    """One of "liked", "rejected", "neutral" per mention, in order. Idioms with a
+    negation ("without a doubt X is the best") are no rejection."""
+    from .reading import _IDIOMS
+
+    # the same length, so the mentions' spans still hold
+    text = _IDIOMS.sub(lambda m: " " * len(m.group(0)), text)
     out: list[str] = []
     prev_end = 0
     for k, m in enumerate(mentions):

@@ -123,13 +123,22 @@ class TitleMatcher:
     """Matches catalog titles (``{id: title}``) in free text."""
 
     def __init__(self, titles: dict[str, str], partial_words: bool | None = None,
-                 documents: dict[str, str] | None = None):
+                 documents: dict[str, str] | None = None, common: frozenset[str] = frozenset(),
+                 words: frozenset[str] = frozenset()):
         """``partial_words``: also match a single distinctive word of a title ("mango" for
         "Mango Class 1"); by default only for catalogs of up to 2,000 items, where such
         a word rarely collides with ordinary language. ``documents`` (``{id: text}``), when
         given, makes "distinctive" strict: a single word counts only if no other item's
         document uses it ("sweet" in "Sweet Potato" is said of many fruits, so "a sweet
-        fruit" must not mention the potato)."""
+        fruit" must not mention the potato). ``common``: more words that are not a title
+        on their own, such as the catalog's genres ("a comedy" is no mention of "The
+        Comedy (2012)"), words its items use often ("no aliens" is no mention of "Aliens"),
+        people's surnames ("Hitchcock"); a single word of ``common`` is not taken for a
+        typo of a title either. ``words``: the words the catalog's texts use; such a word
+        is spelled right, never a typo of a one-word title ("watching" is not "The
+        Hatching", "adventure" not "The Adventurer")."""
+        self._common = COMMON | frozenset(common)
+        self._words = frozenset(words)
         if partial_words is None:
             partial_words = len(titles) <= 2000
         self._shared_words = _shared_words(documents) if documents and partial_words else None
@@ -187,11 +196,10 @@ class TitleMatcher:
                 continue
             self.partial[part] = sorted(ids)
 
-    @staticmethod
-    def _matchable(form: tuple[str, ...]) -> bool:
+    def _matchable(self, form: tuple[str, ...]) -> bool:
         if len(form) > 1:
             return not all(w in COMMON for w in form)
-        return len(form[0]) >= 3 and form[0] not in COMMON and not form[0].isdigit()
+        return len(form[0]) >= 3 and form[0] not in self._common and not form[0].isdigit()
 
     def find_mentions(self, text: str) -> list[Mention]:
         """Non-overlapping mentions in reading order; exact matches win over typos."""
@@ -246,7 +254,7 @@ class TitleMatcher:
         for n in range(min(MAX_TOKENS, len(words) - i), 0, -1):
             window = "".join(words[i: i + n])
             limit = typo_budget(len(window))
-            if not limit or words[i] in COMMON and n == 1:
+            if not limit or n == 1 and (words[i] in self._common or words[i] in self._words):
                 continue
             pool = (self._fuzzy_pool("^" + window[:3], len(window), limit)
                     + self._fuzzy_pool(window[-3:] + "$", len(window), limit))

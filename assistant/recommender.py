@@ -14,10 +14,15 @@ from typing import Any
 
 from retrieval.errors import ChatrecError, ModelUnavailable
 
+from .catalog_terms import CatalogTerms
+from .diets import diet_table
 from .llm.base import LLM
 from .mentions import TitleMatcher
+from .tracker import Tracker
 
 Notify = Callable[..., None]
+# a word this many items use in their own texts is a word before it is a one-word title
+COMMON_WORD_ITEMS = 5
 
 
 class Recommender:
@@ -38,6 +43,10 @@ class Recommender:
         self._titles: dict[str, str] | None = None
         self._matcher: TitleMatcher | None = None
         self._fields: dict[str, Any] | None = None
+        self._terms: CatalogTerms | None = None
+        self._terms_lock = threading.Lock()
+        # raises SettingsError naming the diet at fault, before the first message
+        self.diets = diet_table(getattr(settings, "diets", None))
 
     @classmethod
     def from_settings(cls, settings=None, index=None, llm: LLM | None = None, hub=None) -> Recommender:
@@ -136,9 +145,35 @@ class Recommender:
     def matcher(self) -> TitleMatcher:
         titles = self.titles()
         with self._cache_lock:
+            if self._matcher is not None:
+                return self._matcher
+        common = self._kind_words()
+        words = frozenset(self.terms().word_counts())
+        with self._cache_lock:
             if self._matcher is None:
-                self._matcher = TitleMatcher(titles, documents=self._documents_for_matching(titles))
+                self._matcher = TitleMatcher(titles, documents=self._documents_for_matching(titles),
+                                             common=common, words=words)
             return self._matcher
+
+    def _kind_words(self) -> frozenset[str]:
+        """Words that are not a title on their own in this catalog: one-word kinds several
+        items share ("a comedy" asks for the genre, not "The Comedy"; a kind of one item may
+        be its title: "Kiwi"), words the items' own texts use often ("no aliens", "with my
+        kids"), and the surnames of people with several items ("Hitchcock")."""
+        from .mentions import tokens
+
+        terms = self.terms()
+        words = set()
+        for f, counts in terms.value_counts.items():
+            for value, n in counts.items():
+                toks = tokens(value)
+                if f in terms.few and n >= 2 and len(toks) == 1:
+                    words.add(toks[0])
+                elif f not in terms.few and n >= 3 and len(toks) > 1:
+                    words.add(toks[-1])
+        if len(terms.ids) > 2000:  # small catalogs: the matcher's own document test decides
+            words |= {w for w, n in terms.word_counts().items() if n >= COMMON_WORD_ITEMS}
+        return frozenset(words)
 
     def _documents_for_matching(self, titles: dict[str, str]) -> dict[str, str] | None:
         # single-word title matches are only tried in small catalogs; there the documents
@@ -146,6 +181,44 @@ class Recommender:
         if len(titles) > 2000 or not hasattr(self.index, "get"):
             return None
         return {i: c.document or c.title for i, c in self.index.get(list(titles)).items()}
+
+    def terms(self) -> CatalogTerms:
+        """The catalog's values and item texts for the state tracker, built on first use
+        (a read of every item: ~1 s for 7,000 movies)."""
+        with self._terms_lock:
+            if self._terms is None:
+                titles = self.titles()
+                items = self.index.get(list(titles)) if titles else {}
+                records = {i: (c.title, dict(c.metadata or {}), c.document or c.title) for i, c in items.items()}
+                encoder = None
+                if hasattr(self.index, "text_encoder"):
+                    try:
+                        encoder = self.index.text_encoder()
+                    except (ChatrecError, ImportError, OSError):
+                        encoder = None
+                self._terms = CatalogTerms(records, encoder=encoder)
+            return self._terms
+
+    def prepare(self) -> None:
+        """Build now what the first message would otherwise wait for: the index's search
+        structures, the title matcher and the state tracker's view of the catalog (the
+        app runs this on a background thread at start-up)."""
+        if hasattr(self.index, "prepare"):
+            self.index.prepare()
+        self.matcher()
+        terms = self.terms()
+        terms.similarities("")
+        terms.vocabulary()
+
+    def tracker(self) -> Tracker:
+        """The dialogue-state tracker over this catalog."""
+        matcher = self.matcher()
+
+        def is_title(phrase: str) -> bool:
+            found = matcher.find_mentions(phrase)
+            return len(found) == 1 and found[0].start == 0 and found[0].end >= len(phrase.rstrip(" .!?"))
+
+        return Tracker(self.terms, self.diets, is_title=is_title)
 
     def fields(self) -> dict[str, Any]:
         with self._cache_lock:
@@ -157,6 +230,8 @@ class Recommender:
         """Forget cached titles and fields (after the catalog was re-ingested)."""
         with self._cache_lock:
             self._titles = self._matcher = self._fields = None
+        with self._terms_lock:
+            self._terms = None
 
     # ---- status -----------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:

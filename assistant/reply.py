@@ -37,6 +37,9 @@ class Reply:
     query: str = ""
     transcript: str = ""
     caption: str = ""
+    # the conditions in force after this message ({"id", "kind", "label", ...}), as
+    # Chat.constraints gives them: what the chips show
+    constraints: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -20,8 +20,14 @@ class SessionState:
     # ids the user liked / rejected (feedback calls and their own words); never both
     liked: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
-    # validated constraints {"field", "op", "value"} on catalog metadata
+    # the conditions in force: filters, wanted values, exclusions, diets, preferences
+    # (see assistant.constraints for their forms)
     constraints: list[dict[str, Any]] = field(default_factory=list)
+    # what the user asks for in the current topic: their messages since the last topic
+    # shift, without the conditions (which live in constraints); the search text
+    topic: list[str] = field(default_factory=list)
+    # ids of the items the last reply showed, in order ("the second one")
+    shown: list[str] = field(default_factory=list)
     # keys of notices already shown once ("no-llm" ...)
     notices_shown: list[str] = field(default_factory=list)
     turns: int = 0

@@ -5,6 +5,7 @@
     python -m eval fit DATASET [--objective r10+r50] [--dry-run]
     python -m eval bench ingest|search|turn|ranking|all [...]
     python -m eval interactions redial DIALOGUES.jsonl OUT.csv
+    python -m eval dialogues SCENARIOS.jsonl [--index NAME | --catalog PATH] [--k 5] [--out DIR]
 
 Global options pick the index as ``python -m retrieval`` does: ``--settings``,
 ``--data-dir``, ``--index``. ``--catalog PATH`` ingests a catalog first when the index is empty.
@@ -81,6 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="benchmarks (bench NAME --help)")
     bench.add_argument("name", help="ingest, search, turn, ranking or all")
     bench.add_argument("args", nargs=argparse.REMAINDER)
+    dia = sub.add_parser("dialogues", help="multi-turn conversation scenarios through the real chat")
+    _common(dia)
+    dia.add_argument("scenarios", help="JSONL: {id, tags, turns: [{user, relevant?, forbidden?}]} a line")
+    dia.add_argument("--catalog", metavar="PATH", help="ingest this catalog first if the index is empty")
+    dia.add_argument("--k", type=int, default=5, help="recommendations judged per turn")
+    dia.add_argument("--out", default="eval_out/dialogues", help="output folder (results.json, report.md)")
     inter = sub.add_parser("interactions", help="turn conversations into an interaction log CSV")
     inter.add_argument("source", choices=["redial"])
     inter.add_argument("dialogues")
@@ -116,7 +123,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "interactions":
             return _interactions(args)
         settings = _settings(args)
+        if args.command == "dialogues":
+            from .dialogues import read_scenarios
+
+            read_scenarios(args.scenarios)  # a missing or empty file fails before any index work
+            settings = settings.replace(top_k=args.k, candidates=max(settings.candidates, args.k))
         index = _open_index(settings, args)
+        if args.command == "dialogues":
+            return _dialogues(settings, index, args)
         command = "python -m eval " + " ".join(shlex.quote(a) for a in argv)
         if args.command == "run":
             from .runner import run
@@ -157,6 +171,32 @@ def _print_summary(result: dict) -> None:
         m = s["new"]
         if m.get("targets"):
             print(f"{name:<12} {m['recall@1']['mean']:6.3f} {m['recall@10']['mean']:6.3f} {m['recall@50']['mean']:6.3f}")
+
+
+def _dialogues(settings, index, args) -> int:
+    from assistant import Recommender
+
+    from .dialogues import read_scenarios, run_scenarios, write_report
+
+    rec = Recommender.from_settings(settings, index=index)
+    scenarios = read_scenarios(args.scenarios, known_ids=set(rec.titles()))
+    for problem in scenarios.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    result = run_scenarios(rec, scenarios, k=args.k, progress=not args.quiet)
+    paths = write_report(result, args.out)
+
+    def f(v):
+        return "  –  " if v is None else f"{v:.3f}"
+
+    print(f"{result['scenarios']} scenarios, {result['judged_turns']} judged turns "
+          f"({scenarios.lines} lines read, {scenarios.skipped} skipped)")
+    print(scenarios.count.summary("run", "reported"))
+    print(f"{'tag':<16} {'turns':>5} {'success':>8} {'prec@' + str(args.k):>8} {'violation':>9}")
+    rows = [("all", result)] + list(result["by_tag"].items())
+    for tag, s in rows:
+        print(f"{tag:<16} {s['judged_turns']:>5} {f(s['success']):>8} {f(s['precision']):>8} {f(s['violation_rate']):>9}")
+    print(f"wrote {', '.join(str(p) for p in paths.values())}")
+    return 0
 
 
 def _interactions(args) -> int:

@@ -13,23 +13,28 @@ One item schema for both formats:
 JSONL (``.jsonl``, ``.ndjson``): one JSON object a line. Attributes go in an
 ``attributes`` object; any other top-level key is an attribute too.
 
-CSV (``.csv``): a header row, comma-separated (a header without commas but with tabs or
-semicolons switches to that separator). Every column other than the five above is an
-attribute, and its cells are typed: ``12`` -> 12, ``2.5`` -> 2.5, ``true`` / ``false`` ->
-booleans, and a cell containing ``|`` is a list (``drama|comedy`` -> ["drama", "comedy"]).
-Numbers with a leading zero (``0114709``) stay text. An empty cell means "no value".
+CSV (``.csv``): a header row, separated by commas, semicolons or tabs (the first of those
+whose reading of the header finds the id and title columns). Every column other than the
+five above is an attribute, and its cells are typed: ``12`` -> 12, ``2.5`` -> 2.5, ``true``
+/ ``false`` -> booleans, and a cell containing ``|`` is a list (``drama|comedy`` -> ["drama",
+"comedy"]). Numbers with a leading zero (``0114709``) stay text. An empty cell means "no
+value". In a file separated by semicolons or tabs, decimals may be written with a comma
+(``3,50`` -> 3.5, ``1.234,5`` -> 1234.5); a value that reads two ways (``1,500``: 1.5 or
+1500; ``1.500`` in a column of decimal commas) stays text, with a warning.
 
 Problems in single rows never raise: each becomes a :class:`~retrieval.types.Problem`
 (file, line, field, reason) in :attr:`CatalogRead.problems`, severity ``"error"`` when the
 row or that part of it was left out, ``"warning"`` when the row was kept with something
-dropped or shortened. Only a file that cannot be read at all raises
+dropped, shortened or doubtful. Every row is counted (:attr:`CatalogRead.count`): it is
+ingested or skipped with an error naming its line, never lost without a word; a quoted CSV
+value that swallowed the rows after it is refused and those rows are read again (see
+:mod:`retrieval.csv_records`). Only a file that cannot be read at all raises
 :class:`~retrieval.errors.CatalogError`.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import json
 import math
 import re
@@ -37,8 +42,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .csv_records import Record, physical_lines, read_records
 from .errors import CatalogError
-from .types import Item, Problem
+from .types import Item, Problem, ReadCount
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 CSV_SUFFIXES = (".csv",)
@@ -63,6 +69,9 @@ class CatalogRead:
     path: Path | None = None
     # data rows seen (blank lines not counted); rows - len(items) were skipped whole
     rows: int = 0
+    # where every row went: rows = ingested (accepted) + skipped (reported), and the
+    # physical lines they span
+    count: ReadCount | None = None
 
     @property
     def skipped(self) -> int:
@@ -111,22 +120,27 @@ def read_catalog(path: str | Path, media_root: str | Path | None = None) -> Cata
         rows = _jsonl_rows(path, data, reader.problems)
     else:
         rows = _csv_rows(path, data, reader.problems)
-    seen_rows = 0
-    for line, raw in rows:
-        seen_rows += 1
-        if raw is not None:  # None: refused while parsing, already reported
-            reader.add(line, raw)
-    if seen_rows == 0:
+    count = ReadCount(str(path), unit="row")
+    for line, lines, raw in rows:
+        count.seen(lines)
+        if raw is None:  # refused while parsing, already reported
+            count.reported += 1
+        elif reader.add(line, raw):
+            count.accept()
+        else:
+            count.reported += 1
+    if count.records == 0:
         raise CatalogError(f"catalog file {path} has no rows: add one item per line (id, title, ...)")
-    return CatalogRead(items=reader.items, problems=reader.problems, path=path, rows=seen_rows)
+    return CatalogRead(items=reader.items, problems=reader.problems, path=path, rows=count.records,
+                       count=count)
 
 
 # ---- JSONL ---------------------------------------------------------------------------------
 
 
 def _jsonl_rows(path: Path, data: bytes, problems: list[Problem]):
-    """Yield (line number, dict) for each JSON object; (line number, None) for a line
-    reported as undecodable or invalid."""
+    """Yield (line number, 1, dict) for each JSON object; (line number, 1, None) for a
+    line reported as undecodable or invalid."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     for number, raw in enumerate(data.split(b"\n"), start=1):
@@ -136,7 +150,7 @@ def _jsonl_rows(path: Path, data: bytes, problems: list[Problem]):
             problems.append(Problem(str(path), number, None,
                                     f"line is not valid UTF-8 (byte 0x{raw[e.start]:02x} at column {e.start + 1}); "
                                     f"{_UTF8_HINT}"))
-            yield number, None
+            yield number, 1, None
             continue
         text = text.strip()
         if not text:
@@ -145,18 +159,18 @@ def _jsonl_rows(path: Path, data: bytes, problems: list[Problem]):
             obj = json.loads(text)
         except json.JSONDecodeError as e:
             problems.append(Problem(str(path), number, None, f"invalid JSON: {e.msg} at column {e.colno}"))
-            yield number, None
+            yield number, 1, None
             continue
         except (ValueError, RecursionError) as e:
             # a number of more than 4,300 digits, or arrays nested thousands deep
             why = "nested too deeply" if isinstance(e, RecursionError) else str(e).split(";")[0]
             problems.append(Problem(str(path), number, None, f"invalid JSON: {why}"))
-            yield number, None
+            yield number, 1, None
             continue
         if not isinstance(obj, dict):
             problems.append(Problem(str(path), number, None,
                                     f"expected a JSON object {{...}}, got {_kind(obj)}"))
-            yield number, None
+            yield number, 1, None
             continue
         try:
             # a "\ud800" escape is valid JSON but no character: nothing could store the text
@@ -165,7 +179,7 @@ def _jsonl_rows(path: Path, data: bytes, problems: list[Problem]):
             problems.append(Problem(str(path), number, None,
                                     "the line holds a \\u escape that is not a valid character (a lone "
                                     "surrogate such as \\ud800); row skipped"))
-            yield number, None
+            yield number, 1, None
             continue
         attrs = obj.get("attributes", None)
         row = {k: v for k, v in obj.items() if k in CORE_FIELDS}
@@ -184,15 +198,15 @@ def _jsonl_rows(path: Path, data: bytes, problems: list[Problem]):
             else:
                 merged[key] = value
         row["attributes"] = merged
-        yield number, row
+        yield number, 1, row
 
 
 # ---- CSV ------------------------------------------------------------------------------------
 
 
 def _csv_rows(path: Path, data: bytes, problems: list[Problem]):
-    """Yield (line number, dict or None when refused) per CSV record; raise CatalogError
-    for an unreadable file."""
+    """Yield (first line, physical lines, dict or None when refused) per CSV record; raise
+    CatalogError for an unreadable file."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -201,65 +215,149 @@ def _csv_rows(path: Path, data: bytes, problems: list[Problem]):
         text = data.decode("utf-8-sig", errors="surrogateescape")
     if not text.strip():
         raise CatalogError(f"catalog file {path} is empty: it needs a header row (id,title,...) and one row per item")
-    first_line = text.lstrip("\r\n").split("\n", 1)[0]
-    delimiter = ","
-    if "," not in first_line:
-        delimiter = "\t" if "\t" in first_line else ";" if ";" in first_line else ","
     # the csv module refuses cells over 128 KiB; long descriptions are cut with a warning
     # later instead (the limit is process-wide, so only ever raised)
     if csv.field_size_limit() < 16 * MAX_DESCRIPTION_CHARS * 4:
         csv.field_size_limit(16 * MAX_DESCRIPTION_CHARS * 4)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header: list[str] | None = None
-    header_line = 0
+    lines = physical_lines(text)
     last = 0
     try:
-        for record in reader:
-            start, last = last + 1, reader.line_num
-            if not record or all(not cell.strip() for cell in record):
-                continue
-            bad = _not_utf8(record)
-            if header is None:
-                if bad is not None:
-                    raise CatalogError(
-                        f"catalog file {path} is not valid UTF-8: byte 0x{bad:02x} on line {start} (the "
-                        f"header; probably Latin-1 / Windows-1252); {_UTF8_HINT}")
-                header, header_line = _csv_header(path, record, start), start
-                continue
-            if bad is not None:
-                problems.append(Problem(str(path), start, None,
-                                        f"row is not valid UTF-8 (byte 0x{bad:02x}, probably Latin-1 / "
-                                        f"Windows-1252); row skipped; {_UTF8_HINT}"))
-                yield start, None
-                continue
-            if len(record) > len(header) and any(cell.strip() for cell in record[len(header):]):
-                problems.append(Problem(str(path), start, None,
-                                        f"row has {len(record)} values but the header has {len(header)} columns "
-                                        "(an unquoted comma?); row skipped"))
-                yield start, None
-                continue
-            row: dict[str, Any] = {}
-            attributes: dict[str, Any] = {}
-            for name, cell in zip(header, record, strict=False):  # a short row: missing cells are empty
-                if not name:
-                    continue  # an unnamed column, reported once with the header
-                key = name.lower()
-                if key in CORE_FIELDS:
-                    row[key] = cell.strip()
-                else:
-                    value = parse_cell(cell)
-                    if value is not None:
-                        attributes[name] = value
-            row["attributes"] = attributes
-            yield start, row
+        delimiter, head = _csv_header_record(path, lines)
+        if head is None:
+            return
+        bad = _not_utf8(head.cells)
+        if bad is not None:
+            raise CatalogError(
+                f"catalog file {path} is not valid UTF-8: byte 0x{bad:02x} on line {head.start} (the "
+                f"header; probably Latin-1 / Windows-1252); {_UTF8_HINT}")
+        header = _csv_header(path, head.cells, head.start)
+        records = []
+        last = head.end
+        for record in read_records(lines, delimiter, head.end, len(header)):
+            last = record.end
+            if not record.blank:
+                records.append(record)
     except csv.Error as e:
-        raise CatalogError(f"catalog file {path} is not valid CSV near line {reader.line_num}: {e}") from None
-    if header is not None and header_line:
-        unnamed = [i + 1 for i, name in enumerate(header) if not name]
-        if unnamed:
-            problems.insert(0, Problem(str(path), header_line, None,
-                                       f"column(s) {', '.join(map(str, unnamed))} have no name in the header; their values are ignored",
-                                       severity="warning"))
+        raise CatalogError(f"catalog file {path} is not valid CSV near line {last + 1}: {e}") from None
+    if head.note:
+        problems.append(Problem(str(path), head.start, None, f"header: {head.note}", severity="warning"))
+    unnamed = [i + 1 for i, name in enumerate(header) if not name]
+    if unnamed:
+        problems.append(Problem(str(path), head.start, None,
+                                f"column(s) {', '.join(map(str, unnamed))} have no name in the header; their values are ignored",
+                                severity="warning"))
+    named = sum(1 for name in header if name)
+    decimal_comma = delimiter != ","
+    comma_columns = _decimal_comma_columns(header, records) if decimal_comma else set()
+    for r in records:
+        record, start = r.cells, r.start
+
+        def problem(reason: str, severity: str = "error", fld: str | None = None, line: int = start) -> None:
+            problems.append(Problem(str(path), line, fld, reason, severity))
+
+        if r.broken:
+            problem(r.broken)
+            yield start, r.lines, None
+            continue
+        bad = _not_utf8(record)
+        if bad is not None:
+            problem(f"row is not valid UTF-8 (byte 0x{bad:02x}, probably Latin-1 / Windows-1252); row skipped; "
+                    f"{_UTF8_HINT}")
+            yield start, r.lines, None
+            continue
+        if len(record) > len(header) and any(cell.strip() for cell in record[len(header):]):
+            problem(f"row has {len(record)} values but the header has {len(header)} columns "
+                    "(an unquoted comma?); row skipped")
+            yield start, r.lines, None
+            continue
+        missing = [name for name in header[len(record):] if name]
+        if missing:
+            other = _other_delimiter(record, delimiter, named)
+            if other:
+                problem(f"row has {_values(len(record))} but the header has {len(header)} columns, and it "
+                        f"holds {other!r}: is it separated by {other!r} while the header uses "
+                        f"{delimiter!r}? row skipped")
+                yield start, r.lines, None
+                continue
+        if r.unterminated:
+            # a cut-off file looks like this; a whole one ends with a line break
+            problem("the file ends inside this row, without a line break: if the file was cut off, the "
+                    f"row is incomplete{f' ({_values(len(record))} of {len(header)})' if missing else ''}; "
+                    "check its last value (a line break at the end of the file marks it whole)", "warning")
+        elif missing:
+            problem(f"row has {_values(len(record))} but the header has {len(header)} columns; "
+                    f"{', '.join(missing)} left empty", "warning")
+        if r.note:
+            problem(r.note, "warning")
+        if r.suspect:
+            problem(r.suspect)  # an error, though the row is kept: rows may be lost inside it
+        if any("\x00" in cell for cell in record):
+            # a NUL byte is no text: a damaged or binary file (or UTF-16 saved under .csv)
+            problem("row holds NUL bytes (a damaged file, or one not saved as text); they are removed", "warning")
+            record = [cell.replace("\x00", "") for cell in record]
+        row: dict[str, Any] = {}
+        attributes: dict[str, Any] = {}
+        for index, (name, cell) in enumerate(zip(header, record, strict=False)):  # a short row: missing cells are empty
+            if not name:
+                continue  # an unnamed column, reported once with the header
+            key = name.lower()
+            if key in CORE_FIELDS:
+                row[key] = cell.strip()
+                continue
+            if decimal_comma:
+                value, doubt = _decimal_comma_cell(cell, index in comma_columns)
+                if doubt:
+                    problem(doubt, "warning", name)
+            else:
+                value = parse_cell(cell)
+            if value is not None:
+                attributes[name] = value
+        row["attributes"] = attributes
+        yield start, r.lines, row
+
+
+def _values(n: int) -> str:
+    return f"{n} value{'' if n == 1 else 's'}"
+
+
+def _csv_header_record(path: Path, lines: list[str]) -> tuple[str, Record | None]:
+    """The separator and the header record (None when every line is blank).
+
+    The separator is the first of comma, semicolon and tab whose reading of the first
+    record names an id and a title column (a semicolon file may hold commas in a quoted
+    column name); failing that, a first line without commas but with tabs or semicolons
+    picks that separator, so the header check can say what is missing."""
+
+    def first(delimiter: str) -> Record | None:
+        return next((r for r in read_records(lines, delimiter) if not r.blank), None)
+
+    for delimiter in (",", ";", "\t"):
+        try:
+            head = first(delimiter)
+        except csv.Error:
+            continue
+        if head is not None and not head.broken and {"id", "title"} <= {c.strip().lower() for c in head.cells}:
+            return delimiter, head
+    first_line = next((line for line in lines if line.strip()), "")
+    delimiter = ","
+    if "," not in first_line:
+        delimiter = "\t" if "\t" in first_line else ";" if ";" in first_line else ","
+    head = first(delimiter)
+    if head is not None and head.broken:
+        raise CatalogError(f"catalog file {path} line {head.start}: the header's quotes are broken: "
+                           f"{head.broken.split(';')[0]}")
+    return delimiter, head
+
+
+def _other_delimiter(record: list[str], delimiter: str, named: int) -> str | None:
+    """The separator a short row was written with when it is not the header's (``a;b;c``
+    under ``id,title,...``), or None: its first value holds that separator, and cutting
+    every value at it gives as many values as the header names."""
+    for other in (",", ";", "\t"):
+        if other != delimiter and other in record[0] and named >= 2 \
+                and sum(len(cell.split(other)) for cell in record) >= named:
+            return other
+    return None
 
 
 def _not_utf8(record: list[str]) -> int | None:
@@ -322,6 +420,85 @@ def _parse_scalar(text: str) -> Any:
     return text
 
 
+# ---- decimal commas (CSV separated by semicolons or tabs) ------------------------------------
+
+# 3,50  -0,5  1.234,50 (thousands dots)  1,5E-05: numbers wherever they stand
+_DECIMAL_COMMA = re.compile(r"[-+]?([0-9]{1,3}(\.[0-9]{3})+|[0-9]+),[0-9]+([eE][-+]?[0-9]+)?")
+# 1,500: 1.5, or 1500 written with a thousands comma; not guessed
+_COMMA_OR_THOUSANDS = re.compile(r"[-+]?[1-9][0-9]{0,2},[0-9]{3}")
+# 1.500 beside decimal commas: 1500 with a thousands dot, or 1.5; not guessed
+_DOT_OR_THOUSANDS = re.compile(r"[-+]?[1-9][0-9]{0,2}\.[0-9]{3}")
+# 1.234.567 beside decimal commas: only a whole number
+_THOUSANDS_DOTS = re.compile(r"[-+]?[1-9][0-9]{0,2}(\.[0-9]{3}){2,}")
+
+
+def _decimal_comma_columns(header: list[str], records: list[Record]) -> set[int]:
+    """Indexes of the attribute columns holding at least one number with a decimal comma."""
+    out: set[int] = set()
+    attribute = [i for i, name in enumerate(header) if name and name.lower() not in CORE_FIELDS]
+    for r in records:
+        if r.broken:
+            continue
+        for i in attribute:
+            if i not in out and i < len(r.cells) and any(
+                    _DECIMAL_COMMA.fullmatch(p) and not _COMMA_OR_THOUSANDS.fullmatch(p)
+                    for p in (part.strip() for part in r.cells[i].split("|"))):
+                out.add(i)
+    return out
+
+
+def _decimal_comma_cell(cell: str, comma_column: bool) -> tuple[Any, str | None]:
+    """Type one attribute cell of a file written with decimal commas: as :func:`parse_cell`,
+    and ``3,50`` is 3.5. Returns (value, None), or (the text, why it was not read as a
+    number) when the value could be read two ways."""
+    cell = cell.strip()
+    if not cell:
+        return None, None
+    if "|" not in cell:
+        return _decimal_comma_scalar(cell, comma_column)
+    parts = [p.strip() for p in cell.split("|") if p.strip()]
+    if not parts:
+        return None, None
+    typed = [_decimal_comma_scalar(p, comma_column) for p in parts]
+    doubt = next((d for _, d in typed if d), None)
+    values = [v for v, _ in typed]
+    kinds = {type(v) for v in values}
+    if kinds == {int, float}:
+        return [float(v) for v in values], doubt
+    if len(kinds) > 1:
+        return parts, doubt
+    return values, doubt
+
+
+def _decimal_comma_scalar(text: str, comma_column: bool) -> tuple[Any, str | None]:
+    if _COMMA_OR_THOUSANDS.fullmatch(text):
+        whole = text.replace(",", "")
+        return text, (f"{text!r} could be {float(text.replace(',', '.')):g} (decimal comma) or {whole} "
+                      f"(thousands separator); kept as text, so number filters skip it: write {whole} "
+                      f"for the whole number or {_plain_decimal(text)} for the decimal")
+    if _DECIMAL_COMMA.fullmatch(text):
+        return float(text.replace(".", "").replace(",", ".")), None
+    if comma_column:
+        if _THOUSANDS_DOTS.fullmatch(text):
+            return int(text.replace(".", "")), None
+        if _DOT_OR_THOUSANDS.fullmatch(text):
+            whole = text.replace(".", "")
+            return text, (f"{text!r} stands in a column written with decimal commas, so it could be "
+                          f"{whole} (thousands separator) or {float(text):g}; kept as text, so number "
+                          f"filters skip it: write {whole} or {_plain_decimal(text.replace('.', ','))}")
+    return _parse_scalar(text), None
+
+
+def _plain_decimal(text: str) -> str:
+    """``text`` (digits, a comma, digits) as a decimal that cannot be taken for thousands:
+    trailing zeros dropped (1,500 -> 1,5), or one added when three digits remain (1,2340)."""
+    whole, _, decimals = text.partition(",")
+    decimals = decimals.rstrip("0")
+    if not decimals:
+        return whole
+    return f"{whole},{decimals}0" if len(decimals) == 3 else f"{whole},{decimals}"
+
+
 # ---- one row -------------------------------------------------------------------------------
 
 
@@ -340,21 +517,23 @@ class _RowValidator:
                 item_id: str | None = None) -> None:
         self.problems.append(Problem(str(self.path), line, fld, reason, severity, item_id))
 
-    def add(self, line: int, row: dict[str, Any]) -> None:
+    def add(self, line: int, row: dict[str, Any]) -> bool:
+        """Validate one row: True when it became an item, False when it was skipped (and
+        reported)."""
         item_id = self._id(line, row.get("id"))
         if item_id is None:
-            return
+            return False
         if item_id in self.first_line:
             self.problem(line, "id", f"duplicate id {item_id!r} (first on line {self.first_line[item_id]}); "
                                      "this row is skipped", item_id=item_id)
-            return
+            return False
         title = row.get("title")
         if title is None or (isinstance(title, str) and not title.strip()):
             self.problem(line, "title", "missing title; row skipped", item_id=item_id)
-            return
+            return False
         if not isinstance(title, str):
             self.problem(line, "title", f"title must be text, got {_kind(title)}; row skipped", item_id=item_id)
-            return
+            return False
         self.first_line[item_id] = line
         item = Item(id=item_id, title=" ".join(title.split()), source=(str(self.path), line))
         item.description = self._description(line, item_id, row.get("description"))
@@ -362,6 +541,7 @@ class _RowValidator:
         item.audio = self._media(line, item_id, "audio", row.get("audio"))
         item.attributes = self._attributes(line, item_id, row.get("attributes") or {})
         self.items.append(item)
+        return True
 
     def _id(self, line: int, value: Any) -> str | None:
         if value is None or (isinstance(value, str) and not value.strip()):
@@ -432,6 +612,10 @@ class _RowValidator:
                 self.problem(line, "attributes", "an attribute has an empty name; left out", item_id=item_id)
                 continue
             name = name.strip()
+            if name in out:
+                self.problem(line, name, f"attribute {name!r} is given twice (names are trimmed of spaces); "
+                                         "the first value is kept", item_id=item_id)
+                continue
             if name.lower() in RESERVED_ATTRIBUTES or name.startswith("_"):
                 self.problem(line, name, f"attribute name {name!r} is reserved (rename it); left out",
                              item_id=item_id)
@@ -500,6 +684,8 @@ def _kind(value: Any) -> str:
         return "a number"
     if isinstance(value, str):
         return "text"
+    if value is None:
+        return "null"
     return type(value).__name__
 
 

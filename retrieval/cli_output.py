@@ -44,6 +44,7 @@ def format_ingest_report(report: Any) -> str:
         f"{report.updated} updated, {report.unchanged} unchanged, {report.removed} removed; "
         f"{_n(report.skipped, 'row')} skipped ({report.seconds:.1f} s)"
     ]
+    lines += accounting_lines(report)
     stale = getattr(report, "stale", 0)
     if stale:
         lines.append(f"{_n(stale, 'indexed item')} no longer in the catalog: --prune removes them")
@@ -51,6 +52,23 @@ def format_ingest_report(report: Any) -> str:
         lines.append(f"{_n(errors, 'error')}, {_n(warnings, 'warning')}:")
         lines += ["  " + line for line in format_problems(report.problems)]
     return "\n".join(lines)
+
+
+def accounting_lines(report: Any) -> list[str]:
+    """One line per file an ``IngestReport`` read (its ``reads``, the catalog first), saying
+    where its records went: ``rows: 12 = 10 ingested + 2 skipped`` for the catalog,
+    ``log.csv: 500 interactions = 498 read + 2 skipped`` for the interaction log."""
+    lines = []
+    for index, count in enumerate(getattr(report, "reads", None) or []):
+        if index == 0:
+            span = f" (on {count.lines} lines)" if count.lines and count.lines != count.records else ""
+            line = f"rows: {count.records} = {count.accepted} ingested + {count.reported} skipped{span}"
+            if count.unaccounted:
+                line += f"; {count.unaccounted} unaccounted (a bug in the reader)"
+            lines.append(line)
+        else:
+            lines.append(count.summary("read", "skipped"))
+    return lines
 
 
 def _n(count: int, noun: str) -> str:

@@ -13,13 +13,16 @@ beside the index), so the saved model stays small whatever the catalog size.
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .errors import CatalogError
+from .types import Problem, ReadCount
 
 MODEL_FILE = "collab.npz"
 META_FILE = "collab.json"
@@ -197,27 +200,104 @@ def _files(name: str) -> tuple[str, str]:
     return f"{name}.npz", f"{name}.json"
 
 
-def read_interactions(path: str | Path) -> list[tuple[str, str, float | None]]:
-    """Read an interaction log CSV (``user,item[,rating]``, header optional) into tuples.
-    Raises :class:`CatalogError` naming the file and line of a malformed row."""
+@dataclass
+class InteractionLog:
+    """What :func:`read_interaction_log` found: the rows, every problem, and the count
+    (``count.records == count.accepted + count.reported``)."""
+
+    rows: list[tuple[str, str, float | None]]
+    problems: list[Problem]
+    count: ReadCount
+
+
+def read_interaction_log(path: str | Path) -> InteractionLog:
+    """Read an interaction log CSV (``user,item[,rating]``, header optional).
+
+    A bad line (fewer than two values, an empty user or item, a rating that is not a
+    number, bytes that are not UTF-8, quotes that swallow later lines) is a
+    :class:`Problem` naming the file and line, and the rest is read. Raises
+    :class:`CatalogError` only when the file is missing or unreadable."""
     import csv
 
+    from .csv_records import physical_lines, read_records
+
     path = Path(path)
-    out: list[tuple[str, str, float | None]] = []
     try:
-        with path.open(newline="", encoding="utf-8") as f:
-            for line_no, row in enumerate(csv.reader(f), start=1):
-                if not row or (line_no == 1 and row[0].strip().lower() in ("user", "user_id", "userid")):
-                    continue
-                if len(row) < 2:
-                    raise CatalogError(f"{path}:{line_no}: expected user,item[,rating], got {row!r}")
-                rating = None
-                if len(row) > 2 and row[2].strip():
-                    try:
-                        rating = float(row[2])
-                    except ValueError:
-                        raise CatalogError(f"{path}:{line_no}: rating {row[2]!r} is not a number") from None
-                out.append((row[0].strip(), row[1].strip(), rating))
+        data = path.read_bytes()
     except FileNotFoundError:
         raise CatalogError(f"interaction log {path} does not exist") from None
-    return out
+    except OSError as e:
+        raise CatalogError(f"interaction log {path} cannot be read: {e.strerror or e}") from None
+    text = data.decode("utf-8-sig", errors="surrogateescape")
+    rows: list[tuple[str, str, float | None]] = []
+    problems: list[Problem] = []
+    count = ReadCount(str(path), unit="interaction")
+    lines = physical_lines(text)
+    # the first record's number of values: lets a quote that swallowed later lines be told
+    # from one holding a line break (see csv_records)
+    head = next((r for r in read_records(lines, ",") if not r.blank), None)
+    width = len(head.cells) if head is not None and not head.broken else None
+    first = True
+    try:
+        for record in read_records(lines, ",", width=width):
+            cells = record.cells
+            if record.blank:
+                continue
+            if first and not record.broken and _is_header(cells):
+                first = False
+                continue
+            first = False
+            count.seen(record.lines)
+
+            def refuse(reason: str, fld: str | None = None, line: int = record.start) -> None:
+                count.refuse(Problem(str(path), line, fld, reason), problems)
+
+            if record.broken or record.suspect:
+                refuse(record.broken or record.suspect)
+            elif any("\udc80" <= ch <= "\udcff" for cell in cells for ch in cell):
+                refuse("line is not valid UTF-8 (probably Latin-1 / Windows-1252); line skipped: "
+                       "re-save the file as UTF-8")
+            elif len(cells) < 2:
+                refuse(f"expected user,item[,rating], got {cells!r}; line skipped")
+            elif not cells[0].strip() or not cells[1].strip():
+                refuse(f"empty {'user' if not cells[0].strip() else 'item'}; line skipped",
+                       "user" if not cells[0].strip() else "item")
+            else:
+                rating = None
+                if len(cells) > 2 and cells[2].strip():
+                    try:
+                        rating = float(cells[2])
+                    except ValueError:
+                        refuse(f"rating {cells[2]!r} is not a number; line skipped", "rating")
+                        continue
+                    if not math.isfinite(rating):
+                        refuse(f"rating {cells[2]!r} is not a finite number; line skipped", "rating")
+                        continue
+                rows.append((cells[0].strip(), cells[1].strip(), rating))
+                count.accept()
+    except csv.Error as e:  # a cell over the csv module's size limit
+        problems.append(Problem(str(path), None, None, f"not readable as CSV: {e}; the lines after it are left out"))
+    return InteractionLog(rows, problems, count)
+
+
+def _is_header(cells: list[str]) -> bool:
+    """Whether the first row names the columns (``user,item[,rating]``, ``userId,...``):
+    its first value is a user column's name and its third, if any, is no number."""
+    if cells[0].strip().lower() not in ("user", "user_id", "userid"):
+        return False
+    try:
+        float(cells[2])
+    except (IndexError, ValueError):
+        return True
+    return False
+
+
+def read_interactions(path: str | Path) -> list[tuple[str, str, float | None]]:
+    """Read an interaction log CSV (``user,item[,rating]``, header optional) into tuples.
+    Raises :class:`CatalogError` naming the file and line of the first malformed row
+    (:func:`read_interaction_log` reports them all and keeps the rest)."""
+    log = read_interaction_log(path)
+    if log.problems:
+        more = f" (and {len(log.problems) - 1} more problems)" if len(log.problems) > 1 else ""
+        raise CatalogError(f"{log.problems[0]}{more}")
+    return log.rows

@@ -28,7 +28,7 @@ from .errors import ModelUnavailable
 from .settings import Settings
 from .store import KINDS, RESERVED, Store, to_metadata
 from .timing import stopwatch
-from .types import Item, Problem
+from .types import Item, Problem, ReadCount
 
 MANIFEST = "manifest.json"
 # bump when the document layout changes, so every item is re-embedded once
@@ -37,10 +37,14 @@ DOC_FORMAT = 1
 
 @dataclass
 class IngestReport:
-    """What one ingest did. ``skipped`` counts catalog rows refused by validation;
-    ``stale`` counts indexed items no longer in the catalog (left in place without prune)."""
+    """What one ingest did. ``skipped`` counts catalog rows refused by validation, so
+    ``rows == items_total + skipped``; ``stale`` counts indexed items no longer in the
+    catalog (left in place without prune); ``reads`` says where the records of every file
+    read went (the catalog first, then the interaction log)."""
 
     catalog: str
+    # catalog rows read (blank lines not counted)
+    rows: int = 0
     items_total: int = 0
     added: int = 0
     updated: int = 0
@@ -52,6 +56,7 @@ class IngestReport:
     seconds: float = 0.0
     stage_seconds: dict[str, float] = field(default_factory=dict)
     models: dict[str, str | None] = field(default_factory=dict)
+    reads: list[ReadCount] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -61,6 +66,9 @@ class IngestReport:
         lines = [f"{self.catalog}: {self.items_total} items: {self.added} added, {self.updated} updated, "
                  f"{self.unchanged} unchanged, {self.removed} removed, {self.skipped} rows skipped "
                  f"({self.seconds:.1f} s)"]
+        from .cli_output import accounting_lines
+
+        lines += accounting_lines(self)
         if self.stale:
             lines.append(f"{self.stale} indexed items are no longer in the catalog: --prune removes them")
         for p in self.problems[:20]:
@@ -101,8 +109,15 @@ def ingest(settings: Settings, catalog_path: str | Path, hub=None, prune: bool =
         report.problems.extend(read.problems)
         # rows refused by the reader, plus repeated ids (the reader already drops them;
         # _unique guards catalogs built in code)
-        report.skipped = read.skipped + (len(read.items) - len(items))
+        repeated = len(read.items) - len(items)
+        report.skipped = read.skipped + repeated
         report.items_total = len(items)
+        report.rows = read.rows
+        count = read.count or ReadCount(str(catalog_path), records=read.rows, accepted=len(read.items),
+                                        reported=read.skipped)
+        count.accepted -= repeated
+        count.reported += repeated
+        report.reads.append(count)
 
     with stopwatch(stages, "open"):
         store = Store(settings)
@@ -409,9 +424,16 @@ def _clip_encoder(hub, settings: Settings):
 
 
 def _fit_collab(settings: Settings, interactions, item_ids: list[str], report: IngestReport) -> None:
-    from .collab import CollabModel, read_interactions
+    from .collab import CollabModel, read_interaction_log
 
-    rows = read_interactions(interactions) if isinstance(interactions, (str, Path)) else interactions
+    if isinstance(interactions, (str, Path)):
+        log = read_interaction_log(interactions)
+        # a bad line is reported like a bad catalog row, and the rest of the log is used
+        report.problems.extend(log.problems)
+        report.reads.append(log.count)
+        rows = log.rows
+    else:
+        rows = interactions
     model = CollabModel.fit(rows, item_ids)
     model.save(settings.index_dir)
     report.models["collab"] = f"{model!r} from {interactions if isinstance(interactions, (str, Path)) else 'rows'}"

@@ -110,6 +110,12 @@ class Settings:
     # relative to its vote for what it suggested right then
     dialogue_conversation_weight: float = 0.5
 
+    # --- the conversation ---------------------------------------------------------------
+    # diets and allergies beyond the built-in ones (assistant/diets.py), or more words for
+    # them: {name: {"excludes": [...], "unless": [...], "triggers": [regex, ...]}};
+    # checked when the assistant starts (assistant.diets.diet_table)
+    diets: dict = field(default_factory=dict)
+
     # --- limits on chat input -----------------------------------------------------------
     max_message_chars: int = 4000
     max_upload_bytes: int = 20_000_000
@@ -186,6 +192,10 @@ def _field_names() -> set[str]:
     return {f.name for f in fields(Settings)}
 
 
+# settings that are tables themselves (the others may be grouped in tables for the reader)
+_TABLE_SETTINGS = ("fusion_weights", "diets")
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     if sys.version_info >= (3, 11):
         import tomllib
@@ -202,7 +212,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in data.items():
         # tables group settings for the reader; fusion_weights is itself a table
-        if isinstance(value, dict) and key != "fusion_weights":
+        if isinstance(value, dict) and key not in _TABLE_SETTINGS:
             flat.update(value)
         else:
             flat[key] = value

@@ -57,6 +57,74 @@ class Problem:
 
 
 @dataclass
+class ReadCount:
+    """Where every record of one input file went: ``records == accepted + reported``.
+
+    A reader adds one to ``records`` for each record it meets (a catalog row, a log line,
+    a dialogue), then calls :meth:`accept` when the record is taken in, or :meth:`refuse`
+    with the :class:`Problem` that names its line when it is left out. A record counted
+    but neither accepted nor refused is one lost without a word: :attr:`unaccounted`
+    shows it, and tests hold it at 0. Rows kept with a warning are accepted.
+    """
+
+    file: str
+    # what one record is, for messages: "row", "line", "dialogue" ...
+    unit: str = "row"
+    records: int = 0
+    accepted: int = 0
+    # records left out, each with a Problem naming its line
+    reported: int = 0
+    # physical lines the records span (a CSV cell may hold line breaks); 0 when not tracked
+    lines: int = 0
+
+    def seen(self, lines: int = 1) -> None:
+        """One more record, spanning ``lines`` physical lines."""
+        self.records += 1
+        self.lines += lines
+
+    def accept(self) -> None:
+        self.accepted += 1
+
+    def refuse(self, problem: Problem, problems: list[Problem] | None) -> None:
+        """One record left out because of ``problem``: appended to ``problems``, or, for a
+        strict reader (``problems`` is None), raised as a ``CatalogError`` naming the line."""
+        if problems is None:
+            from .errors import CatalogError
+
+            raise CatalogError(str(problem))
+        problems.append(problem)
+        self.reported += 1
+
+    @property
+    def unaccounted(self) -> int:
+        """Records neither accepted nor reported (0 unless a reader lost some)."""
+        return self.records - self.accepted - self.reported
+
+    def summary(self, accepted: str = "accepted", reported: str = "reported") -> str:
+        """``"log.csv: 12 rows on 14 lines = 10 accepted + 2 reported"`` (verbs as given)."""
+        noun = self.unit if self.records == 1 else self.unit + "s"
+        span = f" on {self.lines} lines" if self.lines and self.lines != self.records else ""
+        text = f"{self.file}: {self.records} {noun}{span} = {self.accepted} {accepted} + {self.reported} {reported}"
+        if self.unaccounted:
+            text += f" ({self.unaccounted} unaccounted: a bug in the reader)"
+        return text
+
+    @classmethod
+    def total(cls, counts: list[ReadCount], file: str = "all files", unit: str = "row") -> ReadCount:
+        """The sum of several counts (e.g. every file of a test corpus)."""
+        out = cls(file, unit)
+        for c in counts:
+            out.records += c.records
+            out.accepted += c.accepted
+            out.reported += c.reported
+            out.lines += c.lines
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
 class ChannelHit:
     """How one retrieval channel found a candidate."""
 

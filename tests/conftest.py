@@ -32,3 +32,17 @@ def settings(tmp_path: Path) -> Settings:
     """Settings whose data folder is a fresh temporary directory, built without
     reading the user's environment or settings file."""
     return Settings.load(env={}, data_dir=str(tmp_path / "data"))
+
+
+@pytest.fixture(scope="session")
+def demo_index(tmp_path_factory):
+    """``(settings, CatalogIndex)`` over the committed demo catalog: ChromaDB and the real
+    MiniLM text encoder; no CLIP, captions, transcripts or LLM."""
+    from retrieval.index import CatalogIndex
+    from retrieval.settings import DEMO_CATALOG
+
+    if not DEMO_CATALOG.exists():
+        pytest.fail(f"the demo catalog {DEMO_CATALOG} is missing from the checkout")
+    s = Settings.load(env={}, data_dir=str(tmp_path_factory.mktemp("demo") / "data"), enable_clip=False,
+                      enable_captions=False, enable_transcripts=False, enable_llm=False)
+    return s, CatalogIndex.build(s, DEMO_CATALOG, progress=False)

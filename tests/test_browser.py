@@ -267,3 +267,33 @@ def test_chat_cards_dislike_and_photo(app_url, driver, shared_datasets, tmp_path
     time.sleep(0.5)
     driver.save_screenshot(str(shot))
     assert shot.stat().st_size > 10_000
+
+
+def _chips(driver) -> list[str]:
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll('#chips button')).filter(b => b.offsetParent !== null)"
+        ".map(b => b.innerText.trim());"
+    )
+
+
+def test_conditions_show_as_chips_and_one_click_removes_one(app_url, driver):
+    from selenium.webdriver.common.by import By
+
+    driver.get(app_url)
+    _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#message textarea"), 60, "the chat box")
+    reply = _turn(driver, "some fruit, but not apples")
+    assert reply.startswith("Understood: no apples"), reply
+    chips = _wait(driver, lambda d: _chips(d), 30, "the condition chips")
+    assert chips == ["not: Apple \u2715"], chips
+    cards = _wait(driver, lambda d: _shown_cards(d), 30, "the cards")
+    assert cards and not any("apple" in c["text"].lower().split("\n")[0] for c in cards), cards
+
+    driver.find_element(By.CSS_SELECTOR, "#chip-0").click()
+    _wait(driver, lambda d: not _chips(d), 30, "the removed chip to go")
+    note = driver.find_element(By.CSS_SELECTOR, "#status").text
+    assert note.startswith("Removed \u201cnot: Apple\u201d"), note
+    # the next message searches without the condition: apples are back
+    _turn(driver, "show me apples")
+    again = _wait(driver, lambda d: _shown_cards(d), 30, "the cards after removing the chip")
+    assert any(c["text"].lower().split("\n")[0].split(". ", 1)[-1].startswith("apple") for c in again), again
+    assert _chips(driver) == []

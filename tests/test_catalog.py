@@ -298,3 +298,85 @@ def test_demo_catalog_reads_cleanly():
     assert read.problems == []
     assert len(read.items) == 81
     assert all(i.image is not None and i.image.is_file() for i in read.items)
+
+
+# ---- quoting gone wrong, separators, decimal commas (issue 13) ----------------------------------
+
+
+def test_a_missing_closing_quote_is_reported_and_the_rows_it_swallowed_read_again(tmp_path: Path):
+    path = tmp_path / "quote.csv"
+    path.write_text('id,title,description\n1,"Unclosed quote,desc\n2,Fine,ok\n', encoding="utf-8")
+    read = read_catalog(path)
+    # before: one item titled "Unclosed quote,desc 2,Fine,ok", nothing reported
+    assert [(i.id, i.title, i.source[1]) for i in read.items] == [("2", "Fine", 3)]
+    assert _problems(read) == [(2, None, "error", None)]
+    assert "opened on line 2" in read.problems[0].reason and "closing quote is probably missing" in read.problems[0].reason
+    assert (read.count.records, read.count.accepted, read.count.reported) == (2, 1, 1)
+
+
+def test_a_line_break_inside_quotes_is_no_problem(tmp_path: Path, redial_info: dict):
+    # a plot over three lines, one of them reading like a row of three values
+    plot = redial_info["100043"]["plot"].replace('"', '""')
+    path = tmp_path / "multi.csv"
+    path.write_text(f'id,title,description\n100043,Back to the Future,"{plot}\nDirector, Robert Zemeckis, 1985\n'
+                    'end"\n100026,Pari (1995),x\n', encoding="utf-8")
+    read = read_catalog(path)
+    assert read.problems == [] and [i.id for i in read.items] == ["100043", "100026"]
+    assert read.items[0].description.endswith("Director, Robert Zemeckis, 1985\nend")
+    assert read.count.lines == 4 and read.count.records == 2
+
+
+@pytest.mark.parametrize(("line", "words"), [
+    ('Garlic,"Garlic" Class 1,China', "malformed"),       # text after a closing quote
+    ('Garlic,Garlic 12" Class 1,China', "column 2"),      # a quote inside an unquoted value
+])
+def test_malformed_quotes_on_one_line_keep_the_row_with_a_warning(tmp_path: Path, line: str, words: str):
+    path = tmp_path / "q.csv"
+    path.write_text(f"id,title,origin\n{line}\nLemon,Lemon Class 1,Spain\n", encoding="utf-8")
+    read = read_catalog(path)
+    assert [i.id for i in read.items] == ["Garlic", "Lemon"]
+    assert _problems(read) == [(2, None, "warning", None)] and words in read.problems[0].reason
+
+
+def test_separator_is_the_one_that_finds_id_and_title(tmp_path: Path):
+    path = tmp_path / "semi.csv"
+    path.write_text('id;title;"origin, country"\nGarlic;Garlic Class 1;China\n', encoding="utf-8")
+    read = read_catalog(path)
+    assert read.problems == [] and read.items[0].attributes == {"origin, country": "China"}
+
+
+def test_decimal_commas_in_a_semicolon_csv(tmp_path: Path):
+    path = tmp_path / "prices.csv"
+    path.write_text("id;title;weight;fat;sizes\n"
+                    "Arla-Medium-Fat-Milk;Skimmed milk 1,5%;1,03;1,5;0,5|1\n"
+                    "Arla-Standard-Milk;Mjölk 3%;1.030,5;3;1,5e-2\n"
+                    "Garlic;Garlic Class 1;0,050;1,500;x\n", encoding="utf-8")
+    read = read_catalog(path)
+    attrs = [i.attributes for i in read.items]
+    assert attrs[0] == {"weight": 1.03, "fat": 1.5, "sizes": [0.5, 1.0]}
+    assert attrs[1] == {"weight": 1030.5, "fat": 3, "sizes": 0.015}
+    # 0,050 can only be a decimal; 1,500 could be 1.5 or 1500: kept as text and reported
+    assert attrs[2] == {"weight": 0.05, "fat": "1,500", "sizes": "x"}
+    assert _problems(read) == [(4, "fat", "warning", None)]
+    assert "1.5" in read.problems[0].reason and "1500" in read.problems[0].reason
+    # a comma file keeps commas as text, as before
+    path.write_text('id,title,fat\nA,a,"1,5"\n', encoding="utf-8")
+    assert read_catalog(path).items[0].attributes == {"fat": "1,5"}
+
+
+def test_a_quote_closed_by_a_later_rows_quote_is_an_error_naming_the_lines(tmp_path: Path):
+    # "Sour has no closing quote; the quote opening Plum's (empty, multi-line) description
+    # closes it cleanly, so the csv module reads one well-formed row over lines 2-4
+    path = tmp_path / "q.csv"
+    path.write_text('id,title,description\nLemon,Lemon Class 1,"Sour\nOrange,Orange Class 1,Sweet\n'
+                    'Plum,Plum Red Class 1,"\nGarlic,Garlic Class 1,Pungent\n', encoding="utf-8")
+    read = read_catalog(path)
+    assert [i.id for i in read.items] == ["Lemon", "Garlic"]
+    assert _problems(read) == [(2, None, "error", None)]
+    reason = read.problems[0].reason
+    assert "opened on line 2" in reason and "lines 3-4" in reason and "closing quote is missing" in reason
+    # a value of several lines, some with commas, is no problem
+    path.write_text('id,title,description\nLemon,Lemon Class 1,"Sour,\nsharp, fresh, juicy\n'
+                    'Keep cool."\nGarlic,Garlic Class 1,"Pungent\nPeel, crush, fry"\n', encoding="utf-8")
+    read = read_catalog(path)
+    assert read.problems == [] and [i.id for i in read.items] == ["Lemon", "Garlic"]

@@ -84,9 +84,10 @@ def _check_reply(reply, catalog: set[str], titles: dict[str, str]) -> None:
     ids = [r.id for r in reply.items]
     assert ids and set(ids) <= catalog and not set(ids) & set(EVIL_IDS)
     assert all(r.title == titles[r.id] for r in reply.items)
-    # the output format holds: a header, then exactly one line per recommended item
+    # the output format holds: a header (after what was understood, on the same line), then
+    # exactly one line per recommended item
     lines = reply.text.split("\n")
-    assert lines[0] == "Here is what I would suggest:"
+    assert lines[0].endswith("Here is what I would suggest:") and len(lines[0]) < 200
     assert len(lines) == 1 + len(ids), reply.text[:2000]
     for n, (line, rec) in enumerate(zip(lines[1:], reply.items, strict=True), 1):
         assert line.startswith(f"{n}. {rec.title} \u2014 ")

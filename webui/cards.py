@@ -113,4 +113,7 @@ CSS = """
 .rec-facts {margin:0; padding-left:16px; font-size:12px;}
 .rec-reason {font-size:13px; font-style:italic;}
 #status {min-height:1.5em; font-size:13px; color:var(--body-text-color-subdued);}
+#chips {gap:6px; flex-wrap:wrap;}
+.chip {flex:0 0 auto !important; border-radius:999px !important; font-size:12px !important;
+       padding:2px 10px !important;}
 """

@@ -38,7 +38,7 @@ DEFAULT_CATALOG = "default"
 
 def new_session() -> dict[str, Any]:
     """A fresh tab: no conversation yet, the default catalog."""
-    return {"chat": None, "shown": [], "catalog": DEFAULT_CATALOG}
+    return {"chat": None, "shown": [], "catalog": DEFAULT_CATALOG, "chips": []}
 
 
 @dataclass
@@ -70,11 +70,16 @@ class Update:
     # (item id, title, card HTML) of the latest reply, in rank order
     cards: list[tuple[str, str, str]] = field(default_factory=list)
     status: str = ""
+    # (condition id, label) of the conditions in force: the chips above the cards; None
+    # keeps the session's
+    chips: list[tuple[str, str]] | None = None
 
     def __post_init__(self) -> None:
         # a snapshot: the turn goes on changing its own list (messages are replaced, not edited)
         self.history = list(self.history)
         self.cards = list(self.cards)
+        if self.chips is None:
+            self.chips = [tuple(c) for c in self.session.get("chips", [])]
 
 
 def _get(obj: Any, name: str, default: Any = None) -> Any:
@@ -277,6 +282,7 @@ class ChatService:
         session["chat"] = _state_dict(chat.state)
         session["shown"] = [str(_get(i, "id")) for i in rec_items]
         session["cards"] = _cards(rec_items)
+        session["chips"] = _chips(_get(reply, "constraints") or [])
         mode = _get(reply, "mode", "") or "?"
         seconds = sum(float(v) for v in (_get(reply, "timings") or {}).values())
         yield Update(
@@ -307,6 +313,20 @@ class ChatService:
             session["cards"] = [c for c in cards if c[0] != item_id]
             return session, f"Noted: no more of “{title}”."
         return session, f"Noted: you like “{title}”; I will suggest similar things."
+
+    # ---- the conditions in force (chips) ---------------------------------------------------
+    def remove_chip(self, session: dict[str, Any], slot: int) -> tuple[dict[str, Any], str]:
+        """Take back the condition of chip ``slot`` (0-based): the next message searches
+        without it. Returns the new session and a note for the status line."""
+        session = dict(session or new_session())
+        chips = [tuple(c) for c in session.get("chips", [])]
+        if slot >= len(chips):
+            return session, "That condition is no longer in force."
+        chat = self._chat(session)
+        removed = chat.remove_constraint(chips[slot][0])
+        session["chat"] = _state_dict(chat.state)
+        session["chips"] = _chips(chat.constraints)
+        return session, f"Removed \u201c{removed['label']}\u201d: your next message searches without it."
 
     # ---- catalogs ---------------------------------------------------------------------------
     def ingest_upload(
@@ -353,7 +373,7 @@ class ChatService:
                 self._recommenders[name] = type(self.base).from_settings(
                     settings=settings, llm=_shared_llm(self.base), hub=hub
                 )
-        session.update({"catalog": name, "chat": None, "shown": [], "cards": []})
+        session.update({"catalog": name, "chat": None, "shown": [], "cards": [], "chips": []})
         return session, report_markdown(report, folder)
 
     def _ingest(self, settings, path, hub):
@@ -367,7 +387,7 @@ class ChatService:
 
     def use_default_catalog(self, session: dict[str, Any]) -> dict[str, Any]:
         session = dict(session or new_session())
-        session.update({"catalog": DEFAULT_CATALOG, "chat": None, "shown": [], "cards": []})
+        session.update({"catalog": DEFAULT_CATALOG, "chat": None, "shown": [], "cards": [], "chips": []})
         return session
 
     # ---- panels -----------------------------------------------------------------------------
@@ -381,6 +401,12 @@ class ChatService:
 
     def model_panel(self, session: dict[str, Any]) -> str:
         return status_markdown(self.recommender(session).status())
+
+
+def _chips(constraints: list[Any]) -> list[tuple[str, str]]:
+    """The chips of the conditions the conversation set; the page's own filters have their
+    own controls and are not repeated."""
+    return [(str(_get(c, "id")), str(_get(c, "label"))) for c in constraints if _get(c, "source") != "page"]
 
 
 _END = object()
@@ -477,6 +503,9 @@ def report_markdown(report: Any, folder: str | Path | None = None) -> str:
         f"{_get(report, 'updated', 0)} updated, {_get(report, 'unchanged', 0)} unchanged, "
         f"{_get(report, 'removed', 0)} removed, {_get(report, 'skipped', 0)} skipped."
     ]
+    if _get(report, "rows") is not None:  # every row of the file is ingested or skipped
+        lines.append(f"\nRows in the file: {_get(report, 'rows')} = {_get(report, 'items_total', 0)} "
+                     f"ingested + {_get(report, 'skipped', 0)} skipped.")
     problems = list(_get(report, "problems") or [])
     if problems:
         lines.append("")

@@ -240,7 +240,8 @@ def _text_turns(settings, hub, bare, conversations, n: int, llm) -> dict[str, An
 
     index = CatalogIndex.open(settings, hub=hub)
     rec = Recommender.from_settings(settings, index=index, llm=llm, hub=hub)
-    rec.chat().send(conversations[0][0])  # warm: table, keyword index, title matcher
+    rec.prepare()  # what the app builds at start-up: table, indexes, title matcher, tracker
+    rec.chat().send(conversations[0][0])
     collection = _bare_collection(index)
     turns, stage_runs, bare_t = [], [], []
     for said in conversations[1:]:

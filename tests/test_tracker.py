@@ -1,0 +1,256 @@
+"""The dialogue-state tracker on each phrase family, against the real demo catalog and the
+real ReDial movie catalog (no model: resolution by values and the items' own words; one
+test with the real MiniLM encoder for meaning)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assistant import constraints as cons
+from assistant.catalog_terms import CatalogTerms
+from assistant.diets import DIETS, diet_table
+from assistant.reading import read
+from assistant.state import SessionState
+from assistant.tracker import Tracker
+from retrieval.catalog import read_catalog
+from retrieval.errors import SettingsError
+from retrieval.ingest import build_document
+from retrieval.search import where_matches
+from retrieval.settings import DEMO_CATALOG
+
+
+def _terms(path, encoder=None) -> CatalogTerms:
+    items = read_catalog(path).items
+    return CatalogTerms({i.id: (i.title, {**i.attributes, "title": i.title}, build_document(i)) for i in items},
+                        encoder=encoder)
+
+
+@pytest.fixture(scope="module")
+def grocery() -> CatalogTerms:
+    return _terms(DEMO_CATALOG)
+
+
+@pytest.fixture(scope="module")
+def movies(shared_datasets, tmp_path_factory) -> CatalogTerms:
+    from retrieval.convert import convert_redial_movies
+
+    out = tmp_path_factory.mktemp("movies") / "movies.jsonl"
+    convert_redial_movies(shared_datasets / "redial" / "movies_id2info.json", out,
+                          shared_datasets / "redial" / "movies_with_mentions.csv")
+    return _terms(out)
+
+
+def _tracker(terms) -> Tracker:
+    return Tracker(lambda: terms, diet_table())
+
+
+def _kept(terms: CatalogTerms, state: SessionState) -> set[str]:
+    """The items no exclusion or diet rules out."""
+    return {i for i in terms.ids if cons.violation(i, terms.meta[i], state.constraints) is None}
+
+
+def _run(terms, *messages, shown=None) -> SessionState:
+    state = SessionState()
+    tracker = _tracker(terms)
+    for m in messages:
+        if shown is not None:
+            state.shown = list(shown)
+        tracker.update(state, m)
+    return state
+
+
+# ---- reading: controls rule nothing out --------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["not sure, maybe apples", "I can't decide between mango and papaya",
+                                  "not too sweet, like a green apple", "do you have lactose-free milk?",
+                                  "No, I want a juice", "no idea, surprise me", "not bad, do you have pears?"])
+def test_controls_exclude_nothing(text, grocery):
+    r = read(text)
+    assert r.exclude == [] and r.diets == []
+    state = _run(grocery, text)
+    assert [c for c in state.constraints if cons.kind_of(c) in cons.HARD] == []
+
+
+@pytest.mark.parametrize("text, phrases", [
+    ("fruit, but not apples", ["apples"]), ("no apples", ["apples"]), ("yoghurt without vanilla", ["vanilla"]),
+    ("except pears", ["pears"]), ("anything but horror", ["horror"]), ("nothing from Nolan", ["Nolan"]),
+    ("I don't like Tom Cruise", ["Tom Cruise"]), ("I hate musicals", ["musicals"]),
+    ("I can't stand romantic comedies", ["romantic comedies"]), ("no more apples", ["apples"]),
+    ("not the green ones", ["green"]), ("no apples, pears or bananas", ["apples", "pears", "bananas"]),
+    ("I'm not a fan of sci-fi", ["sci-fi"]), ("I don't want anything with Adam Sandler", ["Adam Sandler"]),
+])
+def test_exclusion_phrases(text, phrases):
+    assert [p.text for p in read(text).exclude] == phrases
+
+
+# ---- resolution against the catalog ------------------------------------------------------------
+
+def test_a_kind_excludes_its_value_and_the_titles_saying_it(grocery):
+    state = _run(grocery, "fruit, but not apples")
+    (c,) = state.constraints
+    assert c["kind"] == "exclude" and c["label"] == "not: Apple" and c["where"] == {"category": {"$nin": ["Apple"]}}
+    kept = _kept(grocery, state)
+    assert not any(grocery.meta[i]["category"] == "Apple" for i in kept)
+    # "Äpple Juice" says apple in its (Swedish) title: out too; a pear is not
+    assert "Bravo-Apple-Juice" not in kept and "Conference" in kept and "Mango" in kept
+
+
+def test_a_free_word_excludes_the_items_asserting_it_never_those_saying_without(grocery):
+    state = _run(grocery, "yoghurt without vanilla")
+    gone = set(grocery.ids) - _kept(grocery, state)
+    assert {"Arla-Mild-Vanilla-Yoghurt", "Alpro-Vanilla-Soyghurt", "Yoggi-Vanilla-Yoghurt",
+            "Valio-Vanilla-Yoghurt", "Yoggi-Strawberry-Yoghurt"} == gone
+    state = _run(grocery, "orange juice without pulp")
+    kept = _kept(grocery, state)
+    without = {"Bravo-Orange-Juice", "Tropicana-Juice-Smooth", "Tropicana-Mandarin-Morning"}
+    assert without <= kept  # "Without pulp." is no assertion of pulp
+    assert "Tropicana-Apple-Juice" not in kept  # "a juice with pulp"
+    (prefer,) = [c for c in state.constraints if c["kind"] == "prefer"]
+    assert set(prefer["items"]) == without
+
+
+def test_modifiers_reach_the_items_saying_them_and_typos_the_value(grocery):
+    # "red" qualifies "Red-Grapefruit": the values, and every item whose words say red
+    state = _run(grocery, "apples please", "not the red ones")
+    kept = _kept(grocery, state)
+    assert {"Red-Delicious", "Royal-Gala", "Red-Grapefruit"}.isdisjoint(kept) and "Granny-Smith" in kept
+    state = _run(grocery, "no appels")
+    assert not any(grocery.meta[i]["category"] == "Apple" for i in _kept(grocery, state))
+
+
+@pytest.mark.parametrize("diet, out, stay", [
+    ("vegan yoghurt", {"Arla-Natural-Yoghurt", "Arla-Standard-Milk", "Arla-Sour-Cream", "Arla-Sour-Milk"},
+     {"Alpro-Vanilla-Soyghurt", "Oatly-Natural-Oatghurt", "Alpro-Fresh-Soy-Milk", "Oatly-Oat-Milk", "Beef-Tomato"}),
+    ("I have lactose intolerance, any drink?", {"Arla-Standard-Milk", "Arla-Natural-Yoghurt", "Arla-Sour-Milk"},
+     {"Arla-Lactose-Medium-Fat-Milk", "Alpro-Shelf-Soy-Milk", "Oatly-Oat-Milk", "Bravo-Orange-Juice"}),
+    ("I have a milk allergy", {"Arla-Lactose-Medium-Fat-Milk", "Arla-Standard-Milk"}, {"Oatly-Oat-Milk", "Mango"}),
+])
+def test_diets_rule_out_by_words_with_their_exceptions(grocery, diet, out, stay):
+    state = _run(grocery, diet)
+    kept = _kept(grocery, state)
+    assert out.isdisjoint(kept) and stay <= kept
+    assert [c["kind"] for c in state.constraints] == ["diet"]
+
+
+def test_diets_extend_from_settings_and_bad_ones_are_named():
+    table = diet_table({"keto": {"excludes": ["sugar", "bread"], "triggers": ["keto"]},
+                        "vegan": {"excludes": ["gelatine capsules"]}})
+    assert "keto" in table and "gelatine capsules" in table["vegan"].excludes
+    assert set(DIETS) <= set(table)
+    with pytest.raises(SettingsError, match="diets.keto"):
+        diet_table({"keto": {"exclude": ["sugar"]}})
+    with pytest.raises(SettingsError, match="diets.paleo needs excludes"):
+        diet_table({"paleo": {"triggers": ["paleo"]}})
+
+
+def test_people_ranges_and_negated_ranges_on_movies(movies):
+    state = _run(movies, "something by Nolan from the 90s")
+    labels = [c["label"] for c in state.constraints]
+    assert labels == ["year: 1990–1999", "director: Christopher Nolan"], labels
+    kept = [i for i in movies.ids if all(where_matches(cons.to_where([c]), movies.meta[i]) for c in state.constraints)]
+    assert kept and all(1990 <= movies.meta[i]["year"] <= 1999 and "Christopher Nolan" in movies.meta[i]["director"]
+                        for i in kept)
+    state = _run(movies, "a comedy with Tom Hanks, anything but horror, not from the 80s")
+    kinds = {c["label"]: c["kind"] for c in state.constraints}
+    assert kinds == {"star: Tom Hanks": "want", "not: horror": "exclude", "not: year 1980–1989": "exclude"}, kinds
+    kept = _kept(movies, state)
+    assert not any("horror" in (movies.meta[i].get("genre") or []) for i in kept)
+    assert not any(1980 <= (movies.meta[i].get("year") or 0) <= 1989 for i in kept)
+    # "zombie" is a plot word, not Rob Zombie: the word's items, no person
+    (c,) = _run(movies, "no zombie movies").constraints
+    assert not c["values"] and len(c["items"]) > 10
+
+
+def test_topic_shift_drops_the_topic_keeps_exclusions(grocery):
+    tracker = _tracker(grocery)
+    state = SessionState()
+    tracker.update(state, "a yoghurt from Valio, no vanilla")
+    assert [c["kind"] for c in state.constraints] == ["exclude", "want"]
+    u = tracker.update(state, "actually, I need a drink instead")
+    assert u.shifted and state.topic == ["I need a drink"]
+    assert [c["kind"] for c in state.constraints] == ["exclude"]  # vanilla still out, Valio gone
+    # a request of its own shifts without a cue; a refinement does not
+    assert tracker.update(state, "I have lactose intolerance, any fruit?").shifted
+    assert not tracker.update(state, "something sweeter").shifted
+    assert state.topic[-2:] == ["I have , any fruit", "something sweeter"]
+
+
+def test_retractions_undo_or_narrow_an_exclusion(grocery):
+    tracker = _tracker(grocery)
+    state = SessionState()
+    tracker.update(state, "fruit, but not apples")
+    u = tracker.update(state, "apples are fine after all")
+    assert state.constraints == [] and u.notes == ["apples allowed again"] and state.topic[-1] == "apples"
+    tracker.update(state, "no lemons or limes")
+    tracker.update(state, "I'd love a lemon now")
+    labels = [c["label"] for c in state.constraints]
+    assert labels == ["not: Lime"], labels
+
+
+def test_references_like_reject_and_seed_the_items_shown(grocery):
+    shown = ["Mango", "Papaya", "Kiwi"]
+    state = _run(grocery, "I like the second one", "not the first one", shown=shown)
+    assert state.liked == ["Papaya"] and state.rejected == ["Mango"]
+    state = _run(grocery, "more like the last one", shown=shown)
+    assert state.liked == ["Kiwi"] and "Kiwi" in state.topic[-1] and "Fruit" in state.topic[-1]
+
+
+def test_meaning_reaches_kinds_with_the_real_encoder(tmp_path):
+    from retrieval.encoders import SentenceTextEncoder
+    from retrieval.models import resolve_text_model
+    from retrieval.settings import DEFAULT_TEXT_MODEL
+
+    encoder = SentenceTextEncoder(resolve_text_model(DEFAULT_TEXT_MODEL), "cpu", 16)
+    terms = _terms(DEMO_CATALOG, encoder=encoder)
+    r = terms.resolve("citrus")
+    assert ("category", "Lemon") in r.values and "Satsumas" in r.items
+    # a group close to everything in it is never reached by meaning alone
+    assert ("group", "Fruit") not in r.values
+    assert terms.resolve("tropical").values == []  # not Tropicana by spelling
+
+
+def test_state_with_conditions_round_trips(grocery):
+    state = _run(grocery, "vegan yoghurt from Alpro, no vanilla")
+    back = SessionState.from_dict(json.loads(json.dumps(state.to_dict())))
+    assert back == state and {c["kind"] for c in back.constraints} == {"diet", "exclude", "want"}
+
+
+@pytest.mark.parametrize("text, phrases", [
+    ("A war movie, but nothing about Vietnam", ["Vietnam"]),
+    ("juice that isn't from concentrate please", ["concentrate"]),
+    ("I'm allergic to kiwi btw. What veggies do you have?", ["kiwi"]),
+])
+def test_more_exclusion_forms(text, phrases):
+    assert [p.text for p in read(text).exclude] == phrases
+
+
+@pytest.mark.parametrize("text, ranges", [
+    ("a drama released between '95 and 2005", [(">=", 1995), ("<=", 2005)]),
+    ("movies from '85", [("=", 1985)]), ("movies from 1995", [("=", 1995)]),
+    ("from 1995 onwards", [(">=", 1995)]), ("after 2015", [(">", 2015)]), ("before 1980", [("<", 1980)]),
+    ("the nineties", [(">=", 1990), ("<=", 1999)]), ("under 20 euros", [("<", 20)]),
+])
+def test_range_forms(text, ranges):
+    assert [(x.op, x.value) for x in read(text).ranges] == ranges
+
+
+def test_same_director_and_lead_actor_of_the_item_talked_about(movies):
+    inception = next(i for i in movies.ids if movies.meta[i]["title"] == "Inception (2010)")
+    tracker, state = _tracker(movies), SessionState()
+    state.mention(inception)
+    tracker.update(state, "more from the same director")
+    assert [c["label"] for c in state.constraints] == ["director: Christopher Nolan"]
+    tracker.update(state, "and something with its lead actor")  # replaces the first "same"
+    assert [c["label"] for c in state.constraints] == ["star: Leonardo DiCaprio"]
+
+
+def test_a_new_kind_shifts_the_topic_a_typo_of_one_is_corrected(grocery, movies):
+    tracker, state = _tracker(grocery), SessionState()
+    tracker.update(state, "some fruit from Spain")
+    assert tracker.update(state, "and vegetables?").shifted  # another kind, no cue word
+    assert not [c for c in state.constraints if c["kind"] == "want"]
+    assert not tracker.update(state, "something sweet").shifted  # not a kind
+    state = _run(movies, "recommend a thriler")
+    assert state.topic == ["recommend a thriller"]
