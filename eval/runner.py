@@ -305,9 +305,7 @@ def _tuned_hits(index, turns: list[Turn], cf: CollabFolds, mode: str, dataset: P
                 training = [t for t in logged if t.conversation not in scored]
             index.use_text_encoder(None)
             tuned, losses, pairs = tune_on_index(index, training, options, progress, model_id=f"fine-tuned:fold{fold}")
-            documents = index._documents
-            vectors = tuned.encode([documents[i] for i in index.columns().ids])
-            index.use_text_encoder(tuned, vectors)
+            index.use_text_encoder(tuned, _encode_documents(index, tuned, progress, f"fold {fold} documents"))
             # a fresh log for this fold, encoded by its encoder
             df = dialogue_folds(mode, index, dataset, train, cf.folds, scored)
             hits += collect_hits(index, group, exclude_mentioned=exclude_mentioned, collab_for=cf.for_turn,
@@ -367,6 +365,21 @@ def _read_cache(path: Path | None, turns: list[Turn]) -> list[TurnHits] | None:
                 for h in data["hits"]]
     except (OSError, ValueError, KeyError, TypeError):
         return None  # a damaged cache is only a slower run
+
+
+def _encode_documents(index, encoder, progress: bool, desc: str):
+    """Every document of ``index`` encoded by ``encoder``, in the table's row order."""
+    import numpy as np
+    from tqdm import tqdm
+
+    texts = [index._documents[i] for i in index.columns().ids]
+    batch = 512
+    with tqdm(total=len(texts), desc=desc, unit="item", disable=not progress) as bar:
+        parts = []
+        for start in range(0, len(texts), batch):
+            parts.append(encoder.encode(texts[start:start + batch]))
+            bar.update(len(parts[-1]))
+    return np.concatenate(parts) if parts else np.zeros((0, encoder.dim), dtype=np.float32)
 
 
 def _read_cache_info(path: Path | None) -> dict | None:
