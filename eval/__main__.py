@@ -70,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--train", metavar="DEV",
                      help="fit everything the product learns (collaborative model, dialogues log, fusion "
                           "weights and rrf_k) on these conversations only, then score DATASET")
+    run.add_argument("--without", default="", metavar="CHANNELS",
+                     help="comma-separated channels every fused system leaves out (the figure without them)")
     run.add_argument("--encoder", action="store_true",
                    help="fine-tune the text encoder too, per fold (slow on CPU: ~15 min a fold on ReDial)")
     run.add_argument("--encoder-epochs", type=int, default=1, help="fine-tuning epochs (with --encoder)")
@@ -141,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
                                 interactions=args.interactions, exclude_mentioned=not args.keep_mentioned,
                                 k=args.k, objective=args.objective, progress=not args.quiet,
                                 index=index, command=command, cache=not args.no_cache, train=args.train,
-                                encoder=_encoder_options(args))
+                                encoder=_encoder_options(args),
+                                without=[c.strip() for c in args.without.split(",") if c.strip()])
             _print_summary(result)
             print(f"wrote {', '.join(str(p) for p in paths.values())}")
             return 0

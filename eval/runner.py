@@ -445,7 +445,7 @@ def run(settings, dataset: str | Path, *, out_dir: str | Path = "eval_out", fmt:
         collab: str = "auto", interactions: list | None = None, exclude_mentioned: bool = True,
         k: int = 50, list_k: int = 10, objective: str = "r10+r50", progress: bool = True,
         hub=None, index=None, llm=None, command: str | None = None, cache: bool = True,
-        train: str | Path | None = None, encoder=None) -> tuple[dict, dict]:
+        train: str | Path | None = None, encoder=None, without: Iterable[str] = ()) -> tuple[dict, dict]:
     """Evaluate ``systems`` on ``dataset`` with the index of ``settings``; write the report
     into ``out_dir``. Returns ``(result, paths)``.
 
@@ -453,7 +453,9 @@ def run(settings, dataset: str | Path, *, out_dir: str | Path = "eval_out", fmt:
     collaborative model, popularity, the dialogues log, the fusion weights and rrf_k of
     the ``learned`` system); ``dataset`` is then only scored (module doc). ``encoder``
     (``retrieval.train_encoder.TrainOptions``): the text encoder is fine-tuned too, per
-    fold or on ``train`` (see :func:`gather`)."""
+    fold or on ``train`` (see :func:`gather`). ``without``: channels every fused system
+    leaves out (their hits are still searched and cached): the figure without them, on
+    the same turns."""
     from retrieval.index import CatalogIndex
 
     from .report import write_report
@@ -465,12 +467,17 @@ def run(settings, dataset: str | Path, *, out_dir: str | Path = "eval_out", fmt:
     started = time.time()
     index = index or CatalogIndex.open(settings, hub)
     rrf_ks = tuple(dict.fromkeys(RRF_GRID + (settings.rrf_k,)))
+    without = set(without)
+    unknown = sorted(without - set(CHANNELS))
+    if unknown:
+        raise ValueError(f"unknown channel(s) {unknown}; known: {', '.join(CHANNELS)}")
     trained = None
     if train is not None:
         # DEV first: its cross-validated channel hits are what the fusion is fitted on
         train_turns, train_hits, train_cf, train_info = gather(
             index, train, limit=None, seed=seed, folds=folds, collab="cv", interactions=interactions,
             exclude_mentioned=exclude_mentioned, progress=progress, cache=cache, encoder=encoder)
+        train_hits = _leave_out(train_hits, without)
         channels = active_channels(train_hits)
         weights, fitted_k, _ = fit_fusion(train_turns, train_hits, channels, objective, rrf_ks)
         trained = {"info": train_info, "weights": weights, "rrf_k": fitted_k, "protocol": train_cf.describe()}
@@ -478,6 +485,7 @@ def run(settings, dataset: str | Path, *, out_dir: str | Path = "eval_out", fmt:
                                    collab=collab, interactions=interactions,
                                    exclude_mentioned=exclude_mentioned, progress=progress,
                                    cache=cache, train=train, encoder=encoder)
+    hits = _leave_out(hits, without)
     catalog = set(index.titles())
     errors = sum(h.error is not None for h in hits)
     fusion_systems: list[FusionSystem] = [s for s in baseline_systems(settings.fusion_weights)
@@ -507,6 +515,8 @@ def run(settings, dataset: str | Path, *, out_dir: str | Path = "eval_out", fmt:
                                  "earlier are the liked seeds" + (" and are excluded from the ranking"
                                                                   if exclude_mentioned else ""),
                                  "targets are never used to build a query or an exclusion"]}
+    if without:
+        result["protocol"].append(f"channels left out of every fused system: {', '.join(sorted(without))}")
     if trained is not None:
         result["train"] = trained["info"]
         result["protocol"].append(f"fusion weights and rrf_k fitted on {train} only; its channel hits: "
@@ -533,7 +543,8 @@ def run(settings, dataset: str | Path, *, out_dir: str | Path = "eval_out", fmt:
                 "warning: the assistant searches with the index's fusion.json, fitted on this same "
                 "dataset (the 'learned' system is the cross-validated figure)")
         scored = _run_assistant(settings, index, llm, turns, cf, k, progress,
-                                (trained["weights"], trained["rrf_k"]) if trained else None)
+                                ({**trained["weights"], **{c: 0.0 for c in without}}, trained["rrf_k"])
+                                if trained else None)
         if scored is not None:
             ranked, times, errs, label = scored
             result["systems"]["assistant"] = score_system("assistant", AssistantSystem.describe(label),
@@ -544,6 +555,14 @@ def run(settings, dataset: str | Path, *, out_dir: str | Path = "eval_out", fmt:
     result["seconds"] = round(time.time() - started, 1)
     paths = write_report(result, out_dir)
     return result, paths
+
+
+def _leave_out(hits: list[TurnHits], channels: set[str]) -> list[TurnHits]:
+    """``hits`` without the lists of ``channels``."""
+    if not channels:
+        return hits
+    return [TurnHits({c: ids for c, ids in h.channels.items() if c not in channels}, h.seconds, h.error,
+                     h.encode_seconds) for h in hits]
 
 
 def _run_assistant(settings, index, llm, turns, cf, k, progress, fusion=None):
