@@ -65,6 +65,10 @@ def reason_from_evidence(candidate: Candidate, query: str, constraints: list[dic
         values = (channels["named"].detail or {}).get("values") or []
         if values:
             parts.append(f"It has the {_values_text(values)} you named.")
+    if "dialogues" in channels:
+        request = (channels["dialogues"].detail or {}).get("request")
+        parts.append(f"People who asked for something like this (\u201c{request}\u201d) were recommended it."
+                     if request else "People who asked for something like this were recommended it.")
     if not parts and "popularity" in channels:
         parts.append("It is one of the most popular items in the catalog.")
     if not parts:

@@ -1,6 +1,7 @@
 """Command line: ``python -m eval run|fit|bench|interactions``.
 
     python -m eval run DATASET [--systems popularity,dense,hybrid,learned,assistant] [--out eval_out]
+    python -m eval run TEST --train DEV [--interactions CSV ...]   (everything fitted on DEV only)
     python -m eval fit DATASET [--objective r10+r50] [--dry-run]
     python -m eval bench ingest|search|turn|ranking|all [...]
     python -m eval interactions redial DIALOGUES.jsonl OUT.csv
@@ -61,6 +62,7 @@ def _dataset_args(p: argparse.ArgumentParser) -> None:
                    help="what the fusion weights maximise (targets not already mentioned)")
 
 
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m eval", description="Offline evaluation and benchmarks.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -71,6 +73,16 @@ def build_parser() -> argparse.ArgumentParser:
                      help="comma-separated: popularity, dense, hybrid, learned, assistant")
     run.add_argument("--out", default="eval_out", help="output folder (results.json, report.md, recall.png)")
     run.add_argument("-k", type=int, default=50, help="ranking depth scored per turn")
+    run.add_argument("--train", metavar="DEV",
+                     help="fit everything the product learns (collaborative model, dialogues log, fusion "
+                          "weights and rrf_k) on these conversations only, then score DATASET")
+    run.add_argument("--without", default="", metavar="CHANNELS",
+                     help="comma-separated channels every fused system leaves out (the figure without them)")
+    run.add_argument("--encoder", action="store_true",
+                   help="fine-tune the text encoder too, per fold (slow on CPU: ~15 min a fold on ReDial)")
+    run.add_argument("--encoder-epochs", type=int, default=1, help="fine-tuning epochs (with --encoder)")
+    run.add_argument("--encoder-layers", type=int, default=2,
+                   help="top transformer layers fine-tuned (with --encoder; 0 = all)")
     fit = sub.add_parser("fit", help="learn the fusion weights and save them beside the index")
     _common(fit)
     _dataset_args(fit)
@@ -137,7 +149,9 @@ def main(argv: list[str] | None = None) -> int:
                                 limit=args.limit, seed=args.seed, folds=args.folds, collab=args.collab,
                                 interactions=args.interactions, exclude_mentioned=not args.keep_mentioned,
                                 k=args.k, objective=args.objective, progress=not args.quiet,
-                                index=index, command=command, cache=not args.no_cache)
+                                index=index, command=command, cache=not args.no_cache, train=args.train,
+                                encoder=_encoder_options(args),
+                                without=[c.strip() for c in args.without.split(",") if c.strip()])
             _print_summary(result)
             print(f"wrote {', '.join(str(p) for p in paths.values())}")
             return 0
@@ -152,6 +166,15 @@ def main(argv: list[str] | None = None) -> int:
     except (ChatrecError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return getattr(e, "exit_code", 2)
+
+
+def _encoder_options(args):
+    """``TrainOptions`` of ``--encoder`` (None without it)."""
+    if not args.encoder:
+        return None
+    from retrieval.train_encoder import TrainOptions
+
+    return TrainOptions(epochs=args.encoder_epochs, layers=args.encoder_layers, seed=args.seed)
 
 
 def _print_summary(result: dict) -> None:

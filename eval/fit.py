@@ -227,4 +227,10 @@ def fit_command(settings, index, args, command: str) -> dict:
         if log and "collab_log" in channels:
             # the collab_log channel searches with the model the weights were fitted with
             print(f"saved {log.save(settings.index_dir, 'collab_log')} (collab_log channel)")
+        from retrieval.dialogues import DialogueIndex
+
+        if "dialogues" in channels and DialogueIndex.load(settings.index_dir) is None:
+            print(f"note: the index has no conversation log: the dialogues channel (weight "
+                  f"{weights.get('dialogues', 0):g}) needs python -m retrieval ingest CATALOG "
+                  f"--conversations {args.dataset}")
     return {"weights": weights, "meta": meta}

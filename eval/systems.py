@@ -21,23 +21,22 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from retrieval.dialogues import CONTEXT_CHARS, CONTEXT_MESSAGES, context_text
 from retrieval.fusion import fuse
 from retrieval.settings import CHANNELS
 from retrieval.types import Query
 
 from .datasets import Turn
 
-# the recent conversation the dense / keyword channels see: MiniLM reads 256 word pieces,
-# so the latest messages must come first in what it keeps
-QUERY_MESSAGES = 6
-QUERY_CHARS = 1000
+# the recent conversation the dense / keyword / dialogues channels see (the dialogues
+# channel's logged contexts are written the same way: retrieval.dialogues.context_text)
+QUERY_MESSAGES = CONTEXT_MESSAGES
+QUERY_CHARS = CONTEXT_CHARS
 
 
 def query_text(turn: Turn, messages: int = QUERY_MESSAGES, chars: int = QUERY_CHARS) -> str:
     """The text a turn searches with: its last ``messages`` messages, newest kept whole."""
-    parts = [m.text.strip() for m in turn.context[-messages:] if m.text.strip()]
-    text = " ".join(parts)
-    return text[-chars:] if len(text) > chars else text
+    return context_text([m.text for m in turn.context], messages, chars)
 
 
 def turn_query(turn: Turn, exclude_mentioned: bool = True, k: int | None = None) -> Query:
@@ -60,6 +59,7 @@ class TurnHits:
 def collect_hits(index, turns: list[Turn], *, exclude_mentioned: bool = True,
                  collab_for: Callable[[Turn], object] | None = None,
                  log_model: object = False,
+                 dialogues_for: Callable[[Turn], object] | None = None,
                  progress: bool = True, desc: str = "search") -> list[TurnHits]:
     """Run every channel of the index once per turn.
 
@@ -67,11 +67,15 @@ def collect_hits(index, turns: list[Turn], *, exclude_mentioned: bool = True,
     without the turn's own conversation); None keeps the index's own model.
     log_model: the outside log's model (channel ``collab_log``) to use for every turn;
     False keeps the index's own.
+    dialogues_for: the conversation log of the ``dialogues`` channel for a turn (a
+    ``DialogueIndex`` without the turn's own conversation, or None: no such channel); None
+    keeps the index's own. It is first called after the query texts are encoded, so a log
+    made of the same turns' contexts reuses their vectors.
     A turn whose search fails is recorded with its error and empty hits (a miss)."""
     from tqdm import tqdm
 
     out = []
-    current = object()
+    current = current_log = object()
     started = time.perf_counter()
     restore, n_encoded = _precompute_queries(index, [turn_query(t, exclude_mentioned).text for t in turns], progress)
     encode = (time.perf_counter() - started) / max(n_encoded, 1)
@@ -85,6 +89,11 @@ def collect_hits(index, turns: list[Turn], *, exclude_mentioned: bool = True,
                 if model is not current:
                     set_collab(index, model)
                     current = model
+            if dialogues_for is not None:
+                log = dialogues_for(turn)
+                if log is not current_log:
+                    index.use_dialogues(log)
+                    current_log = log
             start = time.perf_counter()
             try:
                 hits = index.channel_hits(turn_query(turn, exclude_mentioned))
@@ -109,7 +118,11 @@ class _PrecomputedEncoder:
     def encode(self, texts):
         import numpy as np
 
-        return np.stack([self.table[t] if t in self.table else self.inner.encode([t])[0] for t in texts])
+        missing = list(dict.fromkeys(t for t in texts if t not in self.table))
+        extra = dict(zip(missing, self.inner.encode(missing), strict=True)) if missing else {}
+        if not texts:
+            return self.inner.encode([])
+        return np.stack([self.table[t] if t in self.table else extra[t] for t in texts])
 
     def __getattr__(self, name):
         return getattr(self.inner, name)

@@ -1,6 +1,7 @@
-"""Command line: ``python -m retrieval ingest|search|stats|prefetch|convert``.
+"""Command line: ``python -m retrieval ingest|search|stats|prefetch|convert|train-encoder``.
 
     python -m retrieval ingest data/demo/grocery.jsonl
+    python -m retrieval train-encoder --conversations dialogues.jsonl
     python -m retrieval search "something sweet for dessert" --where '{"group": "Fruit"}'
     python -m retrieval stats
 
@@ -45,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("catalog", metavar="CATALOG", help=".jsonl, .ndjson or .csv file")
     p.add_argument("--interactions", metavar="FILE",
                    help="user,item[,rating] CSV for the collaborative channel")
+    p.add_argument("--conversations", metavar="FILE",
+                   help="logged conversations (ReDial dialogues or JSONL {context, targets}) for the "
+                        "dialogues channel")
     p.add_argument("--prune", action="store_true", help="remove indexed items no longer in the catalog")
     p.add_argument("--reindex", action="store_true",
                    help="drop the index first and embed everything again (after changing a model)")
@@ -69,6 +73,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("prefetch", parents=[common], help="download every configured model once")
     p.set_defaults(func=cmd_prefetch)
+
+    p = sub.add_parser("train-encoder", parents=[common],
+                       help="fine-tune the text encoder on logged conversations",
+                       description="Contrastive fine-tuning of the index's text encoder on (conversation "
+                                   "context -> suggested item's document) pairs, with in-batch and hard "
+                                   "negatives from the index. Writes the model beside the index; using it "
+                                   "means setting text_model to it and re-indexing.")
+    p.add_argument("--conversations", metavar="FILE", required=True,
+                   help="logged conversations: ReDial dialogues or JSONL {context, targets}")
+    p.add_argument("--epochs", type=_positive_int, default=1, help="passes over the pairs (default 1)")
+    p.add_argument("--layers", type=int, default=2,
+                   help="transformer layers trained, from the top (default 2; 0 = all, slow on CPU)")
+    p.add_argument("--batch-size", type=_positive_int, default=32, help="contexts per step (default 32)")
+    p.add_argument("--hard-negatives", type=int, default=1, help="hard negatives per pair (default 1)")
+    p.add_argument("--lr", type=float, default=5e-5, help="learning rate (default 5e-5)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", metavar="DIR", help="model folder (default: <index>/encoders/ft-<hash>)")
+    p.set_defaults(func=cmd_train_encoder)
 
     p = sub.add_parser("convert", parents=[common], help="turn a public dataset into a catalog")
     conv = p.add_subparsers(dest="dataset", metavar="DATASET", required=True)
@@ -116,22 +138,25 @@ def _quiet(args: argparse.Namespace) -> bool:
 def cmd_ingest(args: argparse.Namespace) -> int:
     settings = load_settings(args)
     # checked before the heavy imports, so a typo fails at once
-    for name in ("catalog", "interactions"):
+    for name, what in (("catalog", "catalog file"), ("interactions", "interaction log"),
+                       ("conversations", "conversation log")):
         value = getattr(args, name)
         if value is not None and not Path(value).is_file():
-            what = "catalog file" if name == "catalog" else "interaction log"
             raise CatalogError(f"{what} {value} does not exist")
     from .cli_output import format_ingest_report, report_to_dict
     from .ingest import ingest
 
     report = ingest(settings, args.catalog, prune=args.prune, progress=not _quiet(args),
-                    interactions=args.interactions, reindex=args.reindex)
+                    interactions=args.interactions, reindex=args.reindex,
+                    conversations=args.conversations)
     if args.report:
         target = Path(args.report)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(report_to_dict(report), indent=2, ensure_ascii=False, default=str),
                           encoding="utf-8")
     print(format_ingest_report(report))
+    if report.models.get("dialogues"):
+        print(f"dialogues channel: {report.models['dialogues']}")
     if args.strict and any(p.severity == "error" for p in report.problems):
         print("--strict: some rows had errors", file=sys.stderr)
         return 1
@@ -178,6 +203,28 @@ def cmd_stats(args: argparse.Namespace) -> int:
         print(json.dumps(out, indent=2, ensure_ascii=False, default=str))
     else:
         print(format_stats(stats, settings.index_dir))
+    return 0
+
+
+def cmd_train_encoder(args: argparse.Namespace) -> int:
+    if not Path(args.conversations).is_file():
+        raise CatalogError(f"conversation log {args.conversations} does not exist")
+    from .index import CatalogIndex
+    from .train_encoder import TrainOptions, train_encoder
+
+    try:
+        options = TrainOptions(epochs=args.epochs, layers=args.layers, batch_size=args.batch_size,
+                               hard_negatives=args.hard_negatives, lr=args.lr, seed=args.seed)
+    except ValueError as e:
+        raise InputError(str(e)) from None
+    settings = load_settings(args)
+    result = train_encoder(CatalogIndex.open(settings), args.conversations, options,
+                           progress=not _quiet(args), out=args.out)
+    print(f"trained on {result.pairs} pairs in {result.seconds:.0f} s (from {result.base}); "
+          f"loss per epoch: {', '.join(f'{x:.3f}' for x in result.losses)}")
+    print(f"saved {result.path}")
+    print(f"to use it: set text_model = \"{result.path}\" (or CHATREC_TEXT_MODEL) and re-index:\n"
+          f"  python -m retrieval ingest CATALOG --reindex  (the index refuses it until then)")
     return 0
 
 

@@ -35,7 +35,7 @@ _INTERNAL = ("content_hash", "image", "title")
 _MAX_VALUES = 50
 # the order channel_hits lists channels in (the fusion sums their shares in this order)
 _CHANNEL_ORDER = ("dense", "clip_text", "clip_image", "collab", "popularity", "collab_log", "similar",
-                  "shared", "named", "keyword", "attribute")
+                  "shared", "named", "keyword", "attribute", "dialogues")
 
 
 @dataclass
@@ -97,6 +97,8 @@ class CatalogIndex:
         self._clip_note: str | None = None
         self._collab: Any = False
         self._collab_log: Any = False
+        self._dialogues: Any = False
+        self._own_text = None
         self._attributes: AttributeIndex | None = None
         self._shared = None
         self._named = None
@@ -160,6 +162,29 @@ class CatalogIndex:
                 from .collab import CollabModel
                 self._collab_log = CollabModel.load(self.settings.index_dir, "collab_log")
             return self._collab_log
+
+    def dialogue_index(self):
+        """The logged conversations of the ``dialogues`` channel (``dialogues.npz`` beside
+        the index, written by ``ingest --conversations``; ``retrieval.dialogues``), or None.
+        A log encoded by another text model than the index's is left out, with a warning."""
+        with self._lock:
+            if self._dialogues is False:
+                from .dialogues import DialogueIndex
+
+                log = DialogueIndex.load(self.settings.index_dir)
+                if log is not None and log.model_id != self.text_encoder().model_id:
+                    warnings.warn(f"dialogues channel off: the conversation log was encoded with "
+                                  f"{log.model_id!r}, the index with {self.text_encoder().model_id!r}; "
+                                  "run python -m retrieval ingest CATALOG to re-encode it", stacklevel=3)
+                    log = None
+                self._dialogues = log
+            return self._dialogues
+
+    def use_dialogues(self, log) -> None:
+        """Search the ``dialogues`` channel with ``log`` (a ``DialogueIndex`` or None)
+        instead of the saved one, e.g. one without a cross-validation fold's conversations."""
+        with self._lock:
+            self._dialogues = log
 
     def attribute_index(self) -> AttributeIndex:
         """Which items have the attribute values a query names (``search.AttributeIndex``)."""
@@ -258,12 +283,28 @@ class CatalogIndex:
             else:
                 raise ValueError(f"no collaborative model for channel {channel!r} (collab, collab_log)")
 
-    def use_weights(self, weights: dict[str, float] | None, source: str = "override") -> None:
-        """Fuse with ``weights`` (channels not named weigh 1.0; 0 skips a channel);
-        None goes back to ``fusion.json`` / settings."""
+    def use_text_encoder(self, encoder, vectors=None) -> None:
+        """Search with ``encoder`` and the document ``vectors`` it made (rows in the
+        table's order) instead of the index's own, in this process (e.g. an encoder
+        fine-tuned on a cross-validation fold); None goes back to the index's own."""
+        self._load_table()
+        with self._lock:
+            if self._own_text is None:
+                self._own_text = (self.text_encoder(), self._vectors)
+            if encoder is None:
+                self._text, self._vectors = self._own_text
+            else:
+                if vectors is None or len(vectors) != len(self._columns.ids):
+                    raise ValueError("use_text_encoder needs one document vector per item, in table order")
+                self._text, self._vectors = encoder, VectorTable(vectors)
+
+    def use_weights(self, weights: dict[str, float] | None, source: str = "override",
+                    rrf_k: int | None = None) -> None:
+        """Fuse with ``weights`` (channels not named weigh 1.0; 0 skips a channel) and
+        ``rrf_k`` (None: the settings'); None goes back to ``fusion.json`` / settings."""
         with self._lock:
             self._weights = None if weights is None else {c: float(w) for c, w in weights.items()}
-            self._rrf_k = None
+            self._rrf_k = rrf_k if weights is not None else None
             self._weights_source = source if weights is not None else ""
 
     # ---- search ---------------------------------------------------------------------------
@@ -346,17 +387,24 @@ class CatalogIndex:
                 out["attribute"] = attributes.find(text, depth, allowed=allowed)
             return out
 
+        # the dialogues channel votes with the dense channel's query vector
+        dialogues = self.dialogue_index() if text and wanted("dialogues") else None
         # while the query text is encoded (torch, on one thread, mostly outside the GIL)
         # the other channels run on a second thread: on two cores they cost no wall time
-        encoding = bool(text and wanted("dense"))
+        encoding = bool(text and (wanted("dense") or dialogues is not None))
         pending = self._side_pool().submit(side) if encoding else None
         hits: dict[str, list] = {}
         try:
-            if text and wanted("dense"):
+            if encoding:
                 with self._encode_locks["text"]:
                     vector = self.text_encoder().encode([text])[0]
-                hits["dense"] = [(i, sc, {}) for i, sc in
-                                 self._query("docs", vector, fetch, where, keep, depth, enough, allowed)]
+                if wanted("dense"):
+                    hits["dense"] = [(i, sc, {}) for i, sc in
+                                     self._query("docs", vector, fetch, where, keep, depth, enough, allowed)]
+                if dialogues is not None:
+                    hits["dialogues"] = dialogues.find(vector, depth, keep, self.settings.dialogue_neighbours,
+                                                       self.settings.dialogue_sharpness,
+                                                       self.settings.dialogue_conversation_weight)
             clip = self.clip_encoder() if (text and wanted("clip_text")) or (
                 query.image is not None and wanted("clip_image")) else None
             if clip is not None and text and wanted("clip_text"):
@@ -476,6 +524,7 @@ class CatalogIndex:
         self.attribute_index()
         self.shared_index()
         self.named_index()
+        self.dialogue_index()
         self.fields()
 
     def stats(self) -> dict[str, Any]:
@@ -491,6 +540,7 @@ class CatalogIndex:
             "clip_text": clip is not None, "clip_image": clip is not None,
             "collab": collab is not None, "popularity": collab is not None,
             "collab_log": self.collab_log_model() is not None, "similar": True, "attribute": True, "shared": True, "named": True,
+            "dialogues": self.dialogue_index() is not None,
         }
         return {
             "index_name": self.settings.index_name,

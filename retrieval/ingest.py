@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .dialogues import DIALOGUES_FILE
 from .errors import ModelUnavailable
 from .settings import Settings
 from .store import KINDS, RESERVED, Store, to_metadata
@@ -79,14 +80,17 @@ class IngestReport:
 
 def ingest(settings: Settings, catalog_path: str | Path, hub=None, prune: bool = False,
            progress: bool = True, interactions: str | Path | None = None,
-           reindex: bool = False, media_root: str | Path | None = None) -> IngestReport:
+           reindex: bool = False, media_root: str | Path | None = None,
+           conversations: str | Path | None = None) -> IngestReport:
     """Ingest ``catalog_path`` into the index of ``settings`` and return a report.
 
     hub: a ``ModelHub`` (made from ``settings`` when None). prune: delete indexed items no
     longer in the catalog. interactions: a ``user,item[,rating]`` CSV; fits the
     collaborative model saved beside the index. reindex: drop the index first (needed
     after changing a model). media_root: media paths must lead inside this folder
-    (uploaded catalogs; see :func:`~retrieval.catalog.read_catalog`). Raises
+    (uploaded catalogs; see :func:`~retrieval.catalog.read_catalog`). conversations: a
+    conversation log (ReDial or JSONL) for the ``dialogues`` channel, indexed beside the
+    index (a log indexed before is re-encoded when the text model changed). Raises
     :class:`IndexMismatch` when the index was built with other models,
     :class:`CatalogError` when the catalog cannot be read at all.
     """
@@ -196,6 +200,10 @@ def ingest(settings: Settings, catalog_path: str | Path, hub=None, prune: bool =
     if interactions is not None:
         with stopwatch(stages, "collab"):
             _fit_collab(settings, interactions, [i.id for i in items], report)
+
+    if conversations is not None or (settings.index_dir / DIALOGUES_FILE).is_file():
+        with stopwatch(stages, "dialogues"):
+            _index_conversations(settings, conversations, text, items, progress, report)
 
     report.problems = _dedupe(report.problems)
     report.seconds = time.perf_counter() - started
@@ -429,6 +437,21 @@ def _fit_collab(settings: Settings, interactions, item_ids: list[str], report: I
     model = CollabModel.fit(rows, item_ids)
     model.save(settings.index_dir)
     report.models["collab"] = f"{model!r} from {interactions if isinstance(interactions, (str, Path)) else 'rows'}"
+
+
+def _index_conversations(settings: Settings, conversations, text, items, progress: bool,
+                         report: IngestReport) -> None:
+    """The ``dialogues`` channel's log: ``conversations`` indexed (unchanged turns keep
+    their vectors), or the log indexed before re-encoded if the text model changed."""
+    from .dialogues import ingest_conversations, reencode
+
+    if conversations is not None:
+        done = ingest_conversations(settings.index_dir, conversations, text,
+                                    titles={i.id: i.title for i in items}, progress=progress)
+    else:
+        done = reencode(settings.index_dir, text, progress=progress)
+    if done is not None:
+        report.models["dialogues"] = done.summary()
 
 
 def _write_manifest(settings: Settings, store: Store, report: IngestReport) -> None:

@@ -25,7 +25,7 @@ DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_CATALOG = REPO_ROOT / "data" / "demo" / "grocery.jsonl"
 CHANNELS = ("dense", "clip_text", "clip_image", "collab", "popularity", "keyword",
-            "collab_log", "similar", "attribute", "shared", "named")
+            "collab_log", "similar", "attribute", "shared", "named", "dialogues")
 SPEECH_BACKENDS = ("auto", "whisper", "faster-whisper")
 
 
@@ -113,6 +113,14 @@ class Settings:
     fusion_weights: dict = field(default_factory=dict)
     # how many hits each channel contributes before fusion
     channel_depth: int = 100
+    # dialogues channel: the logged contexts most similar to the query that vote for what
+    # their recommender suggested, and how sharply a vote's weight follows the similarity
+    # (weight = cosine ** sharpness); chosen by cross-validation on ReDial (README)
+    dialogue_neighbours: int = 200
+    dialogue_sharpness: float = 2.0
+    # a neighbour's vote for what its recommender suggested elsewhere in that conversation,
+    # relative to its vote for what it suggested right then
+    dialogue_conversation_weight: float = 0.5
 
     # --- the conversation ---------------------------------------------------------------
     # diets and allergies beyond the built-in ones (assistant/diets.py), or more words for
@@ -137,11 +145,16 @@ class Settings:
             problems.append(f"device must be auto, cpu, cuda or cuda:N, not {self.device!r}")
         for name in ("candidates", "top_k", "rrf_k", "channel_depth", "text_batch_size",
                      "image_batch_size", "caption_batch_size", "upsert_batch_size",
-                     "max_message_chars", "max_upload_bytes", "max_image_pixels"):
+                     "max_message_chars", "max_upload_bytes", "max_image_pixels", "dialogue_neighbours"):
             if getattr(self, name) < 1:
                 problems.append(f"{name} must be at least 1, not {getattr(self, name)}")
         if not 0.0 <= self.llm_rank_mix <= 1.0:
             problems.append(f"llm_rank_mix must be between 0 and 1, not {self.llm_rank_mix}")
+        if self.dialogue_sharpness < 0:
+            problems.append(f"dialogue_sharpness must be >= 0, not {self.dialogue_sharpness}")
+        if not 0.0 <= self.dialogue_conversation_weight <= 1.0:
+            problems.append(f"dialogue_conversation_weight must be between 0 and 1, not "
+                            f"{self.dialogue_conversation_weight}")
         if self.top_k > self.candidates:
             problems.append(f"top_k ({self.top_k}) cannot exceed candidates ({self.candidates})")
         if not 1 <= self.chroma_port <= 65535:

