@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from retrieval.device import resolve_device
-from retrieval.errors import ModelUnavailable
+from retrieval.errors import ModelUnavailable, install_hint
 from retrieval.models import local_snapshot, looks_like_path
 
 from .base import LLM, LLMUnavailable, Message, StopFilter, cut_at_stop
@@ -60,7 +60,7 @@ class TransformersLLM(LLM):
             from transformers import AutoModelForCausalLM, AutoTokenizer
         except ImportError as e:
             raise LLMUnavailable(self.model_id, f"a package is missing ({e})",
-                                 "install it with: pip install transformers torch accelerate") from e
+                                 f"install it with: {install_hint(e.name or 'transformers')}") from e
         kwargs: dict[str, Any] = {}
         if self.quantization in ("4bit", "8bit"):
             try:
@@ -112,7 +112,7 @@ class TransformersLLM(LLM):
             from transformers import AutoModelForCausalLM, AutoTokenizer
         except ImportError as e:
             raise LLMUnavailable(self.model_id, f"a package is missing ({e})",
-                                 "install it with: pip install transformers torch gguf") from e
+                                 f"install it with: {install_hint(e.name or 'transformers')}") from e
         source = locate_gguf(self.model_id, self.gguf_file)
         self.gguf = check_gguf(source.path, self.model_id)
         dtype = torch.bfloat16 if self.device.startswith("cuda") else torch.float32
