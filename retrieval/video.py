@@ -130,10 +130,12 @@ def probe(path: str | Path) -> VideoInfo:
     except json.JSONDecodeError:
         data = {}
     if proc.returncode != 0 or "format" not in data:
-        if "moov atom not found" in proc.stderr.decode("utf-8", "replace"):
-            raise VideoError("the file is cut short or not a video (its MP4/MOV index, the moov "
-                             "atom, is missing)")
-        raise VideoError(f"not a video ffmpeg can read ({why or 'unknown format'}); "
+        head = _head(path)
+        if head[4:8] in _MP4_BOXES and "moov atom not found" in proc.stderr.decode("utf-8", "replace"):
+            raise VideoError("the file is cut short: its MP4/MOV index (the moov atom) is missing; "
+                             "copy or export the video again")
+        what = "it holds text, " if _is_text(head) else ""
+        raise VideoError(f"{what}not a video ffmpeg can read ({why or 'unknown format'}); "
                          f"send {', '.join(s[1:].upper() for s in VIDEO_SUFFIXES)}")
     streams = data.get("streams") or []
     # a cover picture in an audio file is a video stream of one frame: not a video
@@ -148,6 +150,26 @@ def probe(path: str | Path) -> VideoInfo:
     return VideoInfo(size=size, duration=duration, width=int(v.get("width") or 0),
                      height=int(v.get("height") or 0), has_audio=has_audio,
                      codec=str(v.get("codec_name") or ""))
+
+
+# the boxes an MP4 / MOV file starts with (bytes 4-8)
+_MP4_BOXES = {b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip"}
+
+
+def _head(path: Path, n: int = 512) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read(n)
+    except OSError:
+        return b""
+
+
+def _is_text(head: bytes) -> bool:
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return bool(text) and all(c.isprintable() or c in "\r\n\t" for c in text)
 
 
 def _number(value: Any) -> float | None:
