@@ -19,6 +19,7 @@ from typing import Any
 
 from .errors import IndexMissing, InputError, ModelUnavailable
 from .fusion import fuse, load_fusion, load_fusion_meta
+from .media_checks import load_image
 from .search import (
     AttributeIndex,
     KeywordIndex,
@@ -414,7 +415,7 @@ class CatalogIndex:
                     vector = clip.encode_texts([text])[0]
                 hits["clip_text"] = self._clip_query(vector, fetch, where, keep, depth, enough, {})
             if clip is not None and query.image is not None and wanted("clip_image"):
-                image = _load_query_image(query.image, self.settings.max_image_pixels)
+                image = load_image(query.image, self.settings, draft=(448, 448))
                 with self._encode_locks["clip"]:
                     vector = clip.encode_images([image])[0]
                 hits["clip_image"] = self._clip_query(vector, fetch, where, keep, depth, enough,
@@ -599,27 +600,6 @@ def _candidate(item_id: str, meta: dict, document: str, score: float, evidence) 
     return Candidate(id=item_id, title=str(meta.get("title", "")), score=float(score),
                      metadata=meta, document=document, image=meta.get("image") or None,
                      evidence=list(evidence))
-
-
-def _load_query_image(image: Any, max_pixels: int):
-    """A query photo (path or PIL image) as RGB; :class:`InputError` when it cannot be read."""
-    from PIL import Image
-
-    if isinstance(image, Image.Image):
-        img = image
-    else:
-        try:
-            with Image.open(image) as f:
-                if f.width * f.height > max_pixels:
-                    raise InputError(f"photo {image} has {f.width}x{f.height} pixels; the limit is "
-                                     f"{max_pixels} (max_image_pixels)")
-                f.draft("RGB", (448, 448))
-                img = f.convert("RGB")
-        except InputError:
-            raise
-        except Exception as e:
-            raise InputError(f"cannot read the photo {image}: {e}") from None
-    return img if img.mode == "RGB" else img.convert("RGB")
 
 
 def _fields(metas) -> dict[str, FieldInfo]:
