@@ -1,9 +1,10 @@
-"""Videos to frames and sound, with ffmpeg: probing, limits, keyframes, the audio track and
-the poster frame, cached by content.
+"""Videos to frames and sound, with ffmpeg: keyframes, the audio track and the poster frame,
+cached by content.
 
-:func:`probe` reads a file's streams with ffprobe and refuses what is not a video with a
-:class:`VideoError` saying why (empty file, not a video ffmpeg can read, no video stream);
-:func:`check_limits` holds it to the ``video_max_*`` settings. :func:`extract` then decodes
+The checks (:func:`~retrieval.media_checks.probe_video`: empty, cut short, not a video, no
+video stream; :func:`~retrieval.media_checks.check_video_limits`: the ``video_max_*``
+settings) live with the photo and voice checks in :mod:`retrieval.media_checks` and raise
+:class:`~retrieval.media_checks.VideoError` naming the file. :func:`extract` then decodes
 the video once: one ffmpeg run scales the frames down, keeps those that start a new scene
 (ffmpeg's scene score above ``video_scene_threshold``), keeps evenly spaced frames beside
 them as the fallback for a video with no cut (one long shot), and writes the audio track as
@@ -29,10 +30,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, MissingDependency
+from .errors import MissingDependency
 from .media import SAMPLE_RATE, file_sha256
+from .media_checks import VideoError, VideoInfo, check_video_limits, probe_video
 
-VIDEO_SUFFIXES = (".mp4", ".webm", ".mkv", ".mov")
+__all__ = ["Frame", "VideoError", "VideoInfo", "VideoMedia", "extract", "video_lines"]
 # frames are scaled to fit this square before anything else: CLIP looks at 224 px and
 # captioners at 384, and scene detection on small frames is several times cheaper
 FRAME_SIDE = 448
@@ -42,23 +44,6 @@ EXTRACT_FORMAT = 1
 CUTS_PER_FRAME = 8
 # fallback: at most one evenly spaced frame per second of video
 EVEN_SPACING_S = 1.0
-
-
-class VideoError(InputError):
-    """A video that cannot be used, with the reason in words (the message names no file:
-    callers say which file or message it was)."""
-
-
-@dataclass
-class VideoInfo:
-    """What ffprobe says of a file."""
-
-    size: int
-    duration: float
-    width: int
-    height: int
-    has_audio: bool
-    codec: str = ""
 
 
 @dataclass
@@ -99,102 +84,15 @@ class VideoMedia:
         return Path(self.folder).name
 
 
-def _ffmpeg_tools() -> None:
-    missing = [t for t in ("ffmpeg", "ffprobe") if not shutil.which(t)]
-    if missing:
-        raise MissingDependency(" and ".join(missing), purpose="videos (apt install ffmpeg)")
+def _ffmpeg() -> None:
+    if not shutil.which("ffmpeg"):
+        raise MissingDependency("ffmpeg", purpose="videos (apt install ffmpeg)")
 
 
 def _last_line(text: str) -> str:
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     line = lines[-1] if lines else ""
     return line if len(line) <= 200 else line[:197] + "..."
-
-
-def probe(path: str | Path) -> VideoInfo:
-    """The streams of a video file; :class:`VideoError` when it is empty, unreadable by
-    ffmpeg or has no video stream."""
-    _ffmpeg_tools()
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-    except OSError as e:
-        raise VideoError(f"cannot read the file: {e.strerror or e}") from None
-    if size == 0:
-        raise VideoError("the file is empty (0 bytes)")
-    proc = subprocess.run(["ffprobe", "-v", "error", "-print_format", "json", "-show_format",
-                           "-show_streams", str(path)], capture_output=True, check=False)
-    why = _last_line(proc.stderr.decode("utf-8", "replace")).replace(str(path) + ": ", "")
-    try:
-        data = json.loads(proc.stdout or b"{}")
-    except json.JSONDecodeError:
-        data = {}
-    if proc.returncode != 0 or "format" not in data:
-        head = _head(path)
-        if head[4:8] in _MP4_BOXES and "moov atom not found" in proc.stderr.decode("utf-8", "replace"):
-            raise VideoError("the file is cut short: its MP4/MOV index (the moov atom) is missing; "
-                             "copy or export the video again")
-        what = "it holds text, " if _is_text(head) else ""
-        raise VideoError(f"{what}not a video ffmpeg can read ({why or 'unknown format'}); "
-                         f"send {', '.join(s[1:].upper() for s in VIDEO_SUFFIXES)}")
-    streams = data.get("streams") or []
-    # a cover picture in an audio file is a video stream of one frame: not a video
-    video = [s for s in streams if s.get("codec_type") == "video"
-             and not (s.get("disposition") or {}).get("attached_pic")]
-    has_audio = any(s.get("codec_type") == "audio" for s in streams)
-    if not video:
-        raise VideoError("it has no video stream" + (" (audio only: send it as a voice message or "
-                                                     "an audio field)" if has_audio else ""))
-    v = video[0]
-    duration = _number(data["format"].get("duration")) or _number(v.get("duration")) or 0.0
-    return VideoInfo(size=size, duration=duration, width=int(v.get("width") or 0),
-                     height=int(v.get("height") or 0), has_audio=has_audio,
-                     codec=str(v.get("codec_name") or ""))
-
-
-# the boxes an MP4 / MOV file starts with (bytes 4-8)
-_MP4_BOXES = {b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip"}
-
-
-def _head(path: Path, n: int = 512) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            return f.read(n)
-    except OSError:
-        return b""
-
-
-def _is_text(head: bytes) -> bool:
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return bool(text) and all(c.isprintable() or c in "\r\n\t" for c in text)
-
-
-def _number(value: Any) -> float | None:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) and x > 0 else None
-
-
-def check_limits(info: VideoInfo, settings, max_seconds: float | None = None) -> None:
-    """:class:`VideoError` naming the setting when the video is too large, too long or of
-    too high a resolution. ``max_seconds`` overrides ``video_max_seconds`` (chat messages
-    are held to the voice message limit too)."""
-    limit_s = settings.video_max_seconds if max_seconds is None else max_seconds
-    setting_s = "video_max_seconds" if max_seconds is None else "video_max_seconds / max_audio_seconds"
-    if info.size > settings.video_max_bytes:
-        raise VideoError(f"it is {info.size:,} bytes; the limit is {settings.video_max_bytes:,} "
-                         "(setting video_max_bytes)")
-    if info.width * info.height > settings.video_max_pixels:
-        raise VideoError(f"its frames are {info.width}x{info.height} = {info.width * info.height:,} "
-                         f"pixels; the limit is {settings.video_max_pixels:,} (setting video_max_pixels)")
-    if info.duration > limit_s:
-        raise VideoError(f"it lasts {info.duration:.1f} s; the limit is {limit_s:g} s "
-                         f"(setting {setting_s})")
 
 
 def _parameters(settings) -> str:
@@ -214,10 +112,11 @@ def extract(path: str | Path, settings, sha256: str | None = None,
     cached = _load(folder)
     if cached is not None:
         # the limits may have been lowered since: a cached video is held to them too
-        check_limits(cached.info, settings, max_seconds)
+        check_video_limits(cached.info, path, settings, max_seconds)
         return cached
-    info = probe(path)
-    check_limits(info, settings, max_seconds)
+    _ffmpeg()
+    info = probe_video(path)
+    check_video_limits(info, path, settings, max_seconds)
     folder.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=folder.name + ".", dir=folder.parent))
     try:
@@ -233,8 +132,8 @@ def extract(path: str | Path, settings, sha256: str | None = None,
         raise
     loaded = _load(folder)
     if loaded is None:  # pragma: no cover - only if the cache folder vanished under us
-        raise VideoError("the extracted frames could not be stored in the cache folder "
-                         f"{folder.parent}")
+        raise VideoError(f"The frames of the video {path.name} could not be stored in the cache "
+                         f"folder {folder.parent}.")
     return loaded
 
 
@@ -242,7 +141,7 @@ def _sha(path: Path) -> str:
     try:
         return file_sha256(path)
     except OSError as e:
-        raise VideoError(f"cannot read the file: {e.strerror or e}") from None
+        raise VideoError(f"The video {path.name} cannot be read: {e.strerror or e}.") from None
 
 
 def _decode(path: Path, info: VideoInfo, work: Path, settings) -> VideoMedia:
@@ -269,7 +168,8 @@ def _decode(path: Path, info: VideoInfo, work: Path, settings) -> VideoMedia:
     evens = [Frame(str(p), i * info.duration / even if info.duration else float(i))
              for i, p in enumerate(sorted(work.glob("even_*.jpg")))]
     if not cuts and not evens:
-        raise VideoError(f"no frame could be decoded ({said or 'ffmpeg gave no frames'})")
+        raise VideoError(f"The video {path.name} has no frame ffmpeg could decode "
+                         f"({said or 'ffmpeg gave no frames'}). Copy or export the video again.")
     if len(cuts) >= 2:
         # the first frame, then the strongest cuts, in time order
         kept = [cuts[0]] + sorted(sorted(cuts[1:], key=lambda f: -f.score)[: n - 1], key=lambda f: f.time)
@@ -307,7 +207,7 @@ def _cut_frames(work: Path) -> list[Frame]:
     for line in text.splitlines():
         if line.startswith("frame:"):
             t = line.split("pts_time:")[-1].strip() if "pts_time:" in line else "0"
-            times.append(float(t) if _number(t) is not None else 0.0)
+            times.append(float(t) if _is_number(t) else 0.0)
             scores.append(0.0)
         elif line.startswith("lavfi.scene_score=") and scores:
             scores[-1] = float(line.split("=", 1)[1] or 0.0)
@@ -346,3 +246,10 @@ def video_lines(transcript: str | None, captions: list[str]) -> list[str]:
     if seen:
         lines.append("Video frames: " + "; ".join(seen))
     return lines
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False

@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ModelUnavailable
+from .media_checks import VideoError
 from .types import Item, Problem
-from .video import VideoError, VideoMedia, extract, video_lines
+from .video import VideoMedia, extract, video_lines
 
 FRAMES = "frames"
 
@@ -76,14 +77,14 @@ def read_videos(settings, hub, items: Sequence[Item], progress: bool,
         for item, media, why in pool.map(one, with_video):
             name = Path(item.video).name
             if media is None:
-                _warn(problems, item, f"video {name}: {why}; indexed without its video")
+                _warn(problems, item, f"{why} The row is indexed without its video.")
             else:
                 out[item.id] = ItemVideo(media)
                 if media.note:
-                    _warn(problems, item, f"video {name} is damaged ({media.note}); indexed with the "
-                                          f"{len(media.frames)} frame(s) that could be read")
+                    _warn(problems, item, f"The video {name} is damaged ({media.note}); indexed with the "
+                                          f"{len(media.frames)} frame(s) that could be read.")
                 if not media.info.has_audio:
-                    _warn(problems, item, f"video {name} has no audio track; indexed by its frames only")
+                    _warn(problems, item, f"The video {name} has no audio track: indexed by its frames only.")
             bar.update(1)
     _video_texts(settings, hub, out, {i.id: i for i in with_video}, progress, problems)
     return out
@@ -118,7 +119,7 @@ def _video_texts(settings, hub, videos: dict[str, ItemVideo], items: dict[str, I
         for path, reason in media.problems:
             item = items[paths[path]]
             what = "sound" if kind == "transcripts" else "frame"
-            _warn(problems, item, f"video {Path(item.video).name}: {reason} ({what}); indexed without it")
+            _warn(problems, item, f"The video {Path(item.video).name}: {reason} (its {what}); indexed without it.")
         for path, text in texts.items():
             video = videos[paths[path]]
             if kind == "transcripts":
@@ -176,8 +177,8 @@ def embed_frames(store, clip, videos: dict[str, ItemVideo], item_ids: Sequence[s
                         images.append(img.convert("RGB"))
                     keep.append((i, n, f))
                 except Exception as e:  # a cache file removed or damaged under us
-                    _warn(problems, items[i], f"video {Path(items[i].video).name}: frame {n} cannot be "
-                                              f"read from the cache ({e}); left out")
+                    _warn(problems, items[i], f"The video {Path(items[i].video).name}: frame {n} cannot be "
+                                              f"read from the cache ({e}); left out.")
             if images:
                 vectors = clip.encode_images(images)
                 store.upsert(FRAMES, [frame_id(i, n) for i, n, _ in keep], vectors,
