@@ -85,9 +85,9 @@ def create_app(recommender: Any, settings: Any = None, ingest_fn: Any = None):
                 status = gr.Markdown("", elem_id="status")
                 msg = gr.MultimodalTextbox(
                     elem_id="message",
-                    file_types=["image", "audio"],
+                    file_types=["image", "audio", "video"],
                     sources=["upload"],
-                    placeholder="What are you looking for? (attach a photo or a voice note)",
+                    placeholder="What are you looking for? (attach a photo, a voice note or a video)",
                     show_label=False,
                     autofocus=True,
                 )

@@ -322,6 +322,21 @@ def probe_video(path: str | Path) -> VideoInfo:
                      height=int(v.get("height") or 0), has_audio=has_audio, codec=str(v.get("codec_name") or ""))
 
 
+def is_video(path: str | Path) -> bool:
+    """Whether ffprobe finds a moving picture in the file (a cover picture in an audio file is
+    not one): tells a video upload from a voice message, whose containers are the same."""
+    if shutil.which("ffprobe") is None:
+        return False
+    cmd = ["ffprobe", "-v", "error", "-select_streams", "v", "-show_entries",
+           "stream=codec_type:stream_disposition=attached_pic", "-of", "json", str(path)]
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=30, check=False)
+        streams = json.loads(out.stdout or "{}").get("streams") or []
+    except (subprocess.TimeoutExpired, json.JSONDecodeError):
+        return False
+    return any(not (s.get("disposition") or {}).get("attached_pic") for s in streams)
+
+
 def check_video_limits(info: VideoInfo, source: Any, settings, max_seconds: float | None = None) -> None:
     """:class:`VideoError` naming the setting when the video is too large, of too high a
     resolution or too long. ``max_seconds`` overrides ``video_max_seconds`` (a video message

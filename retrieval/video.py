@@ -30,11 +30,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import MissingDependency
+from .errors import InputError, MissingDependency
 from .media import SAMPLE_RATE, file_sha256
 from .media_checks import VideoError, VideoInfo, check_video_limits, probe_video
 
-__all__ = ["Frame", "VideoError", "VideoInfo", "VideoMedia", "extract", "video_lines"]
+__all__ = ["Frame", "VideoError", "VideoInfo", "VideoMedia", "VideoMessage", "extract",
+           "load_video_message", "video_lines"]
 # frames are scaled to fit this square before anything else: CLIP looks at 224 px and
 # captioners at 384, and scene detection on small frames is several times cheaper
 FRAME_SIDE = 448
@@ -253,3 +254,69 @@ def _is_number(text: str) -> bool:
         return math.isfinite(float(text))
     except ValueError:
         return False
+
+
+# ---- video messages ----------------------------------------------------------------------------
+
+
+@dataclass
+class VideoMessage:
+    """A video sent in the chat: the frame that goes through the photo path, the sound that
+    goes through the voice path, and what to show of it."""
+
+    name: str
+    # the poster frame, checked as a photo (RGB PIL image), and its JPEG in the cache
+    frame: Any
+    frame_path: str
+    frame_time: float
+    frames: int
+    # 16 kHz mono samples of the sound; None without an audio track or when it is silent
+    samples: Any = None
+    # why there is no sound to listen to, for a notice ("" when there is)
+    no_sound: str = ""
+
+    def shown(self) -> dict[str, Any]:
+        """What a reply says of the video: the frame used and where it is."""
+        return {"name": self.name, "frame": self.frame_path, "time": self.frame_time,
+                "frames": self.frames, "no_sound": self.no_sound}
+
+
+def load_video_message(video: Any, settings) -> VideoMessage:
+    """A chat video (a path or bytes) checked and read: :class:`VideoError` when it is not
+    a usable video or over a limit (``video_max_*``, and ``max_audio_seconds`` for its
+    length, since its sound is a voice message). Its frames are cached like a catalog's."""
+    from .media_checks import check_size, load_audio, load_image
+
+    limit_s = min(settings.video_max_seconds, settings.max_audio_seconds)
+    if isinstance(video, (bytes, bytearray)):
+        raw = bytes(video)
+        if len(raw) > settings.video_max_bytes:
+            raise VideoError(f"The video is {len(raw):,} bytes, over the limit of "
+                             f"{settings.video_max_bytes:,} (setting video_max_bytes). Please send a smaller file.")
+        folder = Path(settings.cache_dir) / "video"
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, suffix=".upload", delete=False) as f:
+            f.write(raw)
+        try:
+            media = extract(f.name, settings, max_seconds=limit_s)
+        finally:
+            Path(f.name).unlink(missing_ok=True)
+        name = "video"
+    else:
+        path = Path(video)
+        if not path.is_file():
+            raise VideoError(f"The video {path} does not exist; check the path.")
+        check_size(path, settings.video_max_bytes, "video", "video_max_bytes")
+        media = extract(path, settings, max_seconds=limit_s)
+        name = path.name
+    poster = media.poster_frame
+    samples, no_sound = None, ""
+    if media.audio is None:
+        no_sound = f"The video {name} has no sound; I searched with its picture."
+    else:
+        try:
+            samples = load_audio(media.audio, settings)
+        except InputError:  # silent or empty: nothing was said, the picture still counts
+            no_sound = f"Nothing is said in the video {name}; I searched with its picture."
+    return VideoMessage(name=name, frame=load_image(poster.path, settings), frame_path=poster.path,
+                        frame_time=poster.time, frames=len(media.frames), samples=samples, no_sound=no_sound)
