@@ -292,6 +292,8 @@ def probe_video(path: str | Path) -> VideoInfo:
         raise VideoError(f"{_named('video', path)} cannot be read: {e.strerror or e}.") from None
     if size == 0:
         raise VideoError(f"{_named('video', path)} is empty (0 bytes).")
+    if _is_text(_head(path)):  # ffmpeg would read it as a video of the text (its "tty" format)
+        raise VideoError(f"{_named('video', path)} is not a video I can read, it holds text. " + _VIDEO_FORMATS)
     try:
         proc = subprocess.run(["ffprobe", "-v", "error", "-print_format", "json", "-show_format",
                                "-show_streams", str(path)], capture_output=True, timeout=60, check=False)
@@ -305,8 +307,7 @@ def probe_video(path: str | Path) -> VideoInfo:
             raise VideoError(f"{_named('video', path)} is cut short: its MP4/MOV index (the moov atom) "
                              "is missing. Copy or export the video again.")
         lines = [ln.strip().replace(f"{path}: ", "") for ln in said.splitlines() if ln.strip()]
-        what = ", it holds text" if _is_text(head) else ""
-        raise VideoError(f"{_named('video', path)} is not a video I can read{what} "
+        raise VideoError(f"{_named('video', path)} is not a video I can read "
                          f"({(lines[-1] if lines else 'unknown format')[:160]}). " + _VIDEO_FORMATS)
     streams = data.get("streams") or []
     # a cover picture in an audio file is a video stream of one frame: not a video
@@ -325,7 +326,8 @@ def probe_video(path: str | Path) -> VideoInfo:
 def is_video(path: str | Path) -> bool:
     """Whether ffprobe finds a moving picture in the file (a cover picture in an audio file is
     not one): tells a video upload from a voice message, whose containers are the same."""
-    if shutil.which("ffprobe") is None:
+    # ffmpeg reads any text file as a video (its "tty" format draws the text): text is not one
+    if shutil.which("ffprobe") is None or _is_text(_head(Path(path))):
         return False
     cmd = ["ffprobe", "-v", "error", "-select_streams", "v", "-show_entries",
            "stream=codec_type:stream_disposition=attached_pic", "-of", "json", str(path)]

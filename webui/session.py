@@ -215,8 +215,8 @@ class ChatService:
             else:
                 uploads.check_size(path, self.settings.max_upload_bytes, "file")
                 raise InputError(
-                    "I can only read photos (JPEG, PNG, WebP, GIF), voice messages (WAV, "
-                    "MP3, OGG, WebM) and videos (MP4, WebM, MKV, MOV); that file is none of them."
+                    "I can only read photos (JPEG, PNG, WebP, GIF), voice messages (WAV, MP3, "
+                    "OGG, WebM) and videos (MP4, WebM, MKV, MOV); that file is neither."
                 )
         if audio:
             if voice is not None:
