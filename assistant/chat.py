@@ -60,12 +60,13 @@ class Chat:
         return self._state
 
     # ---- public API -----------------------------------------------------------------------
-    def send(self, text: str = "", image: Any = None, audio: Any = None, *, explain: bool = True,
-             video: Any = None) -> Reply:
-        """Run one turn and return the reply. ``explain=False`` skips the LLM's reasons
-        (reasons then come from the evidence): for evaluations that only need the ranking."""
+    def send(self, text: str = "", image: Any = None, audio: Any = None, *, top_k: int | None = None,
+             explain: bool = True, video: Any = None) -> Reply:
+        """Run one turn and return the reply. ``top_k``: how many items to recommend (default:
+        the setting). ``explain=False`` skips the LLM's reasons (reasons then come from the
+        evidence): for evaluations that only need the ranking. ``video``: see :meth:`stream`."""
         reply = None
-        for event in self.stream(text, image=image, audio=audio, explain=explain, video=video):
+        for event in self.stream(text, image=image, audio=audio, top_k=top_k, explain=explain, video=video):
             if event.type == "done":
                 reply = event.data
         assert reply is not None
@@ -104,12 +105,13 @@ class Chat:
         raise InputError(f"no condition {constraint_id!r} in this conversation "
                          f"(in force: {', '.join(c['id'] for c in self.constraints) or 'none'})")
 
-    def stream(self, text: str = "", image: Any = None, audio: Any = None, *,
+    def stream(self, text: str = "", image: Any = None, audio: Any = None, *, top_k: int | None = None,
                explain: bool = True, video: Any = None) -> Iterator[Event]:
         """Run one turn, yielding status, item, reason-token events and finally "done"
-        with the :class:`Reply`. Input problems raise :class:`InputError` before any work.
-        A ``video`` (path or bytes) is a photo and a voice message at once: its poster
-        frame goes through the photo path, its sound through the voice path."""
+        with the :class:`Reply` (``top_k`` items; default: the setting). Input problems
+        raise :class:`InputError` before any work. A ``video`` (path or bytes) is a photo
+        and a voice message at once: its poster frame goes through the photo path, its
+        sound through the voice path."""
         settings = self.recommender.settings
         text = inputs.check_text(text, settings)
         if video is not None and (image is not None or audio is not None):
@@ -121,18 +123,23 @@ class Chat:
             photo, samples = clip.frame, clip.samples
         if not text and photo is None and samples is None:
             raise InputError("the message is empty: write something, or send a photo or a voice message")
+        if top_k is not None and top_k < 1:
+            raise InputError(f"top_k must be at least 1, not {top_k}")
         with self._lock:
-            yield from _Turn(self, text, photo, samples, explain, clip).run()
+            yield from _Turn(self, text, photo, samples, explain, top_k, clip).run()
 
 
 class _Turn:
     """The work of one message; a class only to share its many locals between stages."""
 
     def __init__(self, chat: Chat, text: str, photo: Any, samples: Any, explain: bool = True,
-                 video: Any = None):
+                 top_k: int | None = None, video: Any = None):
         self.chat, self.rec, self.state = chat, chat.recommender, chat.state
         self.explain = explain
         self.settings = self.rec.settings
+        # the items shown, and the candidates searched for them (never fewer than shown)
+        self.top_k = top_k or self.settings.top_k
+        self.candidates = self.settings.candidates if top_k is None else max(self.settings.candidates, top_k)
         self.text, self.photo, self.samples = text, photo, samples
         self.video = video
         self.timings = dict.fromkeys(STAGES, 0.0)
@@ -201,7 +208,7 @@ class _Turn:
             ranked_by_llm = llm is not None
             # an item the user asked for again by name comes first
             ranked = [p for p in ranked if p[0].id in asked_again] + [p for p in ranked if p[0].id not in asked_again]
-        top = ranked[: self.settings.top_k]
+        top = ranked[: self.top_k]
         recs = [Recommendation(c.id, c.title, c.image, round(float(score), 6), "",
                                [asdict(h) for h in c.evidence], dict(c.metadata)) for c, score in top]
         for r in recs:
@@ -334,7 +341,7 @@ class _Turn:
             # "only the organic ones": every other item is left out (by id: no field says it)
             exclude |= set(self.rec.titles()) - allowed
         query = Query(text=query_text, image=self.photo, where=cons.to_where(constraints), exclude=exclude,
-                      liked=seeds, k=self.settings.candidates)
+                      liked=seeds, k=self.candidates)
         found = self.rec.index.search(query)
         if not found:
             found = self._relaxed(query, constraints)
@@ -360,7 +367,7 @@ class _Turn:
             if c.id not in seen:
                 seen.add(c.id)
                 unique.append(c)
-        return unique[: max(self.settings.candidates, len(missing))]
+        return unique[: max(self.candidates, len(missing))]
 
     def _relaxed(self, query: Query, constraints: list[dict[str, Any]]) -> list[Candidate]:
         """Nothing meets every condition: the closest matches without the filters and
@@ -409,7 +416,7 @@ class _Turn:
         preferred = cons.preferred_items(self.state.constraints)
         if not preferred:
             return ranked
-        jump = self.settings.top_k + 0.5
+        jump = self.top_k + 0.5
         order = sorted(range(len(ranked)), key=lambda i: i - jump * (ranked[i][0].id in preferred))
         return [ranked[i] for i in order]
 

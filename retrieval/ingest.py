@@ -67,24 +67,6 @@ class IngestReport:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def summary(self) -> str:
-        """A few human-readable lines for the CLI."""
-        lines = [f"{self.catalog}: {self.items_total} items: {self.added} added, {self.updated} updated, "
-                 f"{self.unchanged} unchanged, {self.removed} removed, {self.skipped} rows skipped "
-                 f"({self.seconds:.1f} s)"]
-        from .cli_output import accounting_lines
-
-        lines += accounting_lines(self)
-        if self.videos or self.frames_encoded:
-            lines.append(f"{self.videos} videos read, {self.frames_encoded} frames encoded")
-        if self.stale:
-            lines.append(f"{self.stale} indexed items are no longer in the catalog: --prune removes them")
-        for p in self.problems[:20]:
-            lines.append(f"  {p.severity}: {p}")
-        if len(self.problems) > 20:
-            lines.append(f"  ... and {len(self.problems) - 20} more problems")
-        return "\n".join(lines)
-
 
 def ingest(settings: Settings, catalog_path: str | Path, hub=None, prune: bool = False,
            progress: bool = True, interactions: str | Path | None = None,

@@ -131,7 +131,7 @@ def test_bad_videos_are_refused_before_any_work(settings, rows, videos, tmp_path
 
 
 def test_the_web_page_sends_a_video_and_shows_the_frame_and_what_was_heard(settings, rows, videos):
-    from webui.session import ChatService, new_session
+    from webui.service import ChatService, new_session
 
     index = RecordingIndex(rows)
     ears = HearingTranscriber(SAID)
