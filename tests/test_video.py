@@ -248,3 +248,16 @@ def test_a_word_only_the_narration_says_finds_the_video_item(settings, clips, tm
     document = index.get(["gift"])["gift"].document
     assert "Video:" in document and "lighthouse" in document.lower()
     assert index.search(Query(text="lighthouse"))[0].id == "gift"
+
+
+def test_the_example_catalog_with_videos_is_built_by_one_command(tmp_path, capsys):
+    from retrieval.__main__ import main
+    from retrieval.catalog import read_catalog
+
+    assert main(["convert", "videos-demo", str(tmp_path / "ex"), "-n", "2"]) == 0
+    assert "wrote 2 items with videos" in capsys.readouterr().out
+    read = read_catalog(tmp_path / "ex" / "catalog.jsonl")
+    assert not read.problems and len(read.items) == 2
+    for item in read.items:
+        assert item.video and item.video.is_file() and item.image is None
+        assert probe_video(item.video).has_audio
