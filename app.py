@@ -117,9 +117,9 @@ def layout(settings: Settings) -> Page:
             status = gr.Markdown("", elem_id="status")
             msg = gr.MultimodalTextbox(
                 elem_id="message",
-                file_types=["image", "audio"],
+                file_types=["image", "audio", "video"],
                 sources=["upload"],
-                placeholder="What are you looking for? (attach a photo or a voice note)",
+                placeholder="What are you looking for? (attach a photo, a voice note or a video)",
                 show_label=False,
                 autofocus=True,
             )

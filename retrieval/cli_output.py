@@ -65,6 +65,8 @@ def format_ingest_report(report: Any, markdown: bool = False, folder: str | Path
         f"{_n(report.skipped, 'row')} skipped ({report.seconds:.1f} s)"
     ]
     lines += accounting_lines(report)
+    if getattr(report, "videos", 0) or getattr(report, "frames_encoded", 0):
+        lines.append(f"{_n(report.videos, 'video')} read, {_n(report.frames_encoded, 'frame')} encoded")
     stale = getattr(report, "stale", 0)
     if stale:
         lines.append(f"{_n(stale, 'indexed item')} no longer in the catalog: --prune removes them")

@@ -16,6 +16,7 @@ import re
 import shutil
 import tempfile
 import threading
+import uuid
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -128,17 +129,17 @@ class ChatService:
         text, files = _split_message(message)
         voice_copy = None
         try:
-            image, voice, shown_files = self._read_inputs(files, audio)
+            image, voice, shown_files, video = self._read_inputs(files, audio)
             voice_copy = voice
-            if not text.strip() and image is None and voice is None:
+            if not text.strip() and image is None and voice is None and video is None:
                 raise InputError(EMPTY_MESSAGE)
-            history.append({"role": "user", "content": text.strip() or _describe(image, voice)})
+            history.append({"role": "user", "content": text.strip() or _describe(image, voice, video)})
             history.extend({"role": "user", "content": {"path": p}} for p in shown_files)
             history.append({"role": "assistant", "content": "…"})
             yield Update(history, session, [], "thinking…")
             chat = self._chat(session)
             self._apply_page_filters(chat, session, options)
-            yield from self._stream(chat, text, image, voice, options.top_k, history, session)
+            yield from self._stream(chat, text, image, voice, options.top_k, history, session, video)
         except InputError as e:
             if not history or history[-1].get("content") != "…":
                 history.append({"role": "assistant", "content": str(e)})
@@ -161,10 +162,17 @@ class ChatService:
                 Path(voice_copy).unlink(missing_ok=True)
 
     def _read_inputs(self, files: list[str], audio: str | None):
-        image = voice = None
+        image = voice = video = None
         shown: list[str] = []
         for path in files:
             kind = uploads.sniff_kind(path)
+            if kind != "image" and uploads.is_video(path):
+                # checked by the chat (retrieval.video): its frame and sound are a photo and a voice message
+                if len(files) > 1 or audio:
+                    raise InputError("Please send a video on its own, without a photo or a voice message.")
+                video = path
+                shown.append(path)
+                continue
             if kind == "image":
                 if image is not None:
                     raise InputError("Please send one photo at a time.")
@@ -178,15 +186,15 @@ class ChatService:
             else:
                 uploads.check_size(path, self.settings.max_upload_bytes, "file")
                 raise InputError(
-                    "I can only read photos (JPEG, PNG, WebP, GIF) and voice "
-                    "messages (WAV, MP3, OGG, WebM); that file is neither."
+                    "I can only read photos (JPEG, PNG, WebP, GIF), voice messages (WAV, MP3, "
+                    "OGG, WebM) and videos (MP4, WebM, MKV, MOV); that file is neither."
                 )
         if audio:
             if voice is not None:
                 raise InputError("Please send one voice message at a time.")
             voice = uploads.check_audio(audio, self.settings, self.workdir)
             shown.append(audio)
-        return image, voice, shown
+        return image, voice, shown, video
 
     def _apply_page_filters(self, chat: Any, session: dict[str, Any], options: Options) -> None:
         """Put the page's category and price filters into the session's constraints,
@@ -198,7 +206,7 @@ class ChatService:
         state.constraints = cons.merge([c for c in state.constraints if c not in previous], kept)
         session["page_constraints"] = kept
 
-    def _stream(self, chat, text, image, voice, top_k, history, session) -> Iterator[Update]:
+    def _stream(self, chat, text, image, voice, top_k, history, session, video=None) -> Iterator[Update]:
         items: dict[str, Recommendation] = {}
         reasons: dict[str, str] = {}
         reply: Reply | None = None
@@ -214,8 +222,9 @@ class ChatService:
             ]
             return "\n".join(lines) or "\u2026"
 
+        extra = {"video": video} if video is not None else {}
         for event in _in_one_thread(
-            chat.stream(text, image=image, audio=str(voice) if voice else None, top_k=top_k)
+            chat.stream(text, image=image, audio=str(voice) if voice else None, top_k=top_k, **extra)
         ):
             # see assistant.reply.Event: status and reason-token carry small dicts, item a
             # Recommendation, done the Reply
@@ -239,6 +248,11 @@ class ChatService:
         final = reply.text or live_text()
         if reply.transcript:  # what was heard, so a misheard word can be corrected by typing
             final = f"_Heard: \u201c{reply.transcript}\u201d_\n\n{final}"
+        if reply.video.get("frame"):  # the video's frame that was searched with, above the answer
+            history[-1] = {"role": "assistant", "content": {"path": self._shown_copy(reply.video["frame"])}}
+            history.append({"role": "assistant", "content": "…"})
+            final = (f"_Seen: the frame at {float(reply.video.get('time', 0)):.1f} s of your video "
+                     f"({reply.video.get('frames', 1)} keyframes)_\n\n{final}")
         if reply.notices:
             final += "\n\n" + "\n".join(f"_{n}_" for n in reply.notices)
         history[-1] = {"role": "assistant", "content": final}
@@ -250,6 +264,12 @@ class ChatService:
         yield Update(
             history, session, session["cards"], f"answered in {reply.mode or '?'} mode ({seconds:.1f} s)"
         )
+
+    def _shown_copy(self, path: str) -> str:
+        """A copy of a cached picture in the app's own folder, which the page may serve."""
+        copy = self.workdir / f"frame-{uuid.uuid4().hex}.jpg"
+        shutil.copyfile(path, copy)
+        return str(copy)
 
     @staticmethod
     def _cards_of(session: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -358,7 +378,9 @@ def _split_message(message: dict[str, Any] | str | None) -> tuple[str, list[str]
     return str(message.get("text") or ""), [f for f in files if f]
 
 
-def _describe(image: Any, voice: Any) -> str:
+def _describe(image: Any, voice: Any, video: Any = None) -> str:
+    if video is not None:
+        return "(video)"
     if image is not None and voice is not None:
         return "(photo and voice message)"
     return "(photo)" if image is not None else "(voice message)"

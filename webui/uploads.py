@@ -17,10 +17,10 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from assistant import InputError
-from assistant.inputs import check_size, check_voice_file, load_image, sniff_kind
+from assistant.inputs import check_size, check_voice_file, is_video, load_image, sniff_kind
 
-__all__ = ["check_audio", "check_size", "load_image", "safe_extract_zip", "sniff_catalog_format",
-           "sniff_kind"]
+__all__ = ["check_audio", "check_size", "is_video", "load_image", "safe_extract_zip",
+           "sniff_catalog_format", "sniff_kind"]
 
 
 def _size_mb(n: int) -> str:
