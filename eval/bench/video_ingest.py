@@ -42,6 +42,7 @@ def measure_videos(n: int, scratch: Path, clip_overrides: dict[str, Any], repeat
                    bare_factory) -> dict[str, Any]:
     """One row of ``bench ingest``: ``n`` videos, bare work against ingest."""
     from retrieval.ingest import build_document, ingest
+    from retrieval.media import read_pcm_wav
     from retrieval.models import ModelHub
     from retrieval.settings import DEMO_CATALOG, Settings
     from retrieval.video import video_lines
@@ -73,7 +74,7 @@ def measure_videos(n: int, scratch: Path, clip_overrides: dict[str, Any], repeat
                 got = sorted(folder.glob("f_*.jpg"))
                 frames += got
                 frames_seen += len(got)
-                samples = _read_wav(wav)
+                samples = read_pcm_wav(wav)  # the numpy read of a 16 kHz PCM WAV
                 segments, _ = speech._model.transcribe(samples, vad_filter=speech.vad, **opts)
                 transcript = " ".join(" ".join(s.text.strip() for s in segments).split())
                 documents.append(build_document(item, video=video_lines(transcript, [])))
@@ -139,17 +140,6 @@ def _decode(video: Path, folder: Path, settings) -> Path:
                     str(folder / "f_%03d.jpg"), "-map", "0:a:0", "-ac", "1", "-ar", "16000", str(wav)],
                    check=True, capture_output=True)
     return wav
-
-
-def _read_wav(path: Path):
-    """16-bit mono WAV -> float32 samples."""
-    import wave
-
-    import numpy as np
-
-    with wave.open(str(path)) as w:
-        raw = w.readframes(w.getnframes())
-    return np.frombuffer(raw, np.int16).astype(np.float32) / 32768.0
 
 
 def _median(values: list[float]) -> float:
