@@ -105,7 +105,7 @@ def run(items: int = 1000, images: int = 243, repeat: int = 1, work: str | None 
         "unchanged catalog into the same index",
         "same, CPU time: the ratio of CPU seconds (every thread) instead of wall seconds, steadier "
         "when other work shares the machine",
-        "captions and transcripts off; models loaded and chromadb imported before timing (start-up, "
+        "captions and transcripts off (text and photo catalogs); models loaded and chromadb imported before timing (start-up, "
         "not per-item work; the import time is in the JSON as chromadb_import_s)",
     ]
     return common.finish(result)
