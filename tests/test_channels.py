@@ -10,13 +10,14 @@ import json
 
 import pytest
 
+from retrieval.channels import names
+from retrieval.channels.attribute import AttributeIndex
+from retrieval.channels.named import NamedValuesIndex, words
+from retrieval.channels.shared import SharedValuesIndex
 from retrieval.collab import CollabModel, read_interactions
 from retrieval.convert import convert_movielens
 from retrieval.index import CatalogIndex
-from retrieval.named import NamedValuesIndex, words
-from retrieval.search import AttributeIndex
-from retrieval.settings import CHANNELS, DEMO_CATALOG, Settings
-from retrieval.shared import SharedValuesIndex
+from retrieval.settings import DEMO_CATALOG, Settings
 from retrieval.types import Query
 from tests.movie_slice import movie_slice, movie_slice_index
 
@@ -42,7 +43,7 @@ def movie_index(tmp_path_factory, movies, redial):
 
 
 def test_new_channels_are_known_settings_channels():
-    assert {"attribute", "similar", "collab_log", "shared", "named"} <= set(CHANNELS)
+    assert {"attribute", "similar", "collab_log", "shared", "named"} <= set(names())
     Settings.load(env={}, fusion_weights={"attribute": 0.5, "similar": 1.0, "collab_log": 2.0})
 
 
