@@ -28,6 +28,8 @@ from .vectors import VectorTable
 # metadata keys written by the store, not catalog attributes
 _INTERNAL = ("content_hash", "image", "title")
 _MAX_VALUES = 50
+# the collections of CLIP vectors (pictures, documents, video keyframes)
+CLIP_KINDS = ("images", "docs_clip", "frames")
 
 
 @dataclass
@@ -120,7 +122,7 @@ class CatalogIndex:
                 self._clip = None
                 if not self.settings.enable_clip:
                     self._clip_note = "CLIP disabled in settings (enable_clip)"
-                elif self.store.collection("images") is None and self.store.collection("docs_clip") is None:
+                elif all(self.store.collection(k) is None for k in CLIP_KINDS):
                     self._clip_note = "the index has no CLIP vectors (ingest with enable_clip on)"
                 else:
                     try:
@@ -130,7 +132,7 @@ class CatalogIndex:
                         self._clip_note = str(e)
                         warnings.warn(f"CLIP channels off: {e}", stacklevel=3)
                     if clip is not None:
-                        for kind in ("images", "docs_clip"):
+                        for kind in CLIP_KINDS:
                             if self.store.collection(kind) is not None:
                                 self.store.collection(kind, clip.model_id, clip.dim)
                         self._clip = clip
@@ -395,9 +397,11 @@ class CatalogIndex:
                 self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="chatrec-channels")
             return self._pool
 
-    def nearest(self, kind: str, vector, search) -> list[tuple[str, float]]:
+    def nearest(self, kind: str, vector, search, keep=None, per_item: int = 1) -> list[tuple[str, float]]:
         """``(id, similarity)`` of the records of collection ``kind`` nearest ``vector``
         that pass ``search.keep`` (the filter, the exclusions), at most ``search.depth``.
+        ``keep`` tests record ids instead and ``per_item`` scales the numbers, for
+        collections holding several records per item (video keyframes).
 
         The document vectors are searched in memory (:class:`retrieval.vectors.VectorTable`:
         exact up to 20,000 items, any filter at no extra cost). CLIP's collections are
@@ -405,26 +409,28 @@ class CatalogIndex:
         one, an unfiltered over-fetch of ``4 * fetch`` filtered here (Chroma's own filtered
         search scans the collection: ~150 ms at 100,000 items), and Chroma's filtered
         search only when that found fewer than ``search.enough``."""
-        where, keep, depth, fetch = search.where, search.keep, search.depth, search.fetch
+        where, keep = search.where, keep or search.keep
+        depth, fetch, enough = search.depth * per_item, search.fetch * per_item, search.enough * per_item
         if kind == "docs" and self._vectors is not None and len(self._vectors) == len(self._columns.ids):
             ids = self._columns.ids
             return [(ids[r], sc) for r, sc in self._vectors.nearest(vector, depth, search.allowed)]
-        count = self._collection_count(kind)
+        count = self.collection_count(kind)
         if where:
             n = min(count, 4 * fetch)
             found = [(i, sc) for i, sc in self.store.query(kind, vector, n, None) if keep(i)]
-            if len(found) >= search.enough or n >= count:
+            if len(found) >= enough or n >= count:
                 return found[:depth]
             found = self.store.query(kind, vector, min(fetch, count), where)
         else:
             found = self.store.query(kind, vector, min(fetch, count), None)
         return [(i, sc) for i, sc in found if keep(i)][:depth]
 
-    def _collection_count(self, kind: str) -> int:
-        # Chroma wants n_results <= the collection size; counts change only by ingest
+    def collection_count(self, kind: str) -> int:
+        """How many records collection ``kind`` holds (read once: counts change only by ingest)."""
+        # Chroma wants n_results <= the collection size
         with self._lock:
             if self._counts is None:
-                self._counts = {k: self.store.count(k) for k in ("docs", "images", "docs_clip")}
+                self._counts = {k: self.store.count(k) for k in ("docs", *CLIP_KINDS)}
             return self._counts[kind]
 
     # ---- lookups --------------------------------------------------------------------------
@@ -438,7 +444,7 @@ class CatalogIndex:
         return {i: m.get("title", "") for i, m in self.table().items()}
 
     def count(self) -> int:
-        return self._collection_count("docs")
+        return self.collection_count("docs")
 
     def fields(self) -> dict[str, FieldInfo]:
         """The filterable metadata fields with their types and values (computed once)."""
@@ -473,7 +479,7 @@ class CatalogIndex:
             "index_name": self.settings.index_name,
             "location": self.store.where,
             "items": self.count(),
-            "collections": {k: self._collection_count(k) for k in ("docs", "images", "docs_clip")},
+            "collections": {k: self.collection_count(k) for k in ("docs", *CLIP_KINDS)},
             "models": {"text": text.model_id, "clip": clip.model_id if clip else None,
                        "collab": repr(collab) if collab else None},
             "channels": {c.name: c.available(self) for c in channels()},

@@ -4,9 +4,7 @@ documents in CLIP space (``docs_clip``), the two lists merged by rank."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from ..errors import InputError
+from ..media_checks import load_image
 from .base import Channel, Hit, Search
 from .registry import register
 
@@ -38,7 +36,7 @@ class ClipImage(Channel):
 
     def find(self, search: Search) -> list[Hit]:
         index = search.index
-        image = load_query_image(search.query.image, index.settings.max_image_pixels)
+        image = load_image(search.query.image, index.settings, draft=(448, 448))
         vector = index.encode_query("clip", lambda clip: clip.encode_images([image])[0])
         return clip_hits(search, vector, {"photo": True})
 
@@ -47,10 +45,35 @@ class ClipImage(Channel):
 
 
 def clip_hits(search: Search, vector, detail: dict) -> list[Hit]:
-    """The nearest pictures and CLIP documents, merged by rank; ``detail`` added to each."""
-    lists = {via: search.index.nearest(kind, vector, search)
-             for via, kind in (("image", "images"), ("text", "docs_clip"))}
-    return [(i, sc, {**detail, **d}) for i, sc, d in merge_by_rank(lists, search.depth)]
+    """The nearest pictures (their own and their videos' keyframes) and CLIP documents,
+    merged by rank; ``detail`` added to each."""
+    index = search.index
+    # pictures first, then frames, then documents: ties of rank go to the stronger evidence
+    lists = {"image": index.nearest("images", vector, search)}
+    frames: dict[str, int] = {}
+    if index.collection_count("frames"):
+        lists["frame"] = frame_hits(search, vector, frames)
+    lists["text"] = index.nearest("docs_clip", vector, search)
+    return [(i, sc, {**detail, **d, **({"frame": frames[i]} if d["via"] == "frame" else {})})
+            for i, sc, d in merge_by_rank(lists, search.depth)]
+
+
+def frame_hits(search: Search, vector, best_frame: dict[str, int]) -> list[tuple[str, float]]:
+    """Items by their best-matching video keyframe: the nearest frame records, each item
+    at its first (most similar) frame, i.e. the max over its frames; that frame's number
+    lands in ``best_frame``."""
+    from ..video_ingest import item_of_frame
+
+    per_item = max(1, search.index.settings.video_max_frames)
+    found = search.index.nearest("frames", vector, search, keep=lambda r: search.keep(item_of_frame(r)),
+                                 per_item=per_item)
+    out: list[tuple[str, float]] = []
+    for record_id, score in found:
+        item_id = item_of_frame(record_id)
+        if item_id not in best_frame:
+            best_frame[item_id] = int(record_id.rsplit("#", 1)[1])
+            out.append((item_id, score))
+    return out[:search.depth]
 
 
 def merge_by_rank(lists: dict[str, list[tuple[str, float]]], n: int) -> list[Hit]:
@@ -65,27 +88,6 @@ def merge_by_rank(lists: dict[str, list[tuple[str, float]]], n: int) -> list[Hit
                 best[item_id] = key
     ranked = sorted(best.items(), key=lambda kv: (kv[1][0], kv[1][1], kv[0]))
     return [(item_id, score, {"via": via}) for item_id, (_, _, score, via) in ranked[:n]]
-
-
-def load_query_image(image: Any, max_pixels: int):
-    """A query photo (path or PIL image) as RGB; :class:`InputError` when it cannot be read."""
-    from PIL import Image
-
-    if isinstance(image, Image.Image):
-        img = image
-    else:
-        try:
-            with Image.open(image) as f:
-                if f.width * f.height > max_pixels:
-                    raise InputError(f"photo {image} has {f.width}x{f.height} pixels; the limit is "
-                                     f"{max_pixels} (max_image_pixels)")
-                f.draft("RGB", (448, 448))
-                img = f.convert("RGB")
-        except InputError:
-            raise
-        except Exception as e:
-            raise InputError(f"cannot read the photo {image}: {e}") from None
-    return img if img.mode == "RGB" else img.convert("RGB")
 
 
 register(ClipText())
