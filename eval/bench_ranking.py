@@ -98,7 +98,8 @@ def parse_label_list(text: str, labels: list[str]) -> tuple[list[str], int]:
 
 
 def _load_llm(args):
-    from assistant.llm.local import TransformersLLM, resolve_device
+    from assistant.llm.local import TransformersLLM
+    from retrieval.device import resolve_device
 
     device = resolve_device(args.device)
     quant = args.quantization if device.startswith("cuda") else "none"

@@ -14,17 +14,13 @@ from typing import Any
 
 import numpy as np
 
+from .device import resolve_device
+
 # Inputs of at most this many texts (a query, not a catalog) are encoded on one CPU thread.
 QUERY_BATCH = 4
 _THREADS_GUARD = threading.Lock()
 _one_thread_users = 0
 _threads_before = 0
-
-
-def _device(device: str) -> str:
-    from .models import resolve_device
-
-    return resolve_device(device)
 
 
 @contextmanager
@@ -78,7 +74,7 @@ class SentenceTextEncoder:
                  model_id: str | None = None):
         from sentence_transformers import SentenceTransformer
 
-        self.device = _device(device)
+        self.device = resolve_device(device)
         self.batch_size = batch_size
         self.model_id = model_id or str(model_id_or_path)
         # local_files_only: loading never downloads (prefetch does), so no network stalls
@@ -131,7 +127,7 @@ class OpenClipEncoder:
                  batch_size: int = 32, model_id: str | None = None, **transform_args: Any):
         import open_clip
 
-        self.device = _device(device)
+        self.device = resolve_device(device)
         self.batch_size = batch_size
         name = str(model_name_or_dir)
         if not name.startswith(("local-dir:", "hf-hub:")) and Path(name).expanduser().is_dir():

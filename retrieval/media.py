@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from .device import resolve_device
 from .errors import ModelUnavailable
 
 SAMPLE_RATE = 16_000  # what whisper expects
@@ -57,8 +58,6 @@ class BlipCaptioner:
                  model_id: str | None = None, max_new_tokens: int = 30, prompt: str | None = None):
         import torch
         from transformers import AutoModelForImageTextToText, AutoProcessor
-
-        from .models import resolve_device
 
         self.device = resolve_device(device)
         self.batch_size = batch_size
@@ -122,8 +121,6 @@ class WhisperTranscriber:
                  download_root: str | None = None, **options: Any):
         import whisper
 
-        from .models import resolve_device
-
         self.device = resolve_device(device)
         self.model_id = model_id or str(name_or_path)
         self.options = options
@@ -182,8 +179,6 @@ class FasterWhisperTranscriber:
     def __init__(self, folder: str | Path, device: str = "cpu", model_id: str | None = None,
                  vad: bool = True, compute_type: str | None = None, **options: Any):
         from faster_whisper import WhisperModel
-
-        from .models import resolve_device
 
         self.device = resolve_device(device)
         self.model_id = model_id or str(folder)

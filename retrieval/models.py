@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import os
 import threading
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .device import resolve_device
 from .errors import ModelUnavailable
 from .settings import DEFAULT_TEXT_MODEL, Settings
 
@@ -48,26 +48,6 @@ class ModelStatus:
 
 
 # ---- small helpers, public because prefetch and the app use them -------------------------
-
-
-def resolve_device(setting: str = "auto") -> str:
-    """``"auto"`` -> ``"cuda"`` when a CUDA GPU is usable, else ``"cpu"``; ``"cuda"`` or
-    ``"cuda:N"`` without a usable GPU warns and falls back to ``"cpu"``."""
-    setting = (setting or "auto").strip().lower()
-    if setting == "cpu":
-        return "cpu"
-    import torch  # lazily: importing torch takes seconds
-
-    available = torch.cuda.is_available()
-    if setting == "auto":
-        return "cuda" if available else "cpu"
-    if setting == "cuda" or setting.startswith("cuda:"):
-        if available:
-            return setting
-        warnings.warn(f"device {setting!r} was asked for but no CUDA GPU is usable; using cpu",
-                      stacklevel=2)
-        return "cpu"
-    raise ValueError(f"device must be auto, cpu, cuda or cuda:N, not {setting!r}")
 
 
 def resolve_text_model(model_id: str) -> str:

@@ -18,9 +18,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from retrieval.device import resolve_device
 from retrieval.errors import ModelUnavailable
 from retrieval.fakes import FakeCaptioner, FakeClipEncoder, FakeTextEncoder, FakeTranscriber
-from retrieval.models import ModelHub, resolve_device, resolve_text_model
+from retrieval.models import ModelHub, resolve_text_model
 from retrieval.prefetch import prefetch
 from retrieval.settings import DEFAULT_TEXT_MODEL, REPO_ROOT
 from retrieval.types import Captioner, ClipEncoder, TextEncoder, Transcriber

@@ -1,140 +1,37 @@
 """Checks on files that come from the browser, by content and never by name.
 
-A photo must decode as an image within the pixel limit, a voice message must be audio
-(ffprobe finds an audio stream) no longer than ``settings.max_audio_seconds``, and both
-must fit in ``settings.max_upload_bytes``. A catalog's media zip is extracted without
+Photos and voice messages are checked by :mod:`retrieval.media_checks` (their one home,
+reached through :mod:`assistant.inputs`); a voice message is then copied under a name of
+our own. A catalog's media zip is extracted without
 trusting any name or size written in it. Every refusal is an :class:`InputError` whose
 message can be shown to the person as it is.
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 import stat
-import subprocess
 import uuid
 import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from retrieval.errors import InputError
+from assistant import InputError
+from assistant.inputs import check_size, check_voice_file, is_video, load_image, sniff_kind
 
-# Leading bytes of the audio containers browsers record and people upload.
-_AUDIO_MAGIC = (b"RIFF", b"ID3", b"OggS", b"fLaC", b"\x1aE\xdf\xa3", b"#!AMR")
+__all__ = ["check_audio", "check_size", "is_video", "load_image", "safe_extract_zip",
+           "sniff_catalog_format", "sniff_kind"]
 
 
 def _size_mb(n: int) -> str:
     return f"{n / 1_000_000:.1f} MB"
 
 
-def check_size(path: str | Path, limit: int, what: str) -> int:
-    """The file's size in bytes; :class:`InputError` when it is over ``limit``."""
-    size = Path(path).stat().st_size
-    if size > limit:
-        raise InputError(
-            f"The {what} is {_size_mb(size)}, over the limit of {_size_mb(limit)}. "
-            "Please send a smaller file."
-        )
-    if size == 0:
-        raise InputError(f"The {what} is empty.")
-    return size
-
-
-def sniff_kind(path: str | Path) -> str:
-    """'image', 'audio' or 'unknown', from the file's first bytes (not its name)."""
-    with open(path, "rb") as f:
-        head = f.read(16)
-    if head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM")):
-        return "image"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image"
-    if head[4:12] in (b"ftypheic", b"ftypheix", b"ftypavif", b"ftypmif1"):
-        return "image"
-    if head.startswith(_AUDIO_MAGIC) or head[4:8] == b"ftyp":
-        return "audio"
-    # MPEG audio frame sync without an ID3 tag
-    if len(head) > 1 and head[0] == 0xFF and (head[1] & 0xE0) == 0xE0:
-        return "audio"
-    return "unknown"
-
-
-def load_image(path: str | Path, settings: Any):
-    """Open an uploaded photo as an RGB PIL image after checking size, content and pixels."""
-    from PIL import Image, UnidentifiedImageError
-
-    check_size(path, settings.max_upload_bytes, "photo")
-    try:
-        with Image.open(path) as probe:
-            width, height = probe.size
-            # a decompression bomb is refused before its pixels are decoded
-            if width * height > settings.max_image_pixels:
-                raise InputError(
-                    f"The photo is {width}x{height} pixels, over the limit of "
-                    f"{settings.max_image_pixels:,} pixels. Please send a smaller one."
-                )
-            probe.verify()
-        with Image.open(path) as img:
-            img.load()
-            return img.convert("RGB")
-    except InputError:
-        raise
-    except Image.DecompressionBombError:  # Pillow refuses it before our check sees the size
-        raise InputError("The photo has too many pixels, far over the limit of "
-                         f"{settings.max_image_pixels:,} pixels. Please send a smaller one.") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise InputError(
-            "That file is not a photo I can read (it may be damaged or in an "
-            f"unsupported format: {type(e).__name__}). Try a JPEG or PNG."
-        ) from None
-
-
-def audio_duration(path: str | Path) -> float:
-    """Seconds of audio in the file according to ffprobe; :class:`InputError` if none."""
-    if shutil.which("ffprobe") is None:
-        raise InputError("Voice messages need ffmpeg (ffprobe was not found on this machine).")
-    cmd = [
-        "ffprobe",
-        "-v",
-        "error",
-        "-select_streams",
-        "a:0",
-        "-show_entries",
-        "stream=codec_type:format=duration",
-        "-of",
-        "json",
-        str(path),
-    ]
-    try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=30, check=False)
-        info = json.loads(out.stdout or "{}")
-    except (subprocess.TimeoutExpired, json.JSONDecodeError):
-        info = {}
-    streams = info.get("streams") or []
-    duration = (info.get("format") or {}).get("duration")
-    if not streams or duration in (None, "N/A"):
-        raise InputError(
-            "That file is not a voice message I can play (no audio found in it). "
-            "Try a WAV, MP3, OGG or WebM recording."
-        )
-    return float(duration)
-
-
 def check_audio(path: str | Path, settings: Any, workdir: str | Path) -> Path:
-    """Check an uploaded or recorded voice message and copy it to a file named by us.
-
-    Returns the copy's path inside ``workdir`` (the original name is never used)."""
-    check_size(path, settings.max_upload_bytes, "voice message")
-    if sniff_kind(path) != "audio":
-        raise InputError(
-            "That file is not a voice message I can play. Try a WAV, MP3, OGG or WebM recording."
-        )
-    seconds = audio_duration(path)
-    if seconds > settings.max_audio_seconds:
-        raise InputError(
-            f"The voice message is {seconds:.0f} s long, over the limit of "
-            f"{settings.max_audio_seconds:.0f} s. Please send a shorter one."
-        )
+    """Check an uploaded or recorded voice message (:func:`retrieval.media_checks.check_voice_file`)
+    and copy it to a file named by us: returns the copy's path inside ``workdir`` (the
+    original name is never used)."""
+    check_voice_file(path, settings)
     Path(workdir).mkdir(parents=True, exist_ok=True)
     copy = Path(workdir) / f"voice-{uuid.uuid4().hex}"
     shutil.copyfile(path, copy)

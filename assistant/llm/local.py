@@ -17,6 +17,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from retrieval.device import resolve_device
 from retrieval.errors import ModelUnavailable
 from retrieval.models import local_snapshot, looks_like_path
 
@@ -25,15 +26,6 @@ from .gguf import GGUF_HINT, check_gguf, is_gguf, locate_gguf
 
 PREFETCH_HINT = ("download it once with: python -m retrieval prefetch "
                  "(or set llm_model to a local folder, or enable_llm = false)")
-
-
-def resolve_device(device: str) -> str:
-    """"auto" -> "cuda" when a GPU is visible, else "cpu"; anything else unchanged."""
-    if device != "auto":
-        return device
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 class TransformersLLM(LLM):
