@@ -304,12 +304,15 @@ def main(argv: list[str] | None = None) -> int:
         recommender, report = Recommender.open(settings, args.catalog, progress=True)
         if report is not None:
             print(format_ingest_report(report), file=sys.stderr)
-        # the search structures are built while the server starts, not on the first message
-        threading.Thread(target=_prepare, args=(recommender,), name="chatrec-prepare", daemon=True).start()
         demo = create_app(recommender, settings)
     except ChatrecError as e:
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
+    # the search structures are built while the server starts, not on the first message.
+    # Started after create_app: building the page patches tqdm for gradio's progress
+    # (gr.Progress(track_tqdm=True)), and a bar the model loading opened before that patch
+    # raises AttributeError '_progress' when it closes
+    threading.Thread(target=_prepare, args=(recommender,), name="chatrec-prepare", daemon=True).start()
     demo.queue(default_concurrency_limit=max(1, args.concurrency))
     demo.launch(
         server_name=args.host,

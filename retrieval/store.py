@@ -117,6 +117,10 @@ class Store:
         meta = col.metadata or {}
         return meta.get("_model"), meta.get("_dim")
 
+    def forget_collections(self) -> None:
+        """Open the collections again on next use (after an ingest changed them)."""
+        self._collections.clear()
+
     def drop(self) -> None:
         """Delete every collection of this index (``--reindex``)."""
         for kind in KINDS:
