@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import warnings
 
 try:
     import tomllib
@@ -27,6 +28,7 @@ def test_retrieval_commands_answer_as_python_m_retrieval(tmp_path, capsys):
     from retrieval.__main__ import main as retrieval_main
 
     empty = str(tmp_path / "data")
+    shown_before = warnings.showwarning
     # global options before or after the command, as python -m retrieval takes them
     for argv in (["stats", "--data-dir", empty], ["--data-dir", empty, "--index", "shop", "stats"]):
         code = cli.main(argv)
@@ -34,6 +36,8 @@ def test_retrieval_commands_answer_as_python_m_retrieval(tmp_path, capsys):
         assert code == retrieval_main(argv) == 6  # IndexMissing: nothing ingested there
         assert via_chatrec == capsys.readouterr()
         assert "is empty: build it with" in via_chatrec.err
+    # the CLI prints library warnings its own way while it runs, and puts Python's back
+    assert warnings.showwarning is shown_before
 
 
 def test_app_and_eval_get_their_own_arguments(capsys):
@@ -60,3 +64,14 @@ def test_python_m_assistant_cli_runs_it(tmp_path):
     done = subprocess.run([sys.executable, "-m", "assistant.cli", "stats", "--data-dir", str(tmp_path)],
                           capture_output=True, text=True, cwd=REPO_ROOT, timeout=300)
     assert done.returncode == 6 and done.stderr.startswith("error: the index 'default'"), done.stderr
+
+
+def test_the_installed_command(tmp_path):
+    """The script pip installs from [project.scripts], run from outside the checkout."""
+    from pathlib import Path
+
+    script = Path(sys.executable).parent / "chatrec"
+    assert script.is_file(), f"{script} is missing: install the project again (scripts/setup, or pip install -e .)"
+    done = subprocess.run([str(script), "stats", "--data-dir", str(tmp_path)], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=300)
+    assert done.returncode == 6 and "is empty: build it with" in done.stderr, done.stderr
