@@ -17,7 +17,7 @@ import pytest
 from retrieval.settings import REPO_ROOT, Settings
 
 # fixture modules: tiny random-weight models built on the fly (nothing downloaded)
-pytest_plugins = ["tests.tiny_llm", "tests.tiny_models"]
+pytest_plugins = ["tests.tiny_llm", "tests.tiny_models", "tests.model_marker"]
 
 # Never reach a model hub from the tests: a missing model must fail fast and clearly.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

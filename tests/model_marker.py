@@ -1,11 +1,12 @@
 """The ``model`` marker, checked (a pytest plugin loaded by tests/conftest.py): a test not
-marked ``model`` that builds a model, or uses a fixture that built one, errors with a
-message saying which marker to add.
+marked ``model`` that builds or runs a model, or uses a fixture that built one, errors with
+a message saying which marker to add.
 
-Models are counted where they are built: every ``torch.nn.Module`` and every faster-whisper
-``WhisperModel`` (CTranslate2). The counting is installed when those packages are first
-imported, so a test that imports nothing heavy pays nothing. A model built in a subprocess
-(a CLI or the app started by a test) is not seen: mark those tests by hand.
+Model work is counted where it happens: every ``torch.nn.Module`` built or called, every
+faster-whisper ``WhisperModel`` (CTranslate2) built or transcribing. The counting is
+installed when those packages are first imported, so a test that imports nothing heavy pays
+nothing. A model in a subprocess (a CLI or the app started by a test) is not seen: those
+tests are marked by hand.
 """
 
 from __future__ import annotations
@@ -16,21 +17,24 @@ import sys
 
 import pytest
 
-_built = [0]
+# models built or run so far in this process: a model loaded once is shared by the hubs of
+# one process (retrieval/models.py), so a test may run one it did not build
+_model_work = [0]
 
 
-def _count_inits(cls) -> None:
-    init = cls.__init__
+def _count(cls, *methods: str) -> None:
+    for name in methods:
+        method = getattr(cls, name)
 
-    def counted(self, *args, **kwargs):
-        _built[0] += 1
-        init(self, *args, **kwargs)
+        def counted(self, *args, _method=method, **kwargs):
+            _model_work[0] += 1
+            return _method(self, *args, **kwargs)
 
-    cls.__init__ = counted
+        setattr(cls, name, counted)
 
 
-_WATCHED = {"torch": lambda m: _count_inits(m.nn.Module),
-            "faster_whisper": lambda m: _count_inits(m.WhisperModel)}
+_WATCHED = {"torch": lambda m: _count(m.nn.Module, "__init__", "__call__"),
+            "faster_whisper": lambda m: _count(m.WhisperModel, "__init__", "transcribe")}
 
 
 class _ModelWatch(importlib.abc.MetaPathFinder):
@@ -65,17 +69,17 @@ _MODEL_FIXTURES: set[int] = set()
 
 @pytest.hookimpl(wrapper=True)
 def pytest_fixture_setup(fixturedef, request):
-    before = _built[0]
+    before = _model_work[0]
     try:
         return (yield)
     finally:
-        if _built[0] != before:
+        if _model_work[0] != before:
             _MODEL_FIXTURES.add(id(fixturedef))
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item, nextitem):
-    item._models_before = _built[0]
+    item._models_before = _model_work[0]
     return (yield)
 
 
@@ -84,12 +88,12 @@ def pytest_runtest_call(item):
     result = yield
     if item.get_closest_marker("model") is not None:
         return result
-    built = _built[0] != item._models_before
+    worked = _model_work[0] != item._models_before
     fixtures = [name for name, defs in item._fixtureinfo.name2fixturedefs.items()
                 if any(id(d) in _MODEL_FIXTURES for d in defs)]
-    if built or fixtures:
+    if worked or fixtures:
         why = f"it uses the fixture(s) {', '.join(fixtures)}, which built one" if fixtures \
-            else "it built one"
+            else "it builds or runs one"
         pytest.fail(f"{item.nodeid} needs a model ({why}) but is not marked: add "
                     "@pytest.mark.model (tests/conftest.py explains the markers)", pytrace=False)
     return result

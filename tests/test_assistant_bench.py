@@ -26,6 +26,7 @@ def test_turns_hold_the_target_among_distinct_candidates(shared_datasets):
     assert [c.id for c in load_turns(shared_datasets, 1, 20, seed=0)[0][1]] == [c.id for c in turns[0][1]]
 
 
+@pytest.mark.model
 @pytest.mark.slow
 def test_benchmark_runs_end_to_end_with_the_tiny_model(shared_datasets, capsys):
     import argparse

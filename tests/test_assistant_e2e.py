@@ -3,7 +3,11 @@ encoder, no CLIP, no captions) and the assistant in retrieval-only mode."""
 
 from __future__ import annotations
 
+import pytest
+
 from assistant import Recommender
+
+pytestmark = pytest.mark.model
 
 
 def test_demo_catalog_conversation_without_llm(demo_index):

@@ -82,6 +82,7 @@ def test_memory_and_disk_helpers(tmp_path):
     assert common.peak_rss_mb() >= common.rss_mb() * 0.5 > 0
 
 
+@pytest.mark.model
 def test_ingest_bench_compares_ingest_with_the_bare_encoders(tmp_path):
     from eval.bench import ingest
 
@@ -99,6 +100,7 @@ def test_ingest_bench_compares_ingest_with_the_bare_encoders(tmp_path):
     assert "ingest / bare" in markdown and "| ReDial movies (text) | 8 |" in markdown
 
 
+@pytest.mark.model
 def test_search_bench_builds_each_size_and_times_both_sides(tmp_path):
     from eval.bench import search
 
@@ -137,6 +139,7 @@ def test_search_bench_rejects_bad_sizes(tmp_path):
         search.main(["--sizes", "1k", "--out", str(tmp_path)])
 
 
+@pytest.mark.model
 def test_turn_bench_breaks_turns_down_by_stage(tmp_path):
     from eval.bench import turn
 
@@ -155,6 +158,7 @@ def test_turn_bench_breaks_turns_down_by_stage(tmp_path):
     assert "| retrieval | 3 |" in markdown
 
 
+@pytest.mark.model
 @pytest.mark.slow
 def test_turn_bench_photo_and_voice(tmp_path):
     from eval.bench import turn
@@ -175,6 +179,7 @@ def test_bench_dispatch_rejects_unknown_names():
         main("nope", [])
 
 
+@pytest.mark.model
 def test_ranking_bench_writes_both_methods(tmp_path):
     from eval.bench import ranking
 

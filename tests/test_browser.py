@@ -22,7 +22,7 @@ from retrieval.settings import DEMO_CATALOG, REPO_ROOT
 from tests.processes import free_port, stop
 from webui.service import READY
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.model]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"

@@ -32,7 +32,7 @@ from tests.test_browser import (  # noqa: F401  (driver is a fixture)
     driver,
 )
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.model]
 
 
 @pytest.fixture(scope="module")

@@ -80,6 +80,7 @@ def test_convert_grocery_subprocess(tmp_path: Path, shared_datasets: Path):
     assert len(list((out / "images").glob("*.jpg"))) == 81
 
 
+@pytest.mark.model
 def test_ingest_search_stats(tmp_path: Path, demo_slice: Path, monkeypatch, capsys):
     data = tmp_path / "data"
     report_path = tmp_path / "report.json"

@@ -13,6 +13,8 @@ import pytest
 from assistant import Recommender, ScriptedLLM
 from retrieval.errors import InputError
 
+pytestmark = pytest.mark.model
+
 
 @pytest.fixture
 def rec(demo_index):

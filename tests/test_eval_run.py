@@ -38,6 +38,7 @@ def redial_slice(shared_datasets, tmp_path_factory):
     return root, dialogues, catalog, settings_file, len(keep), mentioned
 
 
+@pytest.mark.model
 @pytest.mark.slow
 def test_run_writes_all_three_outputs(redial_slice, monkeypatch):
     root, dialogues, catalog, settings_file, n_items, _ = redial_slice

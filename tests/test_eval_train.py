@@ -115,6 +115,7 @@ def test_cli_train_flag(split, fake_index, tmp_path, capsys, monkeypatch):
                  "--data-dir", str(tmp_path / "d"), "--out", str(tmp_path / "o2")]) != 0
 
 
+@pytest.mark.model
 def test_encoder_is_fine_tuned_per_fold_on_the_other_folds(split, tiny_text_dir, tmp_path):
     """--encoder: one fine-tuned encoder per fold, trained on the other folds' turns only."""
     from retrieval.settings import Settings

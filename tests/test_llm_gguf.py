@@ -141,6 +141,7 @@ def smol(tmp_path_factory):
     return llm
 
 
+@pytest.mark.model
 def test_smollm2_loads_by_name_with_its_chat_template(smol):
     assert smol.model_id == "smollm2-135m" and smol.gguf.architecture == "llama"
     assert smol.gguf.context_length == 8192
@@ -150,6 +151,7 @@ def test_smollm2_loads_by_name_with_its_chat_template(smol):
     assert prompt == "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"
 
 
+@pytest.mark.model
 def test_smollm2_generates_and_streams_the_same_text(smol):
     messages = [{"role": "user", "content": "Name one yellow fruit."}]
     text = smol.generate(messages, max_new_tokens=12)
@@ -161,6 +163,7 @@ def test_smollm2_generates_and_streams_the_same_text(smol):
     assert first_word not in cut
 
 
+@pytest.mark.model
 def test_smollm2_scores_52_labels_in_one_forward_pass(smol):
     import torch
 
@@ -184,6 +187,7 @@ def test_smollm2_scores_52_labels_in_one_forward_pass(smol):
     assert np.allclose([probs[lab] for lab in LABELS[:20]], expected, atol=1e-4)
 
 
+@pytest.mark.model
 def test_every_llm_task_of_a_turn_runs_on_smollm2(smol, demo_index):
     settings, index = demo_index
     rec = Recommender.from_settings(settings.replace(enable_llm=True, top_k=2, candidates=8,
@@ -207,6 +211,7 @@ def test_every_llm_task_of_a_turn_runs_on_smollm2(smol, demo_index):
     assert any(e.type == "reason-token" for e in events)
 
 
+@pytest.mark.model
 @pytest.mark.slow
 def test_fallback_rates_of_smollm2_over_several_requests(smol, demo_index):
     """The figure the README reports: how often each task's answer fails its check."""

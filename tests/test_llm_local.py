@@ -10,6 +10,8 @@ from assistant.llm.local import TransformersLLM
 from assistant.llm_tasks import LABELS
 from retrieval.errors import ModelUnavailable
 
+pytestmark = pytest.mark.model
+
 MESSAGES = [{"role": "system", "content": "You recommend groceries."},
             {"role": "user", "content": "Something sweet and juicy, like an apple?"}]
 

@@ -72,6 +72,7 @@ def _llm(httpd, **kw):
     return OpenAICompatLLM(f"http://{host}:{port}", "tiny-model", api_key="sekret", timeout=5, **kw)
 
 
+@pytest.mark.server
 def test_generate_posts_a_chat_completion(server):
     httpd, h = server
     assert _llm(httpd).generate(MESSAGES, max_new_tokens=20) == ANSWER
@@ -81,6 +82,7 @@ def test_generate_posts_a_chat_completion(server):
     assert req["body"]["max_tokens"] == 20 and req["body"]["temperature"] == 0
 
 
+@pytest.mark.server
 def test_base_url_with_v1_is_not_doubled(server):
     httpd, h = server
     host, port = httpd.server_address
@@ -88,6 +90,7 @@ def test_base_url_with_v1_is_not_doubled(server):
     assert h.requests[-1]["path"] == "/v1/chat/completions"
 
 
+@pytest.mark.server
 def test_stream_reads_server_sent_events(server):
     httpd, h = server
     pieces = list(_llm(httpd).stream(MESSAGES))
@@ -95,6 +98,7 @@ def test_stream_reads_server_sent_events(server):
     assert h.requests[-1]["body"]["stream"] is True
 
 
+@pytest.mark.server
 def test_stream_stops_at_a_stop_string_split_across_events(server):
     httpd, _ = server
     # "crisp and" arrives as two events; the text must end before it
@@ -102,6 +106,7 @@ def test_stream_stops_at_a_stop_string_split_across_events(server):
     assert out == "Try the Granny Smith: "
 
 
+@pytest.mark.server
 def test_score_labels_from_top_logprobs(server):
     httpd, h = server
     h.top = [{"token": "B", "logprob": math.log(0.6)}, {"token": " A", "logprob": math.log(0.2)},
@@ -115,6 +120,7 @@ def test_score_labels_from_top_logprobs(server):
     assert probs["B"] / probs["A"] == pytest.approx(0.6 / 0.3)
 
 
+@pytest.mark.server
 def test_labels_beyond_the_top_logprobs_cap_share_the_rest(server):
     httpd, h = server
     h.top = [{"token": "C", "logprob": math.log(0.5)}, {"token": "A", "logprob": math.log(0.3)}]
@@ -126,6 +132,7 @@ def test_labels_beyond_the_top_logprobs_cap_share_the_rest(server):
     assert probs["B"] / probs["C"] == pytest.approx(0.1 / 0.5)
 
 
+@pytest.mark.server
 def test_http_error_becomes_model_unavailable(server):
     httpd, _ = server
     host, port = httpd.server_address
@@ -144,6 +151,7 @@ def test_unreachable_server_becomes_model_unavailable():
         OpenAICompatLLM(f"http://127.0.0.1:{port}", "m", timeout=2).generate(MESSAGES)
 
 
+@pytest.mark.server
 def test_a_whole_turn_through_the_server_route(server, settings, shared_datasets):
     """The route for fast CPU inference (llama.cpp's server, Ollama): llm_base_url in the
     settings, every task over HTTP, each answer checked like a local model's."""

@@ -18,6 +18,8 @@ from retrieval.fakes import FakeCaptioner
 from retrieval.media import BlipCaptioner, MediaCache, MediaText, WhisperTranscriber, file_sha256
 from retrieval.models import ModelHub
 
+pytestmark = pytest.mark.model
+
 # random weights never stop on their own: keep whisper's decoding short and greedy
 FAST_WHISPER = {"sample_len": 8, "temperature": 0.0, "language": "en"}
 ICONIC = "grocery/iconic-images-and-descriptions"

@@ -203,6 +203,7 @@ def test_resolve_device():
 # ---- CLIP -------------------------------------------------------------------------------------
 
 
+@pytest.mark.model
 def test_tiny_clip_through_the_hub(settings, tiny_clip_dir, shared_datasets):
     hub = ModelHub(settings.replace(clip_model=str(tiny_clip_dir)))
     assert {s.role: s.state for s in hub.status()}["clip"] == "available"
@@ -223,6 +224,7 @@ def test_tiny_clip_through_the_hub(settings, tiny_clip_dir, shared_datasets):
     assert {s.role: s.state for s in hub.status()}["clip"] == "loaded"
 
 
+@pytest.mark.model
 def test_clip_loads_once_across_threads(settings, tiny_clip_dir):
     hub = ModelHub(settings.replace(clip_model=str(tiny_clip_dir)))
     got = []
@@ -304,6 +306,7 @@ def test_prefetch_checks_local_models_and_reports_each_failure(settings, tiny_cl
     assert model_id == "nobody-here/no-captioner"
 
 
+@pytest.mark.model
 def test_hub_id_found_in_the_local_cache(settings, tmp_path, tiny_blip_dir, monkeypatch):
     """The path users take after prefetch: a hub id resolved from the Hugging Face cache,
     laid out as huggingface_hub writes it, with no network."""

@@ -29,6 +29,8 @@ from retrieval.settings import DEMO_CATALOG, Settings
 from tests import faults
 from tests.processes import stop
 
+pytestmark = pytest.mark.model
+
 SESSIONS = 20
 REQUESTS = [
     "a green sour apple", "oat milk for my coffee", "a sweet tropical fruit", "strawberry yoghurt",
@@ -175,6 +177,7 @@ def http_session(url: str, request: str) -> dict:
                          else str(m["content"])) for m in history]}
 
 
+@pytest.mark.server
 def test_twenty_http_sessions_at_once_keep_to_themselves(app_url, recommender, alone):
     catalog = set(recommender.titles())
     barrier = threading.Barrier(SESSIONS)

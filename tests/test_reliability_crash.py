@@ -24,12 +24,15 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from retrieval.ingest import ingest
 from retrieval.models import ModelHub
 from retrieval.settings import Settings
 from retrieval.store import KINDS, Store
 from tests import faults
+
+pytestmark = pytest.mark.model
 
 SEED = 20261123
 # (progress bar, share of it done) at which each run is killed, in run order; the last

@@ -27,6 +27,8 @@ from retrieval.settings import Settings
 from retrieval.store import Store
 from tests import faults
 
+pytestmark = pytest.mark.model
+
 # random weights never stop on their own: short greedy decoding (the real code path still runs)
 FAST_WHISPER = {"sample_len": 8, "temperature": 0.0, "language": "en"}
 

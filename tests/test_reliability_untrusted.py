@@ -257,6 +257,7 @@ def test_upload_names_and_catalog_paths_never_reach_outside(service, tmp_path):
     assert sorted(p.name for p in folder.iterdir() if p.is_file()) == ["catalog.jsonl"]
 
 
+@pytest.mark.server
 def test_http_upload_named_etc_passwd_stays_in_the_upload_cache(index_settings, tmp_path, monkeypatch):
     """A real Gradio server: a file uploaded as ``../../etc/passwd`` and a zip-slip media
     zip go through the app's own ingest button over HTTP."""

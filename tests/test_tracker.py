@@ -197,6 +197,7 @@ def test_references_like_reject_and_seed_the_items_shown(grocery):
     assert state.liked == ["Kiwi"] and "Kiwi" in state.topic[-1] and "Fruit" in state.topic[-1]
 
 
+@pytest.mark.model
 def test_meaning_reaches_kinds_with_the_real_encoder(tmp_path):
     from retrieval.encoders import SentenceTextEncoder
     from retrieval.models import resolve_text_model

@@ -29,6 +29,8 @@ from retrieval.train_encoder import (
     training_pairs,
 )
 
+pytestmark = pytest.mark.model
+
 N_DIALOGUES = 40
 
 
