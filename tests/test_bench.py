@@ -287,6 +287,7 @@ def test_fuzzy_ties_hold_only_titles_within_their_typo_budget():
     assert [m.ids for m in matcher.find_mentions("what about bowling for colombine")] == [["c"]]
 
 
+@pytest.mark.model
 def test_transcribe_bench_reports_wer_and_each_stage(tmp_path):
     import shutil
 

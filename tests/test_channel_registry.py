@@ -42,6 +42,7 @@ def test_the_registry_holds_the_built_in_channels_in_their_fixed_order():
         channel("nope")
 
 
+@pytest.mark.model
 def test_a_channel_registered_in_a_test_is_searched_fused_and_fitted(demo_index, alphabetical, tmp_path):
     settings, index = demo_index
     assert names()[-1] == "alphabetical"  # after the built-in channels

@@ -50,6 +50,7 @@ def test_new_channels_are_known_settings_channels():
 # ---- attribute ----------------------------------------------------------------------------
 
 
+@pytest.mark.model
 def test_attribute_index_matches_genres_whole_words_and_plurals(movie_index):
     attrs = AttributeIndex(movie_index.table())
     named = dict(attrs.named("any good comedies? or sci-fi, but no warm romantic stuff"))
@@ -61,6 +62,7 @@ def test_attribute_index_matches_genres_whole_words_and_plurals(movie_index):
     assert not attrs.named("Tom Hanks Steven Spielberg")
 
 
+@pytest.mark.model
 def test_attribute_hits_have_the_named_values_most_first_then_prior(movie_index):
     table = movie_index.table()
     attrs = AttributeIndex(table)
@@ -78,6 +80,7 @@ def test_attribute_hits_have_the_named_values_most_first_then_prior(movie_index)
     assert only == list(reversed(horror))
 
 
+@pytest.mark.model
 def test_attribute_channel_in_search_ranks_by_popularity(movie_index):
     table = movie_index.table()
     hits = movie_index.channel_hits(Query(text="I would love a good comedy"))["attribute"]
@@ -102,6 +105,7 @@ def test_attribute_channel_on_grocery_categories(tmp_path):
 # ---- similar ------------------------------------------------------------------------------
 
 
+@pytest.mark.model
 def test_similar_channel_finds_content_neighbours_without_the_seeds(movie_index):
     table = movie_index.table()
     # chosen by id, not by storage order (which follows the ingest's batching)
@@ -124,6 +128,7 @@ def test_similar_channel_finds_content_neighbours_without_the_seeds(movie_index)
 # ---- collab_log ---------------------------------------------------------------------------
 
 
+@pytest.mark.model
 def test_collab_log_from_movielens_is_a_separate_model(movie_index, movies, shared_datasets, tmp_path):
     _, id2info, keep = movies
     ml = shared_datasets / "movielens-small"
@@ -153,6 +158,7 @@ def test_collab_log_from_movielens_is_a_separate_model(movie_index, movies, shar
         assert next(csv.reader(f)) == ["user", "item", "rating"]
 
 
+@pytest.mark.model
 def test_search_fuses_every_new_channel_with_evidence(movie_index):
     table = movie_index.table()
     seeds = [i for i, m in table.items() if "horror" in m.get("genre", [])][:2]
@@ -178,6 +184,7 @@ def _values(meta: dict) -> set[tuple[str, str]]:
     return out
 
 
+@pytest.mark.model
 def test_shared_channel_scores_rare_shared_values_by_idf(movie_index):
     import math
     from collections import Counter
@@ -231,6 +238,7 @@ def test_shared_channel_on_grocery_shares_brands_and_origins_not_sizes():
     assert not any(label.startswith("size=") for _, _, d in index.find(pair[:1], 50) for label in d["values"])
 
 
+@pytest.mark.model
 def test_shared_channel_in_search_ties_follow_popularity_and_explain(movie_index):
     from assistant.explain import reason_from_evidence
 
@@ -255,6 +263,7 @@ def test_shared_channel_in_search_ties_follow_popularity_and_explain(movie_index
 # ---- named --------------------------------------------------------------------------------
 
 
+@pytest.mark.model
 def test_named_channel_finds_the_people_a_message_names(movie_index):
     from collections import Counter
 
@@ -281,6 +290,7 @@ def test_named_channel_finds_the_people_a_message_names(movie_index):
     assert not index.named("a sci-fi movie, a romantic comedy")
 
 
+@pytest.mark.model
 def test_named_channel_ignores_accents_and_follows_the_prior(movie_index):
     from assistant.explain import reason_from_evidence
 
@@ -303,6 +313,7 @@ def test_named_channel_ignores_accents_and_follows_the_prior(movie_index):
 # ---- the assistant does not spend slots on items already talked about ----------------------
 
 
+@pytest.mark.model
 def test_assistant_excludes_items_mentioned_earlier_but_not_named_now(movie_index, monkeypatch):
     from assistant import Recommender
     from assistant.chat import Chat
@@ -336,6 +347,7 @@ def test_assistant_excludes_items_mentioned_earlier_but_not_named_now(movie_inde
         assert seed in queries[-1].exclude, said
 
 
+@pytest.mark.model
 def test_prepare_builds_the_lazy_parts_and_changes_no_result(movie_index):
     reopened = CatalogIndex.open(movie_index.settings, movie_index.hub)
     reopened.use_collab_model(movie_index.collab_model())

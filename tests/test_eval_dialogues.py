@@ -31,6 +31,7 @@ def test_judge_scores_one_turn():
     assert judge(["c"], {"user": "hi"}, 5) is None
 
 
+@pytest.mark.model
 def test_dialogues_command_counts_and_reports(tmp_path, demo_index, capsys):
     settings, _ = demo_index
     scenarios = _write(tmp_path / "s.jsonl", [

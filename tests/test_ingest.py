@@ -77,6 +77,7 @@ def copy(base, tmp_path, minilm):
     return mine, catalog, encoder, ModelHub(mine, overrides={"text": encoder})
 
 
+@pytest.mark.model
 def test_first_ingest_adds_every_demo_item(base):
     settings, _, report = base
     assert (report.items_total, report.added, report.updated, report.unchanged) == (81, 81, 0, 0)
@@ -85,6 +86,7 @@ def test_first_ingest_adds_every_demo_item(base):
     assert {"read", "encode_text", "diff"} <= set(report.stage_seconds)
 
 
+@pytest.mark.model
 def test_second_ingest_writes_nothing(copy, monkeypatch):
     settings, catalog, encoder, hub = copy
     upserts = []
@@ -96,6 +98,7 @@ def test_second_ingest_writes_nothing(copy, monkeypatch):
     assert Store(settings).count("docs") == 81
 
 
+@pytest.mark.model
 def test_changing_one_description_reembeds_exactly_that_item(copy, tmp_path):
     settings, _, encoder, hub = copy
     rows = demo_rows()
@@ -108,6 +111,7 @@ def test_changing_one_description_reembeds_exactly_that_item(copy, tmp_path):
     assert "crunchy winter treat" in stored
 
 
+@pytest.mark.model
 def test_prune_removes_a_deleted_row(copy, tmp_path):
     settings, _, _, hub = copy
     rows = demo_rows()
@@ -123,6 +127,7 @@ def test_prune_removes_a_deleted_row(copy, tmp_path):
     assert gone not in {c.id for c in hits}
 
 
+@pytest.mark.model
 def test_another_text_model_raises_index_mismatch(copy):
     settings, catalog, _, _ = copy
     other = ModelHub(settings, overrides={"text": FakeTextEncoder(model_id="other-encoder")})
@@ -143,6 +148,7 @@ def test_open_before_ingest_says_how_to_build(settings):
         CatalogIndex.open(settings, hub)
 
 
+@pytest.mark.model
 def test_manifest_records_the_catalog_and_models(base):
     settings, catalog, _ = base
     manifest = read_manifest(settings)

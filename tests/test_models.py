@@ -62,6 +62,7 @@ def test_default_text_model_resolves_to_offline_copy():
     assert resolve_text_model("BAAI/bge-small-en-v1.5") == "BAAI/bge-small-en-v1.5"
 
 
+@pytest.mark.model
 def test_minilm_vectors_are_normalised_and_semantic(minilm, shared_datasets):
     assert isinstance(minilm, TextEncoder)
     assert minilm.model_id == DEFAULT_TEXT_MODEL  # the stable id, not the local folder
@@ -76,6 +77,7 @@ def test_minilm_vectors_are_normalised_and_semantic(minilm, shared_datasets):
     assert minilm.encode([]).shape == (0, 384)
 
 
+@pytest.mark.model
 def test_query_path_gives_the_vectors_of_sentence_transformers_encode(minilm, shared_datasets):
     """A query (<= QUERY_BATCH texts) goes straight through the model's modules; it must
     give what sentence-transformers' own encode gives, as the catalog's batches do."""
@@ -239,6 +241,7 @@ def test_clip_loads_once_across_threads(settings, tiny_clip_dir):
     assert ModelHub(settings.replace(clip_model=str(tiny_clip_dir), image_batch_size=3)).clip() is not got[0]
 
 
+@pytest.mark.model
 def test_clip_folder_without_weights_is_refused(settings, tiny_clip_dir, tmp_path):
     folder = tmp_path / "clip-no-weights"
     folder.mkdir()
@@ -288,6 +291,7 @@ def test_fake_captioner_and_transcriber(tmp_path):
 # ---- prefetch ---------------------------------------------------------------------------------
 
 
+@pytest.mark.model
 def test_prefetch_checks_local_models_and_reports_each_failure(settings, tiny_clip_dir,
                                                                tiny_whisper_path):
     s = settings.replace(clip_model=str(tiny_clip_dir), whisper_model=str(tiny_whisper_path),

@@ -196,6 +196,7 @@ def minilm():
     return ModelHub(Settings.load(env={}, **TEXT_ONLY)).text_encoder()
 
 
+@pytest.mark.model
 def test_cli_prints_the_rows_and_strict_fails_on_a_missing_quote(tmp_path, monkeypatch, capsys, minilm):
     from retrieval.__main__ import main
 

@@ -37,6 +37,7 @@ def index(tmp_path_factory) -> CatalogIndex:
 # ---- the demo catalog ---------------------------------------------------------------------
 
 
+@pytest.mark.model
 def test_described_product_comes_first_with_evidence(index):
     results = index.search(Query(text="sweet yellow apple, good for desserts"))
     assert results[0].id == "Golden-Delicious"
@@ -53,6 +54,7 @@ def test_described_product_comes_first_with_evidence(index):
     assert [c.score for c in results] == sorted((c.score for c in results), reverse=True)
 
 
+@pytest.mark.model
 def test_named_title_is_found_by_keyword(index):
     top = index.search(Query(text="do you have golden delicious?", k=3))[0]
     assert top.id == "Golden-Delicious"
@@ -60,6 +62,7 @@ def test_named_title_is_found_by_keyword(index):
     assert keyword.rank == 1 and keyword.detail["title"] is True
 
 
+@pytest.mark.model
 def test_where_restricts_every_channel(index):
     results = index.search(Query(text="orange juice", where={"category": "Apple"}, k=10))
     assert results and all(c.metadata["category"] == "Apple" for c in results)
@@ -68,6 +71,7 @@ def test_where_restricts_every_channel(index):
         assert all(index.get([i])[i].metadata["group"] == "Vegetables" for i, _, _ in ranked), channel
 
 
+@pytest.mark.model
 def test_selective_filter_is_searched_exactly_in_memory(index):
     # a filter leaving few items is searched over their vectors in memory, not by
     # Chroma's filtered search (a scan of the collection): same neighbours, same order
@@ -89,6 +93,7 @@ def test_selective_filter_is_searched_exactly_in_memory(index):
     assert [s for _, s, _ in hits["dense"]] == pytest.approx([s for _, s in chroma], abs=1e-5)
 
 
+@pytest.mark.model
 def test_filter_matching_nothing_runs_no_vector_query(index):
     calls = []
     original = index.store.query
@@ -100,6 +105,7 @@ def test_filter_matching_nothing_runs_no_vector_query(index):
     assert calls == [] and all(not ranked for ranked in hits.values())
 
 
+@pytest.mark.model
 def test_exclude_removes_ids_and_keeps_the_count(index):
     first = index.search(Query(text="sweet yellow apple, good for desserts", k=5))
     again = index.search(Query(text="sweet yellow apple, good for desserts", k=5,
@@ -109,6 +115,7 @@ def test_exclude_removes_ids_and_keeps_the_count(index):
     assert again[0].id == first[2].id
 
 
+@pytest.mark.model
 def test_bad_filters_are_input_errors(index):
     with pytest.raises(InputError, match=r"\$like"):
         index.search(Query(text="milk", where={"category": {"$like": "Mil"}}))
@@ -116,6 +123,7 @@ def test_bad_filters_are_input_errors(index):
         index.search(Query(text="milk", where={"category": ["Milk", "Juice"]}))
 
 
+@pytest.mark.model
 def test_lookups(index):
     assert index.count() == 81
     titles = index.titles()
@@ -130,6 +138,7 @@ def test_lookups(index):
     assert stats["fusion"]["source"] == "default"
 
 
+@pytest.mark.model
 def test_concurrent_searches_agree_with_sequential_ones(index):
     queries = ["sweet yellow apple", "oat milk", "orange juice", "a vegetable for soup"] * 3
     expected = {q: [c.id for c in index.search(Query(text=q, k=10))] for q in set(queries)}
@@ -138,6 +147,7 @@ def test_concurrent_searches_agree_with_sequential_ones(index):
     assert got == [expected[q] for q in queries]
 
 
+@pytest.mark.model
 def test_learned_weights_file_changes_the_fusion(index):
     query = Query(text="golden delicious", k=5)
     before = index.search(query)
@@ -152,6 +162,7 @@ def test_learned_weights_file_changes_the_fusion(index):
         (index.settings.index_dir / FUSION_FILE).unlink()
 
 
+@pytest.mark.model
 def test_weights_can_be_overridden_in_process(index):
     query = Query(text="golden delicious", k=5)
     try:
@@ -181,6 +192,7 @@ def clip_index(tmp_path_factory, tiny_clip_dir) -> CatalogIndex:
     return CatalogIndex.build(settings, catalog, hub=hub, progress=False)
 
 
+@pytest.mark.model
 def test_photo_query_reaches_the_pictured_item(clip_index):
     photo = DEMO_CATALOG.parent / "images" / "Granny-Smith.jpg"
     hits = clip_index.channel_hits(Query(image=str(photo)))
@@ -193,6 +205,7 @@ def test_photo_query_reaches_the_pictured_item(clip_index):
     assert {"clip_image", "clip_text", "dense"} <= {h.channel for h in results[0].evidence}
 
 
+@pytest.mark.model
 def test_photo_from_a_store_shelf_and_pil_input(clip_index, shared_datasets):
     from PIL import Image
 
@@ -203,6 +216,7 @@ def test_photo_from_a_store_shelf_and_pil_input(clip_index, shared_datasets):
         clip_index.get([i])[i].metadata["category"] == "Apple" for i, _, _ in hits["clip_image"])
 
 
+@pytest.mark.model
 def test_unreadable_photo_is_an_input_error(clip_index, tmp_path):
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(b"nope")

@@ -61,6 +61,7 @@ def _keep(index, mask):
     return lambda i: i in row and bool(mask[row[i]])
 
 
+@pytest.mark.model
 def test_masked_keyword_and_attribute_channels_match_the_per_id_filter(movies):
     rng = random.Random(3)
     columns, keywords, attributes = movies.columns(), channel("keyword").structure(movies), channel("attribute").structure(movies)
@@ -80,6 +81,7 @@ def test_masked_keyword_and_attribute_channels_match_the_per_id_filter(movies):
     assert checked > 20  # the texts really found something
 
 
+@pytest.mark.model
 def test_attribute_partial_sort_keeps_ties_in_full_order_without_prior(movies):
     from retrieval.channels.attribute import AttributeIndex
 
@@ -92,6 +94,7 @@ def test_attribute_partial_sort_keeps_ties_in_full_order_without_prior(movies):
                 assert plain.find(text, n, tiebreak=tiebreak) == full[:n]
 
 
+@pytest.mark.model
 def test_similar_from_memory_matches_an_exact_search_of_chromas_vectors(movies):
     col = movies.store.collection("docs")
     liked_sets = [movies.columns().ids[k:k + 3] for k in (0, 40, 200)] + [[movies.columns().ids[9], "unknown"]]
@@ -109,6 +112,7 @@ ROUTES = {  # (FULL_SCAN_ROWS, GATHER_ROWS) forcing each route of VectorTable.ne
     "full scan": (20_000, 5_000), "gathered rows": (0, 5_000), "two stages": (0, 0)}
 
 
+@pytest.mark.model
 @pytest.mark.parametrize("route", list(ROUTES))
 def test_dense_search_in_memory_finds_the_true_nearest_matches(movies, monkeypatch, route):
     """Each route of the in-memory search against every vector Chroma stores for the items
@@ -136,6 +140,7 @@ def test_dense_search_in_memory_finds_the_true_nearest_matches(movies, monkeypat
     assert compared > 1000
 
 
+@pytest.mark.model
 def test_two_stage_search_keeps_most_of_the_true_nearest_and_scores_them_exactly(movies, monkeypatch):
     """With a pool smaller than the catalog the projection decides which rows are
     re-scored: most of the true 20 nearest must be among them, every score exact, the
@@ -165,6 +170,7 @@ def test_two_stage_search_keeps_most_of_the_true_nearest_and_scores_them_exactly
     assert np.mean(overlaps) >= 0.8, overlaps
 
 
+@pytest.mark.model
 def test_side_channels_in_a_thread_match_inline(movies, monkeypatch):
     class Inline:
         def submit(self, fn, *args):
@@ -180,6 +186,7 @@ def test_side_channels_in_a_thread_match_inline(movies, monkeypatch):
     assert all(list(a) == list(b) for a, b in zip(threaded, inline, strict=True))  # same channel order
 
 
+@pytest.mark.model
 def test_an_error_in_a_side_channel_reaches_the_caller(movies, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("keyword channel broke")
@@ -189,6 +196,7 @@ def test_an_error_in_a_side_channel_reaches_the_caller(movies, monkeypatch):
         movies.channel_hits(Query(text="a funny horror movie"))
 
 
+@pytest.mark.model
 def test_largest_scores_are_the_partial_sorts(movies):
     """vectors.largest (threshold from a strided sample, then a small partial sort) picks
     the same positions as a full sort, with rows filtered out (-inf), with few rows left,

