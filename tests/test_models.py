@@ -232,9 +232,12 @@ def test_clip_loads_once_across_threads(settings, tiny_clip_dir):
     for t in threads:
         t.join()
     assert len(got) == 4 and all(g is got[0] for g in got)
-    # another hub with the same settings reuses the loaded weights
-    assert ModelHub(settings.replace(clip_model=str(tiny_clip_dir))).clip() is got[0]
-    assert ModelHub(settings.replace(clip_model=str(tiny_clip_dir), image_batch_size=3)).clip() is not got[0]
+    # another hub with the same settings given the first hub's models reuses the loaded weights
+    assert ModelHub(settings.replace(clip_model=str(tiny_clip_dir)), models=hub.models).clip() is got[0]
+    assert ModelHub(settings.replace(clip_model=str(tiny_clip_dir), image_batch_size=3),
+                    models=hub.models).clip() is not got[0]
+    # and a hub of its own loads its own: nothing is shared behind the caller's back
+    assert ModelHub(settings.replace(clip_model=str(tiny_clip_dir))).clip() is not got[0]
 
 
 def test_clip_folder_without_weights_is_refused(settings, tiny_clip_dir, tmp_path):
