@@ -243,13 +243,13 @@ class Recommender:
         items share ("a comedy" asks for the genre, not "The Comedy"; a kind of one item may
         be its title: "Kiwi"), words the items' own texts use often ("no aliens", "with my
         kids"), and the surnames of people with several items ("Hitchcock")."""
-        from .mentions import tokens
+        from retrieval.text import words as text_words
 
         terms = self.terms()
         words = set()
         for f, counts in terms.value_counts.items():
             for value, n in counts.items():
-                toks = tokens(value)
+                toks = text_words(value, join_apostrophes=True)
                 if f in terms.few and n >= 2 and len(toks) == 1:
                     words.add(toks[0])
                 elif f not in terms.few and n >= 3 and len(toks) > 1:

@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
             from .dialogues import read_scenarios
 
             read_scenarios(args.scenarios)  # a missing or empty file fails before any index work
-            settings = settings.replace(top_k=args.k, candidates=max(settings.candidates, args.k))
+            settings = settings.replace(top_k=args.k, candidate_count=max(settings.candidate_count, args.k))
         index = _open_index(settings, args)
         if args.command == "dialogues":
             return _dialogues(settings, index, args)

@@ -201,7 +201,7 @@ def fit_llm_command(settings, index, args, command: str) -> dict[str, Any] | Non
     from .runner import gather, run
 
     limit = getattr(args, "llm_limit", None) or 60
-    n_cand = getattr(args, "llm_candidates", None) or settings.candidates
+    n_cand = getattr(args, "llm_candidates", None) or settings.candidate_count
     rec_llm = Recommender.from_settings(settings, index=index, hub=index.hub)
     started = time.time()
     llm = rec_llm.load_llm()
@@ -219,7 +219,7 @@ def fit_llm_command(settings, index, args, command: str) -> dict[str, Any] | Non
     index.use_weights(None)
     if cf.log_model() is not False:
         index.use_collab_model(cf.log_model(), channel="collab_log")
-    retrieval = settings.replace(candidates=n_cand, top_k=n_cand, enable_llm=False)
+    retrieval = settings.replace(candidate_count=n_cand, top_k=n_cand, enable_llm=False)
     rec = Recommender.from_settings(retrieval, index=index, hub=index.hub)
     scored = score_turns(rec, llm, index, turns, cf, n_cand, progress)
     folds = ({t.dialogue: cf.fold_of(t) for t in turns} if cf.mode == "cv"

@@ -586,7 +586,7 @@ def _run_assistant(settings, index, llm, turns, cf, k, progress, fusion=None):
     if cf.log_model() is not False:
         index.use_collab_model(cf.log_model(), channel="collab_log")
     # the reply lists k items (not the chat's usual handful) so Recall@k can be scored
-    wide = settings.replace(candidates=max(settings.candidates, k), top_k=k)
+    wide = settings.replace(candidate_count=max(settings.candidate_count, k), top_k=k)
     rec = Recommender.from_settings(wide, index=index, llm=llm, hub=index.hub)
     system = None
     ranked, times, errors = [], [], 0

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .catalog import STORE_KEYS
 from .errors import IndexMissing, InputError, ModelUnavailable
 from .filters import adapt_to_lists, normalise_where
 from .fusion import fuse, load_fusion, load_fusion_meta
@@ -25,8 +26,6 @@ from .settings import Settings
 from .types import Candidate, Query
 from .vectors import VectorTable
 
-# metadata keys written by the store, not catalog attributes
-_INTERNAL = ("content_hash", "image", "title")
 _MAX_VALUES = 50
 # the collections of CLIP vectors (pictures, documents, video keyframes)
 CLIP_KINDS = ("images", "docs_clip", "frames")
@@ -300,9 +299,9 @@ class CatalogIndex:
 
     def search(self, query: Query) -> list[Candidate]:
         """The fused candidates of ``query``, best first (``query.k`` or
-        ``settings.candidates`` of them), each with its per-channel evidence."""
+        ``settings.candidate_count`` of them), each with its per-channel evidence."""
         hits = self.channel_hits(query)
-        k = query.k or self.settings.candidates
+        k = query.k or self.settings.candidate_count
         top = fuse(hits, self.weights(), self.rrf_k(), limit=k)
         table = self.table()
         # documents are in memory (loaded with the table): no Chroma round trip per search
@@ -348,7 +347,7 @@ class CatalogIndex:
         search = Search(index=self, query=query, text=text, where=where, allowed=allowed, keep=keep,
                         depth=depth, fetch=depth + len(exclude),
                         # enough filtered hits per channel for the fusion to fill the k candidates well
-                        enough=min(depth, 2 * (query.k or self.settings.candidates)),
+                        enough=min(depth, 2 * (query.k or self.settings.candidate_count)),
                         running=running, vector=vector)
         todo = [c for c in registered() if c.name in running and c.runs(search)]
         later = [c for c in todo if c.after(search)]
@@ -516,7 +515,7 @@ def _fields(metas) -> dict[str, FieldInfo]:
     counts: Counter = Counter()
     for meta in metas:
         for key, value in meta.items():
-            if key in _INTERNAL:
+            if key in STORE_KEYS:
                 continue
             counts[key] += 1
             kind = ("list" if isinstance(value, list) else "bool" if isinstance(value, bool)

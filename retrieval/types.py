@@ -172,7 +172,7 @@ class Query:
     exclude: set[str] = field(default_factory=set)
     # ids the user liked or mentioned: seeds for the collaborative channel
     liked: list[str] = field(default_factory=list)
-    # how many fused candidates to return; None = settings.candidates
+    # how many fused candidates to return; None = settings.candidate_count
     k: int | None = None
 
 

@@ -293,7 +293,7 @@ def _measure(settings, hub, bare: _Bare, queries, rounds: int, built: dict) -> d
     t0 = time.perf_counter()
     index = CatalogIndex.open(settings, hub=hub)
     list_fields = {n for n, f in index.fields().items() if f.type == "list"}
-    index.search(Query(text=queries[0]["text"], k=settings.candidates))
+    index.search(Query(text=queries[0]["text"], k=settings.candidate_count))
     open_s = time.perf_counter() - t0
 
     # the bare query goes through the index's own client: a second client of the same
@@ -313,7 +313,7 @@ def _measure(settings, hub, bare: _Bare, queries, rounds: int, built: dict) -> d
 
     def run_project(q, where, vector):
         t = time.perf_counter()
-        found = index.search(Query(text=q["text"], where=q["where"], liked=q["liked"], k=settings.candidates))
+        found = index.search(Query(text=q["text"], where=q["where"], liked=q["liked"], k=settings.candidate_count))
         project.append(time.perf_counter() - t)
         return found
 
@@ -361,7 +361,7 @@ def _measure(settings, hub, bare: _Bare, queries, rounds: int, built: dict) -> d
     mem: dict[str, float] = {}
     with common.python_peak(mem):
         for q, _, _ in prepared[:20]:
-            index.search(Query(text=q["text"], where=q["where"], liked=q["liked"], k=settings.candidates))
+            index.search(Query(text=q["text"], where=q["where"], liked=q["liked"], k=settings.candidate_count))
     cheaper = min(bare_t, key=lambda v: common.percentiles(bare_t[v])["p50"])
     p, b = common.percentiles(project), common.percentiles(bare_t[cheaper])
     e, c = common.percentiles(encode_t[cheaper]), common.percentiles(chroma_t)
