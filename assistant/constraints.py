@@ -30,14 +30,15 @@ import re
 from typing import Any
 
 from retrieval.catalog import RESERVED_KEYS
+from retrieval.index import FIELD_VALUES_CAP
 
 OPS = {"=": "$eq", "!=": "$ne", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte",
        "in": "$in", "contains": "$contains"}
 _ALIASES = {"==": "=", "eq": "=", "ne": "!=", "lt": "<", "lte": "<=", "le": "<=", "gt": ">",
             "gte": ">=", "ge": ">=", "max": "<=", "min": ">=", "has": "contains", "includes": "contains"}
-# ChromaDB keeps only up to 50 distinct values per text field in FieldInfo: when it is
-# full the list may be incomplete, so unknown values cannot be ruled out
-VALUES_CAP = 50
+# FieldInfo lists only up to this many distinct values of a text field (the index's
+# cap): when it is full the list may be incomplete, so unknown values cannot be ruled out
+VALUES_CAP = FIELD_VALUES_CAP
 
 
 def parse_json_object(text: str) -> dict[str, Any] | None:

@@ -26,7 +26,8 @@ from .settings import Settings
 from .types import Candidate, Query
 from .vectors import VectorTable
 
-_MAX_VALUES = 50
+# FieldInfo lists at most this many distinct values of a text field (the most frequent)
+FIELD_VALUES_CAP = 50
 # the collections of CLIP vectors (pictures, documents, video keyframes)
 CLIP_KINDS = ("images", "docs_clip", "frames")
 
@@ -406,8 +407,8 @@ class CatalogIndex:
         exact up to 20,000 items, any filter at no extra cost). CLIP's collections are
         searched in Chroma: without a filter one query of ``search.fetch`` neighbours; with
         one, an unfiltered over-fetch of ``4 * fetch`` filtered here (Chroma's own filtered
-        search scans the collection: ~150 ms at 100,000 items), and Chroma's filtered
-        search only when that found fewer than ``search.enough``."""
+        search scans the whole collection: ``python -m eval bench search``), and Chroma's
+        filtered search only when that found fewer than ``search.enough``."""
         where, keep = search.where, keep or search.keep
         depth, fetch, enough = search.depth * per_item, search.fetch * per_item, search.enough * per_item
         if kind == "docs" and self._vectors is not None and len(self._vectors) == len(self._columns.ids):
@@ -543,6 +544,6 @@ def _fields(metas) -> dict[str, FieldInfo]:
             lo, hi = numbers[key]
             info.min, info.max = (int(lo), int(hi)) if kind == "int" else (lo, hi)
         elif key in values:
-            info.values = [v for v, _ in values[key].most_common(_MAX_VALUES)]
+            info.values = [v for v, _ in values[key].most_common(FIELD_VALUES_CAP)]
         out[key] = info
     return out
