@@ -198,7 +198,8 @@ def fit_llm_command(settings, index, args, command: str) -> dict[str, Any] | Non
     from assistant.recommender import Recommender
 
     from .fit import folds_by_dialogue
-    from .runner import gather, run
+    from .hits import gather
+    from .runner import RunOptions, run
 
     limit = getattr(args, "llm_limit", None) or 60
     n_cand = getattr(args, "llm_candidates", None) or settings.candidate_count
@@ -238,11 +239,11 @@ def fit_llm_command(settings, index, args, command: str) -> dict[str, Any] | Non
         "assistant + LLM alone (mix 0)": figures(scored, lambda s: ranked_ids(s, 0.0, k)),
     }
     # the learned fusion (cross-validated, retrieval only) on the very same turns
-    learned, _ = run(settings, args.dataset, out_dir=Path(args.llm_out) / "learned", fmt=args.format,
-                     systems=["learned"], limit=limit, seed=args.seed, folds=args.folds,
-                     collab=args.collab, interactions=args.interactions,
-                     exclude_mentioned=not args.keep_mentioned, k=50, progress=progress,
-                     index=index, command=command, cache=not args.no_cache)
+    options = RunOptions(systems=["learned"], fmt=args.format, limit=limit, seed=args.seed, folds=args.folds,
+                         collab=args.collab, interactions=args.interactions,
+                         exclude_mentioned=not args.keep_mentioned, k=50, progress=progress, command=command,
+                         cache=not args.no_cache)
+    learned, _ = run(settings, args.dataset, options, out_dir=Path(args.llm_out) / "learned", index=index)
     lm = learned["systems"]["learned"]["new"]
     fit.systems = {"learned fusion (retrieval only, cross-validated)": {
         "targets": lm["targets"], "recall@1": lm["recall@1"]["mean"], "recall@10": lm["recall@10"]["mean"],
