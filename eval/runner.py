@@ -232,7 +232,7 @@ def _run_assistant(settings, index, llm, turns, cf, k, progress, fusion=None):
     if fusion is not None:
         index.use_weights(fusion[0], source="fitted on the training dataset", rrf_k=fusion[1])
     else:
-        # the product's own weights (fusion.json or settings), not the all-channels override
+        # the product's own weights (fusion.json or settings), not an earlier override
         index.use_weights(None)
     if cf.log_model() is not False:
         index.use_collab_model(cf.log_model(), channel="collab_log")
