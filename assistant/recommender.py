@@ -42,6 +42,15 @@ def clipped_share(samples) -> float:
     return float(np.mean(x >= CLIP_LEVEL)) if x.size else 0.0
 
 
+def _model_hub(settings):
+    """The models of ``settings`` (None where the model packages are not installed)."""
+    try:
+        from retrieval.models import ModelHub
+    except ImportError:
+        return None
+    return ModelHub(settings)
+
+
 class Recommender:
     """Ranks a catalog's items for chats. Build it with :meth:`from_settings`."""
 
@@ -79,11 +88,7 @@ class Recommender:
 
         settings = settings or Settings.load()
         if hub is None:
-            try:
-                from retrieval.models import ModelHub
-                hub = ModelHub(settings)
-            except ImportError:
-                hub = None
+            hub = _model_hub(settings)
         if index is None:
             from retrieval.index import CatalogIndex
             index = CatalogIndex.open(settings, hub=hub)
@@ -102,6 +107,42 @@ class Recommender:
             else:
                 off = "no LLM is configured (llm_model is empty and llm_base_url is not set)"
         return cls(settings, index, llm=llm, hub=hub, llm_factory=factory, llm_off_reason=off)
+
+    @classmethod
+    def open(cls, settings=None, catalog=None, *, hub=None, llm: LLM | None = None,
+             prune: bool | None = None, progress: bool = True, media_root=None,
+             ingest: Callable[..., Any] | None = None) -> tuple[Recommender, Any]:
+        """A recommender over the index of ``settings``, ingesting a catalog first when needed.
+
+        With ``catalog``, that file is ingested (unchanged rows are skipped, so a second
+        start is quick; ``prune``, true by default here, drops items no longer in it).
+        Without, the index is opened, and when none exists yet the demo catalog is ingested
+        into it first. ``media_root``: the catalog's media must lie inside that folder
+        (uploaded catalogs). ``ingest(settings, catalog, hub=, prune=, progress=,
+        media_root=)`` replaces :func:`retrieval.ingest.ingest` (tests). Returns the
+        recommender and the ``IngestReport`` (None when nothing was ingested)."""
+        from retrieval.errors import IndexMissing
+        from retrieval.index import CatalogIndex
+        from retrieval.settings import DEMO_CATALOG, Settings
+
+        settings = settings or Settings.load()
+        if hub is None:
+            hub = _model_hub(settings)
+        if prune is None:
+            prune = catalog is not None
+        index = report = None
+        if catalog is None:
+            try:
+                index = CatalogIndex.open(settings, hub=hub)
+            except IndexMissing:
+                catalog = DEMO_CATALOG
+        if index is None:
+            if ingest is None:
+                from retrieval.ingest import ingest
+            report = ingest(settings, catalog, hub=hub, prune=prune, progress=progress,
+                            media_root=media_root)
+            index = CatalogIndex.open(settings, hub=hub)
+        return cls.from_settings(settings, index=index, llm=llm, hub=hub), report
 
     def chat(self, state=None):
         """A new conversation (or one resumed from ``state``)."""

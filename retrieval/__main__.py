@@ -109,6 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("id2info", metavar="ID2INFO_JSON")
     c.add_argument("out", metavar="OUT.csv")
     c.set_defaults(func=cmd_convert_movielens)
+    c = conv.add_parser("videos-demo", help="the demo's first products as a catalog with videos (ffmpeg, "
+                                            "espeak-ng) -> OUT_DIR/catalog.jsonl + videos/")
+    c.add_argument("out_dir", metavar="OUT_DIR")
+    c.add_argument("-n", "--items", type=int, default=6, help="products (default 6)")
+    c.add_argument("--catalog", default=None, help="the catalog whose photos and descriptions are used "
+                                                   "(default: the demo catalog)")
+    c.set_defaults(func=cmd_convert_videos_demo)
     return parser
 
 
@@ -258,6 +265,16 @@ def cmd_convert_movielens(args: argparse.Namespace) -> int:
     from .convert import convert_movielens
 
     return _converted(args, convert_movielens(args.ratings, args.links, args.id2info, args.out), "ratings")
+
+
+def cmd_convert_videos_demo(args: argparse.Namespace) -> int:
+    from .settings import DEMO_CATALOG
+    from .video_demo import make_video_catalog
+
+    path = make_video_catalog(args.catalog or DEMO_CATALOG, args.out_dir, args.items)
+    rows = sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    print(f"wrote {rows} items with videos to {path} (videos in {path.parent / 'videos'})")
+    return 0
 
 
 def _converted(args: argparse.Namespace, result: Any, noun: str) -> int:

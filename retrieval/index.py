@@ -34,6 +34,8 @@ from .vectors import VectorTable
 # metadata keys written by the store, not catalog attributes
 _INTERNAL = ("content_hash", "image", "title")
 _MAX_VALUES = 50
+# the collections of CLIP vectors (pictures, documents, video keyframes)
+_CLIP_KINDS = ("images", "docs_clip", "frames")
 # the order channel_hits lists channels in (the fusion sums their shares in this order)
 _CHANNEL_ORDER = ("dense", "clip_text", "clip_image", "collab", "popularity", "collab_log", "similar",
                   "shared", "named", "keyword", "attribute", "dialogues")
@@ -132,7 +134,7 @@ class CatalogIndex:
                 self._clip = None
                 if not self.settings.enable_clip:
                     self._clip_note = "CLIP disabled in settings (enable_clip)"
-                elif self.store.collection("images") is None and self.store.collection("docs_clip") is None:
+                elif all(self.store.collection(k) is None for k in _CLIP_KINDS):
                     self._clip_note = "the index has no CLIP vectors (ingest with enable_clip on)"
                 else:
                     try:
@@ -142,7 +144,7 @@ class CatalogIndex:
                         self._clip_note = str(e)
                         warnings.warn(f"CLIP channels off: {e}", stacklevel=3)
                     if clip is not None:
-                        for kind in ("images", "docs_clip"):
+                        for kind in _CLIP_KINDS:
                             if self.store.collection(kind) is not None:
                                 self.store.collection(kind, clip.model_id, clip.dim)
                         self._clip = clip
@@ -483,15 +485,38 @@ class CatalogIndex:
         return [(i, sc) for i, sc in found if keep(i)][:depth]
 
     def _clip_query(self, vector, fetch, where, keep, depth, enough, detail):
-        lists = {via: self._query(kind, vector, fetch, where, keep, depth, enough)
-                 for via, kind in (("image", "images"), ("text", "docs_clip"))}
-        return [(i, sc, {**detail, **d}) for i, sc, d in merge_by_rank(lists, depth)]
+        # pictures first (their own and their videos' frames), then documents: ties of rank
+        # go to the stronger evidence
+        lists = {"image": self._query("images", vector, fetch, where, keep, depth, enough)}
+        frames: dict[str, int] = {}
+        if self._collection_count("frames"):
+            lists["frame"] = self._frame_query(vector, fetch, where, keep, depth, enough, frames)
+        lists["text"] = self._query("docs_clip", vector, fetch, where, keep, depth, enough)
+        return [(i, sc, {**detail, **d, **({"frame": frames[i]} if d["via"] == "frame" else {})})
+                for i, sc, d in merge_by_rank(lists, depth)]
+
+    def _frame_query(self, vector, fetch, where, keep, depth, enough, best_frame: dict[str, int]):
+        """Items by their best-matching video keyframe: the nearest frame records, each
+        item at its first (most similar) frame, i.e. the max over its frames; that frame's
+        number lands in ``best_frame``."""
+        from .video_ingest import item_of_frame
+
+        per_item = max(1, self.settings.video_max_frames)
+        found = self._query("frames", vector, fetch * per_item, where, lambda r: keep(item_of_frame(r)),
+                            depth * per_item, enough * per_item)
+        out: list[tuple[str, float]] = []
+        for record_id, score in found:
+            item_id = item_of_frame(record_id)
+            if item_id not in best_frame:
+                best_frame[item_id] = int(record_id.rsplit("#", 1)[1])
+                out.append((item_id, score))
+        return out[:depth]
 
     def _collection_count(self, kind: str) -> int:
         # Chroma wants n_results <= the collection size; counts change only by ingest
         with self._lock:
             if self._counts is None:
-                self._counts = {k: self.store.count(k) for k in ("docs", "images", "docs_clip")}
+                self._counts = {k: self.store.count(k) for k in ("docs", *_CLIP_KINDS)}
             return self._counts[kind]
 
     # ---- lookups --------------------------------------------------------------------------
@@ -547,7 +572,7 @@ class CatalogIndex:
             "index_name": self.settings.index_name,
             "location": self.store.where,
             "items": self.count(),
-            "collections": {k: self._collection_count(k) for k in ("docs", "images", "docs_clip")},
+            "collections": {k: self._collection_count(k) for k in ("docs", *_CLIP_KINDS)},
             "models": {"text": text.model_id, "clip": clip.model_id if clip else None,
                        "collab": repr(collab) if collab else None},
             "channels": {c: channels[c] for c in CHANNELS},

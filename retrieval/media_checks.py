@@ -6,6 +6,9 @@ all use them, so a file is refused the same way, with the same message, wherever
 in. A photo must decode as an image (Pillow opens and verifies it) within
 ``max_image_pixels``; a voice message must be audio (ffmpeg decodes it, ffprobe finds an
 audio stream) no longer than ``max_audio_seconds``; both must fit in ``max_upload_bytes``.
+A video (a catalog row's or a chat message's) must have a video stream ffprobe reads, within
+``video_max_bytes``, ``video_max_pixels`` and ``video_max_seconds`` (:func:`probe_video`,
+:func:`check_video_limits`; :mod:`retrieval.video` extracts its frames and sound).
 
 Every refusal is an :class:`~retrieval.errors.InputError` whose message names the file, what
 is wrong, the setting that sets the limit and what to do, and can be shown to the person
@@ -16,8 +19,10 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -248,3 +253,131 @@ def _to_16k(rate: int, data):
         n = int(round(len(x) * SAMPLE_RATE / rate))
         x = np.interp(np.linspace(0, len(x) - 1, n), np.arange(len(x)), x).astype(np.float32)
     return x
+
+
+# ---- videos ----------------------------------------------------------------------------------
+
+VIDEO_SUFFIXES = (".mp4", ".webm", ".mkv", ".mov")
+_VIDEO_FORMATS = "Send an MP4, WebM, MKV or MOV video."
+# the boxes an MP4 / MOV file starts with (bytes 4-8)
+_MP4_BOXES = {b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip"}
+
+
+class VideoError(InputError):
+    """A video that cannot be used; the message names the file and says why."""
+
+
+@dataclass
+class VideoInfo:
+    """What ffprobe says of a video file."""
+
+    size: int
+    duration: float
+    width: int
+    height: int
+    has_audio: bool
+    codec: str = ""
+
+
+def probe_video(path: str | Path) -> VideoInfo:
+    """The streams of a video file, read by ffprobe without decoding it; :class:`VideoError`
+    when it is empty, cut short, not a video ffmpeg can read or has no video stream."""
+    if shutil.which("ffprobe") is None:
+        raise VideoError("Videos need ffmpeg, which is not installed (ffprobe was not found on "
+                         "this machine: apt install ffmpeg).")
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise VideoError(f"{_named('video', path)} cannot be read: {e.strerror or e}.") from None
+    if size == 0:
+        raise VideoError(f"{_named('video', path)} is empty (0 bytes).")
+    if _is_text(_head(path)):  # ffmpeg would read it as a video of the text (its "tty" format)
+        raise VideoError(f"{_named('video', path)} is not a video I can read, it holds text. " + _VIDEO_FORMATS)
+    try:
+        proc = subprocess.run(["ffprobe", "-v", "error", "-print_format", "json", "-show_format",
+                               "-show_streams", str(path)], capture_output=True, timeout=60, check=False)
+        said = proc.stderr.decode("utf-8", "replace")
+        data = json.loads(proc.stdout or b"{}") if proc.returncode == 0 else {}
+    except (subprocess.TimeoutExpired, json.JSONDecodeError):
+        said, data = "ffprobe could not read it in time", {}
+    if "format" not in data:
+        head = _head(path)
+        if head[4:8] in _MP4_BOXES and "moov atom not found" in said:
+            raise VideoError(f"{_named('video', path)} is cut short: its MP4/MOV index (the moov atom) "
+                             "is missing. Copy or export the video again.")
+        lines = [ln.strip().replace(f"{path}: ", "") for ln in said.splitlines() if ln.strip()]
+        raise VideoError(f"{_named('video', path)} is not a video I can read "
+                         f"({(lines[-1] if lines else 'unknown format')[:160]}). " + _VIDEO_FORMATS)
+    streams = data.get("streams") or []
+    # a cover picture in an audio file is a video stream of one frame: not a video
+    video = [s for s in streams if s.get("codec_type") == "video"
+             and not (s.get("disposition") or {}).get("attached_pic")]
+    has_audio = any(s.get("codec_type") == "audio" for s in streams)
+    if not video:
+        raise VideoError(f"{_named('video', path)} has no video stream"
+                         + (" (audio only: send it as a voice message)." if has_audio else "."))
+    v = video[0]
+    duration = _positive(data["format"].get("duration")) or _positive(v.get("duration")) or 0.0
+    return VideoInfo(size=size, duration=duration, width=int(v.get("width") or 0),
+                     height=int(v.get("height") or 0), has_audio=has_audio, codec=str(v.get("codec_name") or ""))
+
+
+def is_video(path: str | Path) -> bool:
+    """Whether ffprobe finds a moving picture in the file (a cover picture in an audio file is
+    not one): tells a video upload from a voice message, whose containers are the same."""
+    # ffmpeg reads any text file as a video (its "tty" format draws the text): text is not one
+    if shutil.which("ffprobe") is None or _is_text(_head(Path(path))):
+        return False
+    cmd = ["ffprobe", "-v", "error", "-select_streams", "v", "-show_entries",
+           "stream=codec_type:stream_disposition=attached_pic", "-of", "json", str(path)]
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=30, check=False)
+        streams = json.loads(out.stdout or "{}").get("streams") or []
+    except (subprocess.TimeoutExpired, json.JSONDecodeError):
+        return False
+    return any(not (s.get("disposition") or {}).get("attached_pic") for s in streams)
+
+
+def check_video_limits(info: VideoInfo, source: Any, settings, max_seconds: float | None = None) -> None:
+    """:class:`VideoError` naming the setting when the video is too large, of too high a
+    resolution or too long. ``max_seconds`` overrides ``video_max_seconds`` (a video message
+    is held to the voice message limit as well)."""
+    name = _named("video", source)
+    if info.size > settings.video_max_bytes:
+        raise VideoError(f"{name} is {_size(info.size)}, over the limit of {_size(settings.video_max_bytes)}"
+                         f"{_setting('video_max_bytes')}. Please send a smaller file.")
+    pixels = info.width * info.height
+    if pixels > settings.video_max_pixels:
+        raise VideoError(f"{name} is {info.width}x{info.height} = {pixels:,} pixels a frame, over the limit "
+                         f"of {settings.video_max_pixels:,}{_setting('video_max_pixels')}. "
+                         "Please send a smaller one.")
+    limit = settings.video_max_seconds if max_seconds is None else max_seconds
+    setting = "video_max_seconds" if max_seconds is None else "video_max_seconds, max_audio_seconds"
+    if info.duration > limit:
+        raise VideoError(f"{name} lasts {info.duration:.1f} s, over the limit of {limit:g} s"
+                         f"{_setting(setting)}. Please send a shorter one.")
+
+
+def _head(path: Path, n: int = 512) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read(n)
+    except OSError:
+        return b""
+
+
+def _is_text(head: bytes) -> bool:
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return bool(text) and all(c.isprintable() or c in "\r\n\t" for c in text)
+
+
+def _positive(value: Any) -> float | None:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) and x > 0 else None

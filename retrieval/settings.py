@@ -134,6 +134,19 @@ class Settings:
     max_image_pixels: int = 40_000_000
     max_audio_seconds: float = 120.0
 
+    # --- videos (catalog rows and chat messages; retrieval/video.py) ---------------------
+    # keyframes kept per video: the first frame and the strongest scene cuts, or evenly
+    # spaced frames when the video has no cut
+    video_max_frames: int = 8
+    # ffmpeg's scene score (0..1) above which a frame starts a new scene; low, because only
+    # the strongest cuts are kept anyway, and cuts between product shots on white score
+    # 0.07 to 0.35 (15 cuts between the demo's photos)
+    video_scene_threshold: float = 0.06
+    video_max_seconds: float = 600.0
+    video_max_bytes: int = 500_000_000
+    # 3840x2160 (4K)
+    video_max_pixels: int = 8_294_400
+
     def __post_init__(self) -> None:
         problems = []
         if self.llm_quantization not in ("4bit", "8bit", "none"):
@@ -145,11 +158,16 @@ class Settings:
             problems.append(f"device must be auto, cpu, cuda or cuda:N, not {self.device!r}")
         for name in ("candidates", "top_k", "rrf_k", "channel_depth", "text_batch_size",
                      "image_batch_size", "caption_batch_size", "upsert_batch_size",
-                     "max_message_chars", "max_upload_bytes", "max_image_pixels", "dialogue_neighbours"):
+                     "max_message_chars", "max_upload_bytes", "max_image_pixels", "dialogue_neighbours",
+                     "video_max_frames", "video_max_bytes", "video_max_pixels"):
             if getattr(self, name) < 1:
                 problems.append(f"{name} must be at least 1, not {getattr(self, name)}")
         if not 0.0 <= self.llm_rank_mix <= 1.0:
             problems.append(f"llm_rank_mix must be between 0 and 1, not {self.llm_rank_mix}")
+        if not 0.0 < self.video_scene_threshold < 1.0:
+            problems.append(f"video_scene_threshold must be between 0 and 1, not {self.video_scene_threshold}")
+        if self.video_max_seconds <= 0:
+            problems.append(f"video_max_seconds must be above 0, not {self.video_max_seconds}")
         if self.dialogue_sharpness < 0:
             problems.append(f"dialogue_sharpness must be >= 0, not {self.dialogue_sharpness}")
         if not 0.0 <= self.dialogue_conversation_weight <= 1.0:

@@ -1,11 +1,14 @@
 """ChromaDB storage for one catalog index: embedded (a folder) or a Chroma server.
 
-Three collections per index, each in cosine space:
+Four collections per index, each in cosine space:
 
 - ``docs``: every item's document through the text encoder (dense channel);
 - ``images``: CLIP image vectors of items that have a picture;
 - ``docs_clip``: every item's document through CLIP's text tower, so a photo query can
-  reach items without a picture.
+  reach items without a picture;
+- ``frames``: CLIP image vectors of the keyframes of items with a video, one record per
+  frame (``<item id>#<n>``, metadata ``item_id``, ``frame``, ``time``;
+  :mod:`retrieval.video_ingest`).
 
 Each collection records the model id and vector size that made it in its metadata
 (``_model``, ``_dim``); opening it with another model raises :class:`IndexMismatch`,
@@ -26,7 +29,7 @@ from typing import Any
 from .errors import IndexMismatch, MissingDependency
 from .settings import Settings
 
-KINDS = ("docs", "images", "docs_clip")
+KINDS = ("docs", "images", "docs_clip", "frames")
 # metadata keys the store itself writes; attributes of the same name are overwritten
 RESERVED = ("title", "image", "content_hash")
 REINDEX_HINT = ("re-index with: python -m retrieval ingest CATALOG --reindex "

@@ -27,6 +27,7 @@ class Item:
     attributes: dict[str, Any] = field(default_factory=dict)
     image: Path | None = None
     audio: Path | None = None
+    video: Path | None = None
     # where the row came from, for reports: (file, line)
     source: tuple[str, int] | None = None
 
@@ -34,6 +35,7 @@ class Item:
         d = asdict(self)
         d["image"] = str(self.image) if self.image else None
         d["audio"] = str(self.audio) if self.audio else None
+        d["video"] = str(self.video) if self.video else None
         return d
 
 

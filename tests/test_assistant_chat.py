@@ -389,3 +389,41 @@ def _tone(seconds: float):
 
     t = np.arange(int(16000 * seconds)) / 16000
     return (0.1 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+
+
+def test_top_k_is_an_argument_of_the_turn(settings, rows):
+    """Another number of recommendations for one turn, from the same recommender: the
+    first items are the default turn's, and the candidate list grows to hold them."""
+    index = RecordingIndex(rows)
+    rec = _rec(settings, index)  # top_k=3, candidates=12
+    default = rec.chat().send("something sweet")
+    assert len(default.items) == 3 and len(index.returned[-1]) <= 12
+    more = rec.chat().send("something sweet", top_k=15)
+    assert len(more.items) == 15 and len(index.returned[-1]) >= 15
+    assert [i.id for i in more.items[:3]] == [i.id for i in default.items]
+    streamed = [e for e in rec.chat().stream("something sweet", top_k=1) if e.type == "item"]
+    assert [e.data.id for e in streamed] == [default.items[0].id]
+    with pytest.raises(InputError, match="top_k must be at least 1"):
+        rec.chat().send("something sweet", top_k=0)
+
+
+def test_open_ingests_the_catalog_first_or_opens_the_index(tmp_path):
+    """Recommender.open: an explicit catalog is ingested (and pruned to it); without one,
+    an existing index is opened as it is, and an empty one gets the demo catalog."""
+    from retrieval.fakes import FakeTextEncoder
+    from retrieval.models import ModelHub
+    from retrieval.settings import DEMO_CATALOG, Settings
+
+    settings = Settings.load(env={}, data_dir=str(tmp_path / "data"), enable_llm=False, enable_clip=False,
+                             enable_captions=False, enable_transcripts=False)
+    hub = ModelHub(settings, overrides={"text": FakeTextEncoder()})
+    demo_rows = DEMO_CATALOG.read_text().splitlines()
+    rec, report = Recommender.open(settings, hub=hub, progress=False)
+    assert report is not None and report.items_total == rec.index.count() == len(demo_rows)
+    again, report = Recommender.open(settings, hub=hub, progress=False)
+    assert report is None and again.index.count() == len(demo_rows)
+    small = tmp_path / "small.jsonl"
+    small.write_text("\n".join(demo_rows[:3]) + "\n")
+    rec, report = Recommender.open(settings, small, hub=hub, progress=False)
+    assert (report.rows, report.items_total, report.removed) == (3, 3, len(demo_rows) - 3)
+    assert rec.index.count() == 3 and rec.chat().send("apple").items

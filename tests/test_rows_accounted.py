@@ -226,14 +226,14 @@ def test_cli_prints_the_rows_and_strict_fails_on_a_missing_quote(tmp_path, monke
 
 
 def test_web_report_states_rows_ingested_and_skipped(tmp_path):
-    from webui.session import report_markdown
+    from retrieval.cli_output import format_ingest_report
 
     settings = Settings.load(env={}, data_dir=str(tmp_path / "data"), **TEXT_ONLY)
     hub = ModelHub(settings, overrides={"text": FakeTextEncoder()})
     report = ingest(settings, CATALOGS / "unclosed_quote_mid_file.csv", hub=hub, progress=False)
     assert (report.rows, report.items_total, report.skipped) == (5, 4, 1)
     assert [c.records for c in report.reads] == [5]
-    text = report_markdown(report, CATALOGS)
+    text = format_ingest_report(report, markdown=True, folder=CATALOGS)
     assert "Rows in the file: 5 = 4 ingested + 1 skipped." in text
     assert "unclosed_quote_mid_file.csv:3: the quoted value opened on line 3" in text
 

@@ -151,6 +151,7 @@ def _clip_settings(scratch: Path) -> tuple[dict[str, Any], str]:
 
 def _measure(label: str, catalog: Path, scratch: Path, clip_overrides: dict | None, repeat: int,
              quiet: bool) -> dict[str, Any]:
+    from retrieval.cli_output import format_ingest_report
     from retrieval.ingest import ingest
     from retrieval.models import ModelHub
     from retrieval.settings import Settings
@@ -177,10 +178,10 @@ def _measure(label: str, catalog: Path, scratch: Path, clip_overrides: dict | No
         cpu_ratios.append(raw_cpu / first_cpu if first_cpu else 0.0)
         if report.added != len(items):
             raise RuntimeError(f"ingest of {catalog} added {report.added} of {len(items)} items: "
-                               f"{report.summary()}")
+                               f"{format_ingest_report(report)}")
         second_s, again = common.timed(ingest, run_settings, catalog, hub=hub, progress=False)
         if again.added or again.updated:
-            raise RuntimeError(f"re-ingest of the unchanged {catalog} re-embedded items: {again.summary()}")
+            raise RuntimeError(f"re-ingest of the unchanged {catalog} re-embedded items: {format_ingest_report(again)}")
         raws.append(raw_s)
         firsts.append(first_s)
         seconds.append(second_s)
