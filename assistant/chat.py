@@ -353,7 +353,7 @@ class _Turn:
         asked_again.update(i for i in self.requested if i not in exclude)
         missing = [i for i in asked_again if i not in {c.id for c in found}]
         if missing:
-            from retrieval.search import where_matches
+            from retrieval.filters import where_matches
 
             got = self.rec.index.get(missing)
             where = query.where

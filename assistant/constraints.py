@@ -263,7 +263,7 @@ def preferred_items(constraints: list[dict[str, Any]]) -> set[str]:
 
 def violation(item_id: str, metadata: dict[str, Any], constraints: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The first exclusion or diet the item breaks, or None: the guarantee's last check."""
-    from retrieval.search import where_matches
+    from retrieval.filters import where_matches
 
     for c in constraints:
         if kind_of(c) not in HARD:

@@ -157,11 +157,12 @@ def cross_validated_weights(turns: list[Turn], hits: list[TurnHits], folds: dict
 
 
 def active_channels(hits: list[TurnHits]) -> list[str]:
-    """Channels that returned something for at least one turn, in settings order."""
-    from retrieval.settings import CHANNELS
+    """Channels that returned something for at least one turn, in the registry's order
+    (the order coordinate ascent tries them in)."""
+    from retrieval.channels import names
 
     seen = {c for h in hits for c, ids in h.channels.items() if ids}
-    return [c for c in CHANNELS if c in seen]
+    return [c for c in names() if c in seen]
 
 
 def held_out_recall(turns: list[Turn], hits: list[TurnHits], weights_for, rrf_k,

@@ -35,8 +35,8 @@ from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 
+from retrieval.channels import names as channel_names
 from retrieval.collab import LIKE_RATING, CollabModel, read_interactions
-from retrieval.settings import CHANNELS
 
 from . import metrics
 from .datasets import Turn, detect_format, load_turns, redial_dialogues
@@ -346,7 +346,7 @@ def _cache_key(index, dataset: Path, *parts) -> str:
                         index.settings.channel_depth, index.settings.text_model,
                         # channels (and how they are computed) change the hits: a new
                         # version never reads an old file
-                        CHANNELS, HITS_VERSION] + ([{"fine-tuned encoder": encoder}] if encoder else []),
+                        channel_names(), HITS_VERSION] + ([{"fine-tuned encoder": encoder}] if encoder else []),
                        default=str, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
@@ -372,7 +372,8 @@ def _encode_documents(index, encoder, progress: bool, desc: str):
     import numpy as np
     from tqdm import tqdm
 
-    texts = [index._documents[i] for i in index.columns().ids]
+    documents = index.documents()
+    texts = [documents[i] for i in index.columns().ids]
     batch = 512
     with tqdm(total=len(texts), desc=desc, unit="item", disable=not progress) as bar:
         parts = []
@@ -468,9 +469,9 @@ def run(settings, dataset: str | Path, *, out_dir: str | Path = "eval_out", fmt:
     index = index or CatalogIndex.open(settings, hub)
     rrf_ks = tuple(dict.fromkeys(RRF_GRID + (settings.rrf_k,)))
     without = set(without)
-    unknown = sorted(without - set(CHANNELS))
+    unknown = sorted(without - set(channel_names()))
     if unknown:
-        raise ValueError(f"unknown channel(s) {unknown}; known: {', '.join(CHANNELS)}")
+        raise ValueError(f"unknown channel(s) {unknown}; known: {', '.join(channel_names())}")
     trained = None
     if train is not None:
         # DEV first: its cross-validated channel hits are what the fusion is fitted on

@@ -165,18 +165,19 @@ def ingest(settings: Settings, catalog_path: str | Path, hub=None, prune: bool =
     # pictures first: a picture PIL cannot decode is known before the documents are
     # written, so no record points at it (the stored hash stays that of the declared row,
     # so the next ingest does not retry it)
+    # items whose picture is their video's poster frame (already among its frames)
+    posters = {i.id for i in items if i.id in videos and metas[i.id]["image"] != str(i.image)}
     if clip is not None:
         with stopwatch(stages, "encode_images"):
             broken = _embed_images(store, clip, clip_changed, metas, clip_hash, settings, progress,
-                                   report.problems, posters={i.id for i in items if i.id in videos
-                                                             and metas[i.id]["image"] != str(i.image)})
+                                   report.problems, posters=posters)
         with stopwatch(stages, "encode_frames"):
             report.frames_encoded = embed_frames(store, clip, videos, [i.id for i in items], metas, settings,
                                                  progress, report.problems, {i.id: i for i in items})
     else:
         with stopwatch(stages, "check_images"):
-            broken = {i.id for i in doc_changed
-                      if metas[i.id]["image"] and _load_image(i, report.problems, verify=True) is None}
+            broken = {i.id for i in doc_changed if metas[i.id]["image"] and i.id not in posters
+                      and _load_image(i, report.problems, verify=True) is None}
     for item_id in broken:
         metas[item_id]["image"] = ""
 

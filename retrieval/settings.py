@@ -24,8 +24,6 @@ ENV_PREFIX = "CHATREC_"
 DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_CATALOG = REPO_ROOT / "data" / "demo" / "grocery.jsonl"
-CHANNELS = ("dense", "clip_text", "clip_image", "collab", "popularity", "keyword",
-            "collab_log", "similar", "attribute", "shared", "named", "dialogues")
 SPEECH_BACKENDS = ("auto", "whisper", "faster-whisper")
 
 
@@ -177,9 +175,12 @@ class Settings:
             problems.append(f"top_k ({self.top_k}) cannot exceed candidates ({self.candidates})")
         if not 1 <= self.chroma_port <= 65535:
             problems.append(f"chroma_port must be 1..65535, not {self.chroma_port}")
+        from .channels import names as channel_names
+
         for channel, weight in self.fusion_weights.items():
-            if channel not in CHANNELS:
-                problems.append(f"fusion_weights has unknown channel {channel!r} (known: {', '.join(CHANNELS)})")
+            if channel not in channel_names():
+                problems.append(f"fusion_weights has unknown channel {channel!r} "
+                                f"(known: {', '.join(channel_names())})")
             elif not isinstance(weight, (int, float)) or weight < 0:
                 problems.append(f"fusion_weights[{channel!r}] must be a number >= 0, not {weight!r}")
         if not self.index_name or not all(c.isalnum() or c in "-_" for c in self.index_name):

@@ -26,7 +26,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .errors import IndexMismatch, MissingDependency
+from .errors import IndexMismatch
 from .settings import Settings
 
 KINDS = ("docs", "images", "docs_clip", "frames")
@@ -40,10 +40,7 @@ class Store:
     """The ChromaDB collections of one index (``settings.index_name``)."""
 
     def __init__(self, settings: Settings):
-        try:
-            import chromadb
-        except ImportError as e:  # pragma: no cover - chromadb is a core dependency
-            raise MissingDependency("chromadb", purpose="the search index") from e
+        import chromadb  # a second to import: only when an index is opened
         self.settings = settings
         if settings.chroma_host:
             self.where = f"the Chroma server {settings.chroma_host}:{settings.chroma_port}"
@@ -119,6 +116,10 @@ class Store:
             return None, None
         meta = col.metadata or {}
         return meta.get("_model"), meta.get("_dim")
+
+    def forget_collections(self) -> None:
+        """Open the collections again on next use (after an ingest changed them)."""
+        self._collections.clear()
 
     def drop(self) -> None:
         """Delete every collection of this index (``--reindex``)."""

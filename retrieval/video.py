@@ -8,7 +8,7 @@ settings) live with the photo and voice checks in :mod:`retrieval.media_checks` 
 the video once: one ffmpeg run scales the frames down, keeps those that start a new scene
 (ffmpeg's scene score above ``video_scene_threshold``), keeps evenly spaced frames beside
 them as the fallback for a video with no cut (one long shot), and writes the audio track as
-16 kHz mono FLAC for the transcriber. At most ``video_max_frames`` frames are kept: the
+16 kHz mono WAV for the transcriber. At most ``video_max_frames`` frames are kept: the
 first and the strongest cuts. The poster frame (the card picture of an item without one)
 is the kept frame with the most detail, i.e. the largest JPEG: a black or faded frame
 compresses to almost nothing.
@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, MissingDependency
+from .errors import MissingDependency
 from .media import SAMPLE_RATE, file_sha256
 from .media_checks import VideoError, VideoInfo, check_video_limits, probe_video
 
@@ -40,7 +40,7 @@ __all__ = ["Frame", "VideoError", "VideoInfo", "VideoMedia", "VideoMessage", "ex
 # captioners at 384, and scene detection on small frames is several times cheaper
 FRAME_SIDE = 448
 # bump when the extraction changes, so cached frames are made again
-EXTRACT_FORMAT = 1
+EXTRACT_FORMAT = 2
 # cut frames written before the strongest are chosen (a video of noise cuts every frame)
 CUTS_PER_FRAME = 8
 # fallback: at most one evenly spaced frame per second of video
@@ -68,7 +68,7 @@ class VideoMedia:
     poster: int
     # "scenes" (cuts found) or "even" (the fallback)
     how: str
-    # 16 kHz mono FLAC of the first audio track, None without one
+    # 16 kHz mono 16-bit WAV of the first audio track, None without one
     audio: str | None = None
     # what ffmpeg said while decoding a damaged file that still gave frames
     note: str = ""
@@ -161,8 +161,9 @@ def _decode(path: Path, info: VideoInfo, work: Path, settings) -> VideoMedia:
            str(work / "cut_%04d.jpg"),
            "-map", "[even]", "-frames:v", str(even), "-q:v", "3", str(work / "even_%04d.jpg")]
     if info.has_audio:
-        cmd += ["-map", "0:a:0", "-ac", "1", "-ar", str(SAMPLE_RATE), "-c:a", "flac",
-                str(work / "audio.flac")]
+        # 16-bit PCM WAV: the transcriber reads it without a decoder (media.read_pcm_wav)
+        cmd += ["-map", "0:a:0", "-ac", "1", "-ar", str(SAMPLE_RATE), "-c:a", "pcm_s16le",
+                str(work / "audio.wav")]
     proc = subprocess.run(cmd, capture_output=True, check=False)
     said = _last_line(proc.stderr.decode("utf-8", "replace"))
     cuts = _cut_frames(work)
@@ -186,7 +187,7 @@ def _decode(path: Path, info: VideoInfo, work: Path, settings) -> VideoMedia:
         os.replace(f.path, target)
         frames.append(Frame(target.name, round(f.time, 3), round(f.score, 4)))
     sizes = [(work / f.path).stat().st_size for f in frames]
-    audio = work / "audio.flac"
+    audio = work / "audio.wav"
     has_sound = info.has_audio and audio.is_file() and audio.stat().st_size > 0
     note = said if (proc.returncode != 0 or said) else ""
     return VideoMedia(sha256="", info=info, frames=frames, poster=sizes.index(max(sizes)), how=how,
@@ -285,7 +286,8 @@ def load_video_message(video: Any, settings) -> VideoMessage:
     """A chat video (a path or bytes) checked and read: :class:`VideoError` when it is not
     a usable video or over a limit (``video_max_*``, and ``max_audio_seconds`` for its
     length, since its sound is a voice message). Its frames are cached like a catalog's."""
-    from .media_checks import check_size, load_audio, load_image
+    from .media import is_silent, read_pcm_wav
+    from .media_checks import check_size, load_image
 
     limit_s = min(settings.video_max_seconds, settings.max_audio_seconds)
     if isinstance(video, (bytes, bytearray)):
@@ -314,9 +316,8 @@ def load_video_message(video: Any, settings) -> VideoMessage:
     if media.audio is None:
         no_sound = f"The video {name} has no sound; I searched with its picture."
     else:
-        try:
-            samples = load_audio(media.audio, settings)
-        except InputError:  # silent or empty: nothing was said, the picture still counts
-            no_sound = f"Nothing is said in the video {name}; I searched with its picture."
+        samples = read_pcm_wav(media.audio)
+        if samples is None or is_silent(samples):  # nothing was said: the picture still counts
+            samples, no_sound = None, f"Nothing is said in the video {name}; I searched with its picture."
     return VideoMessage(name=name, frame=load_image(poster.path, settings), frame_path=poster.path,
                         frame_time=poster.time, frames=len(media.frames), samples=samples, no_sound=no_sound)

@@ -10,13 +10,14 @@ import json
 
 import pytest
 
+from retrieval.channels import names
+from retrieval.channels.attribute import AttributeIndex
+from retrieval.channels.named import NamedValuesIndex, words
+from retrieval.channels.shared import SharedValuesIndex
 from retrieval.collab import CollabModel, read_interactions
 from retrieval.convert import convert_movielens
 from retrieval.index import CatalogIndex
-from retrieval.named import NamedValuesIndex, words
-from retrieval.search import AttributeIndex
-from retrieval.settings import CHANNELS, DEMO_CATALOG, Settings
-from retrieval.shared import SharedValuesIndex
+from retrieval.settings import DEMO_CATALOG, Settings
 from retrieval.types import Query
 from tests.movie_slice import movie_slice, movie_slice_index
 
@@ -42,7 +43,7 @@ def movie_index(tmp_path_factory, movies, redial):
 
 
 def test_new_channels_are_known_settings_channels():
-    assert {"attribute", "similar", "collab_log", "shared", "named"} <= set(CHANNELS)
+    assert {"attribute", "similar", "collab_log", "shared", "named"} <= set(names())
     Settings.load(env={}, fusion_weights={"attribute": 0.5, "similar": 1.0, "collab_log": 2.0})
 
 
@@ -338,10 +339,10 @@ def test_assistant_excludes_items_mentioned_earlier_but_not_named_now(movie_inde
 def test_prepare_builds_the_lazy_parts_and_changes_no_result(movie_index):
     reopened = CatalogIndex.open(movie_index.settings, movie_index.hub)
     reopened.use_collab_model(movie_index.collab_model())
-    assert reopened._table is None and reopened._shared is None and reopened._named is None
+    structures = ("keyword", "attribute", "shared", "named")  # what the channels build
+    assert reopened._table is None and not reopened._built
     reopened.prepare()
-    built = (reopened._table, reopened._keywords, reopened._attributes, reopened._shared,
-             reopened._named, reopened._fields)
+    built = (reopened._table, *(reopened._built.get(name) for name in structures), reopened._fields)
     assert all(part is not None for part in built)
     # the same index opened again, without prepare: the same results, built lazily
     lazy = CatalogIndex.open(movie_index.settings, movie_index.hub)
@@ -351,6 +352,5 @@ def test_prepare_builds_the_lazy_parts_and_changes_no_result(movie_index):
     found = [c.id for c in reopened.search(query)]
     assert found and found == [c.id for c in lazy.search(query)]
     # the search used what prepare built: nothing was rebuilt
-    assert all(a is b for a, b in zip(built, (reopened._table, reopened._keywords, reopened._attributes,
-                                              reopened._shared, reopened._named, reopened._fields),
-                                      strict=True))
+    assert all(a is b for a, b in zip(built, (reopened._table, *(reopened._built[name] for name in structures),
+                                              reopened._fields), strict=True))

@@ -299,7 +299,7 @@ def test_decimal_commas_give_numbers_and_ambiguous_values_stay_text():
     assert attrs["Valio-Vanilla-Yoghurt"] == {"weight_kg": 1, "fat_percent": 2.0}
     assert all(p.severity == "warning" for p in read.problems)
     # "under 0.5 kg" finds the fruit, by number
-    from retrieval.search import where_matches
+    from retrieval.filters import where_matches
 
     light = [i.id for i in read.items if where_matches({"weight_kg": {"$lt": 0.5}}, i.attributes)]
     assert light == ["Golden-Delicious", "Orange"]

@@ -8,12 +8,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from retrieval.channels.keyword import KeywordIndex
 from retrieval.errors import InputError
 from retrieval.fakes import FakeTextEncoder
+from retrieval.filters import adapt_to_lists, normalise_where, where_matches
 from retrieval.fusion import FUSION_FILE, fuse, load_fusion, save_fusion
 from retrieval.index import CatalogIndex
 from retrieval.models import ModelHub
-from retrieval.search import KeywordIndex, adapt_to_lists, normalise_where, where_matches
 from retrieval.settings import DEMO_CATALOG, Settings
 from retrieval.types import ChannelHit, Query
 

@@ -286,8 +286,8 @@ class _Bare:
 
 
 def _measure(settings, hub, bare: _Bare, queries, rounds: int, built: dict) -> dict[str, Any]:
+    from retrieval.filters import adapt_to_lists, normalise_where
     from retrieval.index import CatalogIndex
-    from retrieval.search import adapt_to_lists, normalise_where
     from retrieval.types import Query
 
     t0 = time.perf_counter()

@@ -182,7 +182,8 @@ def dialogue_log(settings, encoder, n: int, titles: dict[str, str], work: Path, 
     if n <= 0:
         path.unlink(missing_ok=True)
         return {"logged_turns": 0}
-    real = read_conversations(common.DATASETS / "redial" / "dev_dialogues.jsonl", titles)
+    # a log smaller than the real one encodes only the turns it keeps
+    real = read_conversations(common.DATASETS / "redial" / "dev_dialogues.jsonl", titles)[:n]
     vectors = common.cached_vectors(encoder, [t.text for t in real], work / "cache", quiet)
     copies = -(-n // len(real))
     turns = [dataclasses.replace(t, conversation=f"{t.conversation}#{k}") for k in range(copies) for t in real][:n]
