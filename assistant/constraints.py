@@ -42,21 +42,19 @@ VALUES_CAP = FIELD_VALUES_CAP
 
 
 def parse_json_object(text: str) -> dict[str, Any] | None:
-    """The first JSON object in an LLM answer (which may wrap it in prose or a code fence)."""
+    """The first JSON object in an LLM answer (which may wrap it in prose or a code fence).
+
+    Each ``{`` is tried in turn with the JSON decoder itself, so braces inside strings
+    (``{"label": "a } b"}``) are read as text, not counted."""
+    decoder = json.JSONDecoder()
     start = text.find("{")
     while start != -1:
-        depth = 0
-        for end in range(start, len(text)):
-            c = text[end]
-            depth += c == "{"
-            depth -= c == "}"
-            if depth == 0:
-                try:
-                    obj = json.loads(text[start: end + 1])
-                    return obj if isinstance(obj, dict) else None
-                except ValueError:
-                    break
-        start = text.find("{", start + 1)
+        try:
+            obj, _ = decoder.raw_decode(text, start)
+        except ValueError:
+            start = text.find("{", start + 1)
+            continue
+        return obj if isinstance(obj, dict) else None
     return None
 
 
