@@ -21,6 +21,13 @@ _EXPORTS = {
     "ScriptedLLM": "assistant.llm.fake",
     "TransformersLLM": "assistant.llm.local",
     "OpenAICompatLLM": "assistant.llm.openai_compat",
+    # what the web layer (app.py, webui/) needs of the retrieval side, so it imports only
+    # this package: settings, the errors it shows, and the ingest report's rendering
+    "Settings": "retrieval.settings",
+    "ChatrecError": "retrieval.errors",
+    "InputError": "retrieval.errors",
+    "MissingDependency": "retrieval.errors",
+    "format_ingest_report": "retrieval.cli_output",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -60,11 +60,13 @@ class Chat:
         return self._state
 
     # ---- public API -----------------------------------------------------------------------
-    def send(self, text: str = "", image: Any = None, audio: Any = None, *, explain: bool = True) -> Reply:
-        """Run one turn and return the reply. ``explain=False`` skips the LLM's reasons
-        (reasons then come from the evidence): for evaluations that only need the ranking."""
+    def send(self, text: str = "", image: Any = None, audio: Any = None, *, top_k: int | None = None,
+             explain: bool = True, video: Any = None) -> Reply:
+        """Run one turn and return the reply. ``top_k``: how many items to recommend (default:
+        the setting). ``explain=False`` skips the LLM's reasons (reasons then come from the
+        evidence): for evaluations that only need the ranking. ``video``: see :meth:`stream`."""
         reply = None
-        for event in self.stream(text, image=image, audio=audio, explain=explain):
+        for event in self.stream(text, image=image, audio=audio, top_k=top_k, explain=explain, video=video):
             if event.type == "done":
                 reply = event.data
         assert reply is not None
@@ -103,30 +105,47 @@ class Chat:
         raise InputError(f"no condition {constraint_id!r} in this conversation "
                          f"(in force: {', '.join(c['id'] for c in self.constraints) or 'none'})")
 
-    def stream(self, text: str = "", image: Any = None, audio: Any = None, *,
-               explain: bool = True) -> Iterator[Event]:
+    def stream(self, text: str = "", image: Any = None, audio: Any = None, *, top_k: int | None = None,
+               explain: bool = True, video: Any = None) -> Iterator[Event]:
         """Run one turn, yielding status, item, reason-token events and finally "done"
-        with the :class:`Reply`. Input problems raise :class:`InputError` before any work."""
+        with the :class:`Reply` (``top_k`` items; default: the setting). Input problems
+        raise :class:`InputError` before any work. A ``video`` (path or bytes) is a photo
+        and a voice message at once: its poster frame goes through the photo path, its
+        sound through the voice path."""
         settings = self.recommender.settings
         text = inputs.check_text(text, settings)
+        if video is not None and (image is not None or audio is not None):
+            raise InputError("Please send a video on its own, without a photo or a voice message.")
         photo = inputs.load_image(image, settings) if image is not None else None
         samples = inputs.load_audio(audio, settings) if audio is not None else None
+        clip = inputs.load_video(video, settings) if video is not None else None
+        if clip is not None:
+            photo, samples = clip.frame, clip.samples
         if not text and photo is None and samples is None:
             raise InputError("the message is empty: write something, or send a photo or a voice message")
+        if top_k is not None and top_k < 1:
+            raise InputError(f"top_k must be at least 1, not {top_k}")
         with self._lock:
-            yield from _Turn(self, text, photo, samples, explain).run()
+            yield from _Turn(self, text, photo, samples, explain, top_k, clip).run()
 
 
 class _Turn:
     """The work of one message; a class only to share its many locals between stages."""
 
-    def __init__(self, chat: Chat, text: str, photo: Any, samples: Any, explain: bool = True):
+    def __init__(self, chat: Chat, text: str, photo: Any, samples: Any, explain: bool = True,
+                 top_k: int | None = None, video: Any = None):
         self.chat, self.rec, self.state = chat, chat.recommender, chat.state
         self.explain = explain
         self.settings = self.rec.settings
+        # the items shown, and the candidates searched for them (never fewer than shown)
+        self.top_k = top_k or self.settings.top_k
+        self.candidates = self.settings.candidate_count if top_k is None else max(self.settings.candidate_count, top_k)
         self.text, self.photo, self.samples = text, photo, samples
+        self.video = video
         self.timings = dict.fromkeys(STAGES, 0.0)
         self.notices: list[str] = []
+        if video is not None and video.no_sound:
+            self._notice(video.no_sound)
         self.transcript = self.caption = ""
         self.checks = CheckCounts()
 
@@ -148,7 +167,8 @@ class _Turn:
     # ---- the stages -------------------------------------------------------------------------
     def run(self) -> Iterator[Event]:
         if self.samples is not None:
-            yield self._status("transcribe", "Listening to your voice message")
+            yield self._status("transcribe", "Listening to your "
+                               + ("video" if self.video is not None else "voice message"))
             with self._stage("transcribe"):
                 self.transcript = self.rec.transcribe(self.samples, self._notice)
             if not (self.transcript or self.text or self.photo is not None or self.notices):
@@ -156,11 +176,12 @@ class _Turn:
                 raise InputError("I could not hear any words in your voice message; please record "
                                  "it again closer to the microphone, or type your message")
         if self.photo is not None:
-            yield self._status("caption", "Looking at your photo")
+            yield self._status("caption", "Looking at your " + ("video" if self.video is not None else "photo"))
             with self._stage("caption"):
                 self.caption = self.rec.caption(self.photo, self._notice)
         said = " ".join(t for t in (self.text, self.transcript) if t)
-        content = said + (f" [photo: {self.caption}]" if self.caption else " [photo]" if self.photo is not None else "")
+        seen = "video" if self.video is not None else "photo"
+        content = said + (f" [{seen}: {self.caption}]" if self.caption else f" [{seen}]" if self.photo is not None else "")
         tracker = self.rec.tracker()
         self._catch_up(tracker)
         self.state.messages.append({"role": "user", "content": content.strip()})
@@ -187,7 +208,7 @@ class _Turn:
             ranked_by_llm = llm is not None
             # an item the user asked for again by name comes first
             ranked = [p for p in ranked if p[0].id in asked_again] + [p for p in ranked if p[0].id not in asked_again]
-        top = ranked[: self.settings.top_k]
+        top = ranked[: self.top_k]
         recs = [Recommendation(c.id, c.title, c.image, round(float(score), 6), "",
                                [asdict(h) for h in c.evidence], dict(c.metadata)) for c, score in top]
         for r in recs:
@@ -320,7 +341,7 @@ class _Turn:
             # "only the organic ones": every other item is left out (by id: no field says it)
             exclude |= set(self.rec.titles()) - allowed
         query = Query(text=query_text, image=self.photo, where=cons.to_where(constraints), exclude=exclude,
-                      liked=seeds, k=self.settings.candidates)
+                      liked=seeds, k=self.candidates)
         found = self.rec.index.search(query)
         if not found:
             found = self._relaxed(query, constraints)
@@ -332,7 +353,7 @@ class _Turn:
         asked_again.update(i for i in self.requested if i not in exclude)
         missing = [i for i in asked_again if i not in {c.id for c in found}]
         if missing:
-            from retrieval.search import where_matches
+            from retrieval.filters import where_matches
 
             got = self.rec.index.get(missing)
             where = query.where
@@ -346,7 +367,7 @@ class _Turn:
             if c.id not in seen:
                 seen.add(c.id)
                 unique.append(c)
-        return unique[: max(self.settings.candidates, len(missing))]
+        return unique[: max(self.candidates, len(missing))]
 
     def _relaxed(self, query: Query, constraints: list[dict[str, Any]]) -> list[Candidate]:
         """Nothing meets every condition: the closest matches without the filters and
@@ -395,7 +416,7 @@ class _Turn:
         preferred = cons.preferred_items(self.state.constraints)
         if not preferred:
             return ranked
-        jump = self.settings.top_k + 0.5
+        jump = self.top_k + 0.5
         order = sorted(range(len(ranked)), key=lambda i: i - jump * (ranked[i][0].id in preferred))
         return [ranked[i] for i in order]
 
@@ -451,6 +472,7 @@ class _Turn:
         reply = Reply(text=text, items=recs, mode="llm" if used_llm else "retrieval",
                       timings={k: round(v, 4) for k, v in self.timings.items()}, notices=list(self.notices),
                       query=query, transcript=self.transcript, caption=self.caption,
+                      video=self.video.shown() if self.video is not None else {},
                       constraints=constraint_view(self.state, self.rec.titles()),
                       llm_checks=self.checks.to_dict())
         yield Event("done", reply)

@@ -9,10 +9,18 @@ from __future__ import annotations
 
 from retrieval.errors import InputError
 from retrieval.media import SAMPLE_RATE
-from retrieval.media_checks import check_size, check_voice_file, load_audio, load_image, sniff_kind
+from retrieval.media_checks import (
+    check_size,
+    check_voice_file,
+    is_video,
+    load_audio,
+    load_image,
+    sniff_kind,
+)
+from retrieval.video import load_video_message as load_video
 
-__all__ = ["SAMPLE_RATE", "check_size", "check_text", "check_voice_file", "load_audio", "load_image",
-           "sniff_kind"]
+__all__ = ["SAMPLE_RATE", "check_size", "check_text", "check_voice_file", "is_video", "load_audio",
+           "load_image", "load_video", "sniff_kind"]
 
 
 def check_text(text: str | None, settings) -> str:

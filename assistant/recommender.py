@@ -12,12 +12,16 @@ from collections.abc import Callable
 from dataclasses import asdict, is_dataclass
 from typing import Any
 
-from retrieval.errors import ChatrecError, ModelUnavailable
+from retrieval.errors import ChatrecError, IndexMissing, ModelUnavailable
+from retrieval.models import ModelHub
+from retrieval.settings import DEMO_CATALOG, Settings
+from retrieval.text import words as text_words
 
 from .catalog_terms import CatalogTerms
 from .diets import diet_table
 from .llm.base import LLM
 from .mentions import TitleMatcher
+from .rank_mix import load_mix
 from .tracker import Tracker
 
 Notify = Callable[..., None]
@@ -36,7 +40,7 @@ COMMON_WORD_ITEMS = 5
 
 def clipped_share(samples) -> float:
     """The share of samples at (or within 1 % of) full scale."""
-    import numpy as np
+    import numpy as np  # only for voice messages: kept off the import of the package
 
     x = np.abs(np.asarray(samples, dtype=np.float32))
     return float(np.mean(x >= CLIP_LEVEL)) if x.size else 0.0
@@ -75,17 +79,12 @@ class Recommender:
         The LLM is chosen as: ``llm`` if given; none when ``enable_llm`` is false; the
         OpenAI-compatible server when ``llm_base_url`` is set; else the local
         ``llm_model`` (loaded on first use; :meth:`load_llm` loads it now)."""
-        from retrieval.settings import Settings
-
         settings = settings or Settings.load()
         if hub is None:
-            try:
-                from retrieval.models import ModelHub
-                hub = ModelHub(settings)
-            except ImportError:
-                hub = None
+            hub = ModelHub(settings)
         if index is None:
-            from retrieval.index import CatalogIndex
+            from retrieval.index import CatalogIndex  # ChromaDB's client: on first use
+
             index = CatalogIndex.open(settings, hub=hub)
         factory, off = None, ""
         if llm is None:
@@ -103,9 +102,43 @@ class Recommender:
                 off = "no LLM is configured (llm_model is empty and llm_base_url is not set)"
         return cls(settings, index, llm=llm, hub=hub, llm_factory=factory, llm_off_reason=off)
 
+    @classmethod
+    def open(cls, settings=None, catalog=None, *, hub=None, llm: LLM | None = None,
+             prune: bool | None = None, progress: bool = True, media_root=None,
+             ingest: Callable[..., Any] | None = None) -> tuple[Recommender, Any]:
+        """A recommender over the index of ``settings``, ingesting a catalog first when needed.
+
+        With ``catalog``, that file is ingested (unchanged rows are skipped, so a second
+        start is quick; ``prune``, true by default here, drops items no longer in it).
+        Without, the index is opened, and when none exists yet the demo catalog is ingested
+        into it first. ``media_root``: the catalog's media must lie inside that folder
+        (uploaded catalogs). ``ingest(settings, catalog, hub=, prune=, progress=,
+        media_root=)`` replaces :func:`retrieval.ingest.ingest` (tests). Returns the
+        recommender and the ``IngestReport`` (None when nothing was ingested)."""
+        from retrieval.index import CatalogIndex
+
+        settings = settings or Settings.load()
+        if hub is None:
+            hub = ModelHub(settings)
+        if prune is None:
+            prune = catalog is not None
+        index = report = None
+        if catalog is None:
+            try:
+                index = CatalogIndex.open(settings, hub=hub)
+            except IndexMissing:
+                catalog = DEMO_CATALOG
+        if index is None:
+            if ingest is None:
+                from retrieval.ingest import ingest
+            report = ingest(settings, catalog, hub=hub, prune=prune, progress=progress,
+                            media_root=media_root)
+            index = CatalogIndex.open(settings, hub=hub)
+        return cls.from_settings(settings, index=index, llm=llm, hub=hub), report
+
     def chat(self, state=None):
         """A new conversation (or one resumed from ``state``)."""
-        from .chat import Chat
+        from .chat import Chat  # the turn's machinery (numpy, the LLM tasks): on first use
 
         return Chat.from_state(self, state) if state is not None else Chat(self)
 
@@ -136,8 +169,6 @@ class Recommender:
         """The weight of the retrieval order in the LLM's ranking: the one ``python -m eval
         fit`` learned for the active LLM (``llm_mix.json`` beside the index), else the
         setting ``llm_rank_mix``."""
-        from .rank_mix import load_mix
-
         model_id = getattr(self._llm, "model_id", "") if self._llm is not None else ""
         with self._cache_lock:
             if model_id not in self._mixes:
@@ -202,13 +233,11 @@ class Recommender:
         items share ("a comedy" asks for the genre, not "The Comedy"; a kind of one item may
         be its title: "Kiwi"), words the items' own texts use often ("no aliens", "with my
         kids"), and the surnames of people with several items ("Hitchcock")."""
-        from .mentions import tokens
-
         terms = self.terms()
         words = set()
         for f, counts in terms.value_counts.items():
             for value, n in counts.items():
-                toks = tokens(value)
+                toks = text_words(value, join_apostrophes=True)
                 if f in terms.few and n >= 2 and len(toks) == 1:
                     words.add(toks[0])
                 elif f not in terms.few and n >= 3 and len(toks) > 1:

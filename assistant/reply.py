@@ -37,6 +37,9 @@ class Reply:
     query: str = ""
     transcript: str = ""
     caption: str = ""
+    # a video message: the frame searched with ({"name", "frame": JPEG path, "time": s,
+    # "frames": keyframes found, "no_sound": why nothing was heard, or ""}); empty otherwise
+    video: dict[str, Any] = field(default_factory=dict)
     # the conditions in force after this message ({"id", "kind", "label", ...}), as
     # Chat.constraints gives them: what the chips show
     constraints: list[dict[str, Any]] = field(default_factory=list)

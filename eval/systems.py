@@ -21,9 +21,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from retrieval.channels import names as channel_names
 from retrieval.dialogues import CONTEXT_CHARS, CONTEXT_MESSAGES, context_text
 from retrieval.fusion import fuse
-from retrieval.settings import CHANNELS
 from retrieval.types import Query
 
 from .datasets import Turn
@@ -81,13 +81,14 @@ def collect_hits(index, turns: list[Turn], *, exclude_mentioned: bool = True,
     encode = (time.perf_counter() - started) / max(n_encoded, 1)
     if log_model is not False:
         index.use_collab_model(log_model, channel="collab_log")
-    all_channels(index)
+    # every channel, whatever fusion.json says: each system fuses for itself
+    every = channel_names()
     try:
         for turn in tqdm(turns, desc=desc, disable=not progress, unit="turn"):
             if collab_for is not None:
                 model = collab_for(turn)
                 if model is not current:
-                    set_collab(index, model)
+                    index.use_collab_model(model)
                     current = model
             if dialogues_for is not None:
                 log = dialogues_for(turn)
@@ -96,7 +97,7 @@ def collect_hits(index, turns: list[Turn], *, exclude_mentioned: bool = True,
                     current_log = log
             start = time.perf_counter()
             try:
-                hits = index.channel_hits(turn_query(turn, exclude_mentioned))
+                hits = index.channel_hits(turn_query(turn, exclude_mentioned), channels=every)
                 out.append(TurnHits({c: [h[0] for h in hs] for c, hs in hits.items()},
                                     time.perf_counter() - start, None, encode if turn_query(turn).text else 0.0))
             except Exception as e:  # noqa: BLE001 - one bad turn must not end a long run
@@ -133,7 +134,7 @@ def _precompute_queries(index, texts: list[str], progress: bool):
     function that puts the plain encoder back. Indexes without a text encoder are left alone."""
     from tqdm import tqdm
 
-    if not hasattr(index, "text_encoder") or not hasattr(index, "_text"):
+    if not hasattr(index, "use_query_encoder"):
         return (lambda: None), 0
     inner = index.text_encoder()
     unique = [t for t in dict.fromkeys(t.strip() for t in texts) if t]
@@ -143,24 +144,11 @@ def _precompute_queries(index, texts: list[str], progress: bool):
         chunk = unique[i:i + batch]
         for text, vector in zip(chunk, inner.encode(chunk), strict=True):
             table[text] = vector
-    index._text = _PrecomputedEncoder(inner, table)
+    index.use_query_encoder(_PrecomputedEncoder(inner, table))
 
     def restore():
-        index._text = inner
+        index.use_query_encoder(inner)
     return restore, len(unique)
-
-
-def set_collab(index, model) -> None:
-    """Make ``index`` use ``model`` as its collaborative model (cross-validation folds)
-    and run every channel (weights are the systems')."""
-    index.use_collab_model(model)
-    all_channels(index)
-
-
-def all_channels(index) -> None:
-    """Make ``channel_hits`` run every channel whatever ``fusion.json`` says (each system
-    fuses for itself)."""
-    index.use_weights({c: 1.0 for c in CHANNELS}, source="evaluation: every channel")
 
 
 def fused_ranking(hits: TurnHits, weights: dict[str, float], rrf_k: int, k: int) -> list[str]:
@@ -194,7 +182,7 @@ class FusionSystem:
 
 def baseline_systems(weights_hybrid: dict[str, float] | None = None) -> list[FusionSystem]:
     """popularity, dense only, hybrid (every channel, weights of the settings or 1.0)."""
-    hybrid = {c: 1.0 for c in CHANNELS}
+    hybrid = {c: 1.0 for c in channel_names()}
     hybrid.update(weights_hybrid or {})
     return [
         FusionSystem("popularity", "most interacted items of the training log (collab model prior)",

@@ -109,6 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("id2info", metavar="ID2INFO_JSON")
     c.add_argument("out", metavar="OUT.csv")
     c.set_defaults(func=cmd_convert_movielens)
+    c = conv.add_parser("videos-demo", help="the demo's first products as a catalog with videos (ffmpeg, "
+                                            "espeak-ng) -> OUT_DIR/catalog.jsonl + videos/")
+    c.add_argument("out_dir", metavar="OUT_DIR")
+    c.add_argument("-n", "--items", type=int, default=6, help="products (default 6)")
+    c.add_argument("--catalog", default=None, help="the catalog whose photos and descriptions are used "
+                                                   "(default: the demo catalog)")
+    c.set_defaults(func=cmd_convert_videos_demo)
     return parser
 
 
@@ -260,6 +267,16 @@ def cmd_convert_movielens(args: argparse.Namespace) -> int:
     return _converted(args, convert_movielens(args.ratings, args.links, args.id2info, args.out), "ratings")
 
 
+def cmd_convert_videos_demo(args: argparse.Namespace) -> int:
+    from .settings import DEMO_CATALOG
+    from .video_demo import make_video_catalog
+
+    path = make_video_catalog(args.catalog or DEMO_CATALOG, args.out_dir, args.items)
+    rows = sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    print(f"wrote {rows} items with videos to {path} (videos in {path.parent / 'videos'})")
+    return 0
+
+
 def _converted(args: argparse.Namespace, result: Any, noun: str) -> int:
     counts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in result.counts.items())
     print(f"wrote {result.rows} {noun} to {result.path}" + (f" ({counts})" if counts else ""))
@@ -280,11 +297,20 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    # restored on the way out: main() is also called in-process (tests, the chatrec command)
+    shown_before = warnings.showwarning
     warnings.showwarning = _show_warning
     if _quiet(args) or args.func in (cmd_search, cmd_stats):
         # model-loading bars of transformers / huggingface_hub: noise around a short answer
         # (read when those libraries are first imported, which happens later)
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    try:
+        return _run(args)
+    finally:
+        warnings.showwarning = shown_before
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return args.func(args)
     except ChatrecError as e:

@@ -5,7 +5,7 @@ One item schema for both formats:
 - ``id`` (required): text; whole numbers are accepted and turned into text.
 - ``title`` (required): non-empty text.
 - ``description`` (optional): text, truncated (with a warning) beyond 100,000 characters.
-- ``image``, ``audio`` (optional): file paths, relative to the catalog file's folder or
+- ``image``, ``audio``, ``video`` (optional): file paths, relative to the catalog file's folder or
   absolute. A path that does not lead to a file is left out with a warning; the row stays.
 - attributes (optional): free facts such as category, price or year. Values are text,
   whole numbers, decimals, true/false, or lists of those.
@@ -50,10 +50,13 @@ JSONL_SUFFIXES = (".jsonl", ".ndjson")
 CSV_SUFFIXES = (".csv",)
 MAX_DESCRIPTION_CHARS = 100_000
 # Columns / keys with a meaning of their own; everything else is an attribute.
-CORE_FIELDS = ("id", "title", "description", "image", "audio")
-# Names the index stores beside the attributes in each item's metadata; an attribute may
-# not shadow them. Names starting with "_" are kept for internal bookkeeping.
-RESERVED_ATTRIBUTES = frozenset(CORE_FIELDS) | {"attributes", "content_hash", "document"}
+CORE_FIELDS = ("id", "title", "description", "image", "audio", "video")
+# The metadata keys the store writes beside an item's attributes (never attributes).
+STORE_KEYS = ("title", "image", "content_hash")
+# Names no attribute may take, and so no filter, constraint or attribute channel uses: the
+# item's own fields, the store's keys, the names of its document and attribute table
+# (the one home of this fact). Names starting with "_" are kept for internal bookkeeping.
+RESERVED_KEYS = frozenset(CORE_FIELDS) | frozenset(STORE_KEYS) | {"attributes", "document"}
 
 _INT = re.compile(r"[-+]?(0|[1-9]\d*)")
 _FLOAT = re.compile(r"[-+]?(\d+\.\d*|\.\d+|\d+(\.\d*)?[eE][-+]?\d+)")
@@ -539,6 +542,7 @@ class _RowValidator:
         item.description = self._description(line, item_id, row.get("description"))
         item.image = self._media(line, item_id, "image", row.get("image"))
         item.audio = self._media(line, item_id, "audio", row.get("audio"))
+        item.video = self._media(line, item_id, "video", row.get("video"))
         item.attributes = self._attributes(line, item_id, row.get("attributes") or {})
         self.items.append(item)
         return True
@@ -616,7 +620,7 @@ class _RowValidator:
                 self.problem(line, name, f"attribute {name!r} is given twice (names are trimmed of spaces); "
                                          "the first value is kept", item_id=item_id)
                 continue
-            if name.lower() in RESERVED_ATTRIBUTES or name.startswith("_"):
+            if name.lower() in RESERVED_KEYS or name.startswith("_"):
                 self.problem(line, name, f"attribute name {name!r} is reserved (rename it); left out",
                              item_id=item_id)
                 continue

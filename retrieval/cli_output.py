@@ -16,6 +16,8 @@ from .types import Candidate, Problem
 
 # Enough to see what is wrong; the full list goes to --report FILE.json.
 MAX_PROBLEMS_SHOWN = 50
+# the web catalog panel has no --report: it lists more
+MAX_PROBLEMS_ONLINE = 200
 
 
 def format_problem(problem: Problem) -> str:
@@ -35,34 +37,55 @@ def format_problems(problems: Iterable[Problem], limit: int = MAX_PROBLEMS_SHOWN
     return lines
 
 
-def format_ingest_report(report: Any) -> str:
-    """Summary line(s) of an ``IngestReport`` followed by every problem (up to a limit)."""
-    errors = sum(1 for p in report.problems if p.severity == "error")
-    warnings = len(report.problems) - errors
+def format_ingest_report(report: Any, markdown: bool = False, folder: str | Path | None = None) -> str:
+    """The one rendering of an ``IngestReport`` for people: what was indexed, where every
+    row of each file read went (``rows: 12 = 10 ingested + 2 skipped``), then the problems.
+
+    Plain text for the CLI and the app's start-up (problems as ``file:line [field]
+    severity: reason``, up to 50: the full list goes to ``--report``); ``markdown=True``
+    for the web catalog panel (up to 200, file names shown relative to ``folder``, the
+    upload's folder on the server, which is not the user's business)."""
+    problems = list(report.problems)
+    if markdown:
+        lines = [f"**Ingested** {report.items_total} items in {float(report.seconds):.1f} s: "
+                 f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+                 f"{report.removed} removed, {report.skipped} skipped."]
+        lines += [f"\n{line}." for line in accounting_lines(report, "Rows in the file")]
+        if problems:
+            prefix = f"{folder}/" if folder else None
+            lines += ["", f"**{len(problems)} problem(s):**"]
+            lines += [f"- {str(p).replace(prefix, '') if prefix else p}" for p in problems[:MAX_PROBLEMS_ONLINE]]
+            if len(problems) > MAX_PROBLEMS_ONLINE:
+                lines.append(f"- … and {len(problems) - MAX_PROBLEMS_ONLINE} more")
+        return "\n".join(lines)
+    errors = sum(1 for p in problems if p.severity == "error")
     lines = [
         f"{report.catalog}: {_n(report.items_total, 'item')} indexed: {report.added} added, "
         f"{report.updated} updated, {report.unchanged} unchanged, {report.removed} removed; "
         f"{_n(report.skipped, 'row')} skipped ({report.seconds:.1f} s)"
     ]
     lines += accounting_lines(report)
+    if getattr(report, "videos", 0) or getattr(report, "frames_encoded", 0):
+        lines.append(f"{_n(report.videos, 'video')} read, {_n(report.frames_encoded, 'frame')} encoded")
     stale = getattr(report, "stale", 0)
     if stale:
         lines.append(f"{_n(stale, 'indexed item')} no longer in the catalog: --prune removes them")
-    if report.problems:
-        lines.append(f"{_n(errors, 'error')}, {_n(warnings, 'warning')}:")
-        lines += ["  " + line for line in format_problems(report.problems)]
+    if problems:
+        lines.append(f"{_n(errors, 'error')}, {_n(len(problems) - errors, 'warning')}:")
+        lines += ["  " + line for line in format_problems(problems)]
     return "\n".join(lines)
 
 
-def accounting_lines(report: Any) -> list[str]:
+def accounting_lines(report: Any, rows: str = "rows") -> list[str]:
     """One line per file an ``IngestReport`` read (its ``reads``, the catalog first), saying
-    where its records went: ``rows: 12 = 10 ingested + 2 skipped`` for the catalog,
-    ``log.csv: 500 interactions = 498 read + 2 skipped`` for the interaction log."""
+    where its records went: ``rows: 12 = 10 ingested + 2 skipped`` for the catalog
+    (``rows`` names them), ``log.csv: 500 interactions = 498 read + 2 skipped`` for the
+    interaction log."""
     lines = []
     for index, count in enumerate(getattr(report, "reads", None) or []):
         if index == 0:
             span = f" (on {count.lines} lines)" if count.lines and count.lines != count.records else ""
-            line = f"rows: {count.records} = {count.accepted} ingested + {count.reported} skipped{span}"
+            line = f"{rows}: {count.records} = {count.accepted} ingested + {count.reported} skipped{span}"
             if count.unaccounted:
                 line += f"; {count.unaccounted} unaccounted (a bug in the reader)"
             lines.append(line)

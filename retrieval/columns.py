@@ -1,6 +1,6 @@
 """The metadata table as columns, so a ``where`` filter becomes one boolean mask.
 
-Filtering hit lists record by record (:func:`retrieval.search.where_matches`) costs a few
+Filtering hit lists record by record (:func:`retrieval.filters.where_matches`) costs a few
 microseconds per record, and the channels of one search test hundreds of them. Here each
 field is indexed once (value -> rows, the numeric range of each row), a filter is
 evaluated for every row at once with numpy set operations, and the masks of recent
@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from .errors import InputError
+from .filters import OPERATORS, where_matches
 
 # masks of this many distinct filters are kept (one byte per item each)
 MASK_CACHE = 64
@@ -110,7 +111,6 @@ class Columns:
         try:
             out = self._eval(where)
         except _Unsupported:
-            from .search import where_matches
             out = np.fromiter((where_matches(where, m) for m in self.metas), dtype=bool, count=self.n)
         out.flags.writeable = False
         if key is not None:
@@ -136,8 +136,6 @@ class Columns:
         return out
 
     def _field(self, key: str, cond: Any) -> np.ndarray:
-        from .search import OPERATORS
-
         f = self._fields.get(key)
         if f is not None and not f.exact:
             raise _Unsupported(key)

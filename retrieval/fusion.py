@@ -13,7 +13,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from .settings import CHANNELS
+from .channels import names as channel_names
 from .types import ChannelHit
 
 FUSION_FILE = "fusion.json"
@@ -72,7 +72,7 @@ def load_fusion(index_dir: str | Path) -> dict[str, float] | None:
             raise ValueError("'weights' is not an object")
         out = {}
         for channel, w in weights.items():
-            if channel not in CHANNELS:
+            if channel not in channel_names():
                 raise ValueError(f"unknown channel {channel!r}")
             if isinstance(w, bool) or not isinstance(w, (int, float)) or w < 0:
                 raise ValueError(f"weight of {channel!r} must be a number >= 0, not {w!r}")
@@ -95,9 +95,9 @@ def load_fusion_meta(index_dir: str | Path) -> dict[str, Any]:
 
 def save_fusion(index_dir: str | Path, weights: dict[str, float], meta: dict[str, Any] | None = None) -> Path:
     """Write ``fusion.json`` (weights plus how they were obtained) atomically; returns its path."""
-    bad = [c for c in weights if c not in CHANNELS]
+    bad = [c for c in weights if c not in channel_names()]
     if bad:
-        raise ValueError(f"unknown channel(s) {bad} (known: {', '.join(CHANNELS)})")
+        raise ValueError(f"unknown channel(s) {bad} (known: {', '.join(channel_names())})")
     path = Path(index_dir) / FUSION_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     data = {"weights": {c: float(w) for c, w in weights.items()}, "meta": dict(meta or {}),

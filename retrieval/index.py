@@ -12,31 +12,24 @@ from __future__ import annotations
 import threading
 import warnings
 from collections import Counter
+from collections.abc import Iterable
 from concurrent import futures
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .catalog import STORE_KEYS
 from .errors import IndexMissing, InputError, ModelUnavailable
+from .filters import adapt_to_lists, normalise_where
 from .fusion import fuse, load_fusion, load_fusion_meta
-from .media_checks import load_image
-from .search import (
-    AttributeIndex,
-    KeywordIndex,
-    adapt_to_lists,
-    merge_by_rank,
-    normalise_where,
-)
-from .settings import CHANNELS, Settings
+from .settings import Settings
 from .types import Candidate, Query
 from .vectors import VectorTable
 
-# metadata keys written by the store, not catalog attributes
-_INTERNAL = ("content_hash", "image", "title")
-_MAX_VALUES = 50
-# the order channel_hits lists channels in (the fusion sums their shares in this order)
-_CHANNEL_ORDER = ("dense", "clip_text", "clip_image", "collab", "popularity", "collab_log", "similar",
-                  "shared", "named", "keyword", "attribute", "dialogues")
+# FieldInfo lists at most this many distinct values of a text field (the most frequent)
+FIELD_VALUES_CAP = 50
+# the collections of CLIP vectors (pictures, documents, video keyframes)
+CLIP_KINDS = ("images", "docs_clip", "frames")
 
 
 @dataclass
@@ -100,20 +93,17 @@ class CatalogIndex:
         self._collab_log: Any = False
         self._dialogues: Any = False
         self._own_text = None
-        self._attributes: AttributeIndex | None = None
-        self._shared = None
-        self._named = None
+        self._built: dict[str, Any] = {}
         self._table: dict[str, dict] | None = None
         self._documents: dict[str, str] = {}
         self._columns = None
         self._vectors: VectorTable | None = None
-        self._keywords: KeywordIndex | None = None
         self._fields: dict[str, FieldInfo] | None = None
         self._weights: dict[str, float] | None = None
         self._weights_source = ""
         self._rrf_k: int | None = None
         self._counts: dict[str, int] | None = None
-        self.store._collections.clear()
+        self.store.forget_collections()
 
     # ---- lazily loaded parts --------------------------------------------------------------
 
@@ -132,7 +122,7 @@ class CatalogIndex:
                 self._clip = None
                 if not self.settings.enable_clip:
                     self._clip_note = "CLIP disabled in settings (enable_clip)"
-                elif self.store.collection("images") is None and self.store.collection("docs_clip") is None:
+                elif all(self.store.collection(k) is None for k in CLIP_KINDS):
                     self._clip_note = "the index has no CLIP vectors (ingest with enable_clip on)"
                 else:
                     try:
@@ -142,7 +132,7 @@ class CatalogIndex:
                         self._clip_note = str(e)
                         warnings.warn(f"CLIP channels off: {e}", stacklevel=3)
                     if clip is not None:
-                        for kind in ("images", "docs_clip"):
+                        for kind in CLIP_KINDS:
                             if self.store.collection(kind) is not None:
                                 self.store.collection(kind, clip.model_id, clip.dim)
                         self._clip = clip
@@ -187,40 +177,25 @@ class CatalogIndex:
         with self._lock:
             self._dialogues = log
 
-    def attribute_index(self) -> AttributeIndex:
-        """Which items have the attribute values a query names (``search.AttributeIndex``)."""
-        return self._ranked("_attributes", AttributeIndex)
-
-    def shared_index(self):
-        """Which items share rare attribute values (``retrieval.shared``)."""
-        from .shared import SharedValuesIndex
-
-        return self._ranked("_shared", SharedValuesIndex)
-
-    def named_index(self):
-        """The multi-word names of the catalog's many-valued fields (``retrieval.named``)."""
-        from .named import NamedValuesIndex
-
-        return self._ranked("_named", NamedValuesIndex)
-
-    def _ranked(self, attr: str, build):
-        """The index kept in ``self.<attr>``, built from the table on first use, its ties
-        following the popularity order of the collaborative models in use (set again
-        only when those models change)."""
+    def built(self, name: str, build, popularity_ties: bool = False):
+        """The structure ``build(table)`` made from the metadata table for channel
+        ``name``, built on first use and kept. ``popularity_ties``: its ties follow the
+        popularity order of the collaborative models in use (a
+        ``channels.values.PopularityTieBreak``; set again only when those models change)."""
         self._load_table()
         with self._lock:
-            index = getattr(self, attr)
-            if index is None:
-                index = build(self._table)
-                setattr(self, attr, index)
-            collab, log = self.collab_model(), self.collab_log_model()
-            index.set_prior((collab.pop_ids if collab else []) + (log.pop_ids if log else []),
-                            key=(id(collab), id(log)))
-            return index
+            structure = self._built.get(name)
+            if structure is None:
+                structure = self._built[name] = build(self._table)
+            if popularity_ties:
+                collab, log = self.collab_model(), self.collab_log_model()
+                structure.set_prior((collab.pop_ids if collab else []) + (log.pop_ids if log else []),
+                                    key=(id(collab), id(log)))
+            return structure
 
     def table(self) -> dict[str, dict]:
-        """``{id: metadata}`` of every item, loaded once (filters for the non-vector
-        channels, titles, fields) together with the keyword index."""
+        """``{id: metadata}`` of every item, loaded once with the documents and their
+        vectors (rows in the same order everywhere)."""
         self._load_table()
         return self._table
 
@@ -231,22 +206,27 @@ class CatalogIndex:
                 from .columns import Columns
 
                 ids, metas, docs, vectors = self.store.load_all("docs")
-                # rows in Chroma's storage order everywhere: table, keyword index, columns,
+                # rows in Chroma's storage order everywhere: table, documents, columns,
                 # vectors, so one boolean mask over the rows serves every channel
-                self._keywords = KeywordIndex(zip(ids, (m.get("title", "") for m in metas), docs, strict=True))
                 self._columns = Columns(ids, metas)
                 self._vectors = VectorTable(vectors)
                 self._documents = dict(zip(ids, docs, strict=True))
                 self._table = dict(zip(ids, metas, strict=True))
 
-    def keyword_index(self) -> KeywordIndex:
+    def documents(self) -> dict[str, str]:
+        """``{id: document}`` of every item (the text the text encoder read), table order."""
         self._load_table()
-        return self._keywords
+        return self._documents
 
     def columns(self):
         """The metadata table as :class:`retrieval.columns.Columns` (filters as masks)."""
         self._load_table()
         return self._columns
+
+    def vectors(self) -> VectorTable:
+        """The document vectors in memory (the text encoder in use's), rows in table order."""
+        self._load_table()
+        return self._vectors
 
     def weights(self) -> dict[str, float]:
         """Channel weights: ``fusion.json`` beside the index when present, else
@@ -299,6 +279,14 @@ class CatalogIndex:
                     raise ValueError("use_text_encoder needs one document vector per item, in table order")
                 self._text, self._vectors = encoder, VectorTable(vectors)
 
+    def use_query_encoder(self, encoder) -> None:
+        """Encode query texts with ``encoder`` from now on, in this process: the same model
+        as the document vectors' (e.g. one holding the queries' vectors computed ahead in
+        batches, as the evaluation does). ``text_encoder()`` returns it."""
+        self.text_encoder()
+        with self._lock:
+            self._text = encoder
+
     def use_weights(self, weights: dict[str, float] | None, source: str = "override",
                     rrf_k: int | None = None) -> None:
         """Fuse with ``weights`` (channels not named weigh 1.0; 0 skips a channel) and
@@ -312,17 +300,24 @@ class CatalogIndex:
 
     def search(self, query: Query) -> list[Candidate]:
         """The fused candidates of ``query``, best first (``query.k`` or
-        ``settings.candidates`` of them), each with its per-channel evidence."""
+        ``settings.candidate_count`` of them), each with its per-channel evidence."""
         hits = self.channel_hits(query)
-        k = query.k or self.settings.candidates
+        k = query.k or self.settings.candidate_count
         top = fuse(hits, self.weights(), self.rrf_k(), limit=k)
         table = self.table()
         # documents are in memory (loaded with the table): no Chroma round trip per search
         return [_candidate(item_id, table.get(item_id, {}), self._documents.get(item_id, ""), score, evidence)
                 for item_id, score, evidence in top]
 
-    def channel_hits(self, query: Query) -> dict[str, list[tuple[str, float, dict]]]:
-        """Each channel's ranked hits for ``query`` (channels weighted 0 are not run)."""
+    def channel_hits(self, query: Query, channels: Iterable[str] | None = None,
+                     vector=None) -> dict[str, list[tuple[str, float, dict]]]:
+        """Each channel's ranked hits for ``query``, in the registry's order
+        (``retrieval.channels``). ``channels``: the names to run (None: every channel
+        weighted above 0); a channel the query gives nothing to search with is left out.
+        ``vector``: the query text's dense vector when already computed."""
+        from .channels import Search
+        from .channels import channels as registered
+
         text = (query.text or "").strip()
         if len(text) > self.settings.max_message_chars:
             raise InputError(f"query text has {len(text)} characters; the limit is "
@@ -332,11 +327,11 @@ class CatalogIndex:
             where = adapt_to_lists(where, {n for n, f in self.fields().items() if f.type == "list"})
         exclude = set(query.exclude or ())
         depth = self.settings.channel_depth
-        fetch = depth + len(exclude)
-        weights = self.weights()
-
-        def wanted(channel: str) -> bool:
-            return weights.get(channel, 1.0) > 0
+        if channels is None:
+            weights = self.weights()
+            running = frozenset(c.name for c in registered() if weights.get(c.name, 1.0) > 0)
+        else:
+            running = frozenset(channels)
 
         columns = self.columns()
         row_of = columns.row
@@ -350,74 +345,29 @@ class CatalogIndex:
             r = row_of.get(item_id)
             return r is not None and (allowed is None or bool(allowed[r]))
 
-        # enough filtered hits per channel for the fusion to fill the k candidates well
-        enough = min(depth, 2 * (query.k or self.settings.candidates))
-        attributes = self.attribute_index() if text and wanted("attribute") else None
-        # the attribute channel breaks ties by the dense hits only without a prior
-        attribute_later = attributes is not None and not attributes.has_prior and wanted("dense")
+        search = Search(index=self, query=query, text=text, where=where, allowed=allowed, keep=keep,
+                        depth=depth, fetch=depth + len(exclude),
+                        # enough filtered hits per channel for the fusion to fill the k candidates well
+                        enough=min(depth, 2 * (query.k or self.settings.candidate_count)),
+                        running=running, vector=vector)
+        todo = [c for c in registered() if c.name in running and c.runs(search)]
+        later = [c for c in todo if c.after(search)]
+        encoding = [c for c in todo if (c.needs_vector or c.encodes) and c not in later]
+        side = [c for c in todo if c not in later and c not in encoding]
 
-        def side() -> dict[str, list]:
-            """The channels that need no query vector."""
-            out: dict[str, list] = {}
-            # the collaborative lists are filtered here, not in Chroma: fetch more to fill the depth
-            extra = fetch * (5 if where else 1)
+        def run_side() -> dict[str, list]:
+            """The channels that encode nothing."""
+            return {c.name: c.find(search) for c in side}
 
-            def neighbours(model) -> list:
-                return [(i, s, {"liked": seed}) for i, s, seed in model.neighbours(query.liked, extra)
-                        if keep(i)][:depth]
-
-            collab = self.collab_model() if wanted("collab") or wanted("popularity") else None
-            if collab is not None:
-                if query.liked and wanted("collab"):
-                    out["collab"] = neighbours(collab)
-                if wanted("popularity"):
-                    out["popularity"] = [(i, s, {}) for i, s in collab.popular(extra) if keep(i)][:depth]
-            log = self.collab_log_model() if query.liked and wanted("collab_log") else None
-            if log is not None:
-                out["collab_log"] = neighbours(log)
-            if query.liked and wanted("similar"):
-                out["similar"] = self._similar(query.liked, depth, allowed)
-            if query.liked and wanted("shared"):
-                out["shared"] = self.shared_index().find(query.liked, depth, allowed=allowed)
-            if text and wanted("named"):
-                out["named"] = self.named_index().find(text, depth, allowed=allowed)
-            # the keyword and attribute indexes share the table's rows: they take the mask
-            if text and wanted("keyword"):
-                out["keyword"] = self.keyword_index().find(text, depth, allowed=allowed)
-            if attributes is not None and not attribute_later:
-                out["attribute"] = attributes.find(text, depth, allowed=allowed)
-            return out
-
-        # the dialogues channel votes with the dense channel's query vector
-        dialogues = self.dialogue_index() if text and wanted("dialogues") else None
-        # while the query text is encoded (torch, on one thread, mostly outside the GIL)
-        # the other channels run on a second thread: on two cores they cost no wall time
-        encoding = bool(text and (wanted("dense") or dialogues is not None))
-        pending = self._side_pool().submit(side) if encoding else None
+        # while the query is encoded (torch, on one thread, mostly outside the GIL) the
+        # other channels run on a second thread: on two cores they cost no wall time
+        pending = self._side_pool().submit(run_side) if encoding else None
         hits: dict[str, list] = {}
         try:
-            if encoding:
-                with self._encode_locks["text"]:
-                    vector = self.text_encoder().encode([text])[0]
-                if wanted("dense"):
-                    hits["dense"] = [(i, sc, {}) for i, sc in
-                                     self._query("docs", vector, fetch, where, keep, depth, enough, allowed)]
-                if dialogues is not None:
-                    hits["dialogues"] = dialogues.find(vector, depth, keep, self.settings.dialogue_neighbours,
-                                                       self.settings.dialogue_sharpness,
-                                                       self.settings.dialogue_conversation_weight)
-            clip = self.clip_encoder() if (text and wanted("clip_text")) or (
-                query.image is not None and wanted("clip_image")) else None
-            if clip is not None and text and wanted("clip_text"):
-                with self._encode_locks["clip"]:
-                    vector = clip.encode_texts([text])[0]
-                hits["clip_text"] = self._clip_query(vector, fetch, where, keep, depth, enough, {})
-            if clip is not None and query.image is not None and wanted("clip_image"):
-                image = load_image(query.image, self.settings, draft=(448, 448))
-                with self._encode_locks["clip"]:
-                    vector = clip.encode_images([image])[0]
-                hits["clip_image"] = self._clip_query(vector, fetch, where, keep, depth, enough,
-                                                         {"photo": True})
+            for channel in encoding:
+                if channel.needs_vector and search.vector is None:
+                    search.vector = self.encode_query("text", lambda encoder: encoder.encode([text])[0])
+                hits[channel.name] = channel.find(search)
         except BaseException as e:
             # not left running behind the error
             if pending is not None:
@@ -426,12 +376,19 @@ class CatalogIndex:
                     "where" in str(e).lower() or "operator" in str(e).lower()):  # Chroma refusing a filter
                 raise InputError(f"invalid filter {query.where!r}: {e}") from None
             raise
-        hits.update(pending.result() if pending is not None else side())
-        if attribute_later:
-            hits["attribute"] = attributes.find(text, depth, tiebreak=[h[0] for h in hits.get("dense", [])],
-                                                allowed=allowed)
-        # the channels in one fixed order, whichever thread found them
-        return {c: hits[c] for c in sorted(hits, key=lambda c: (_CHANNEL_ORDER + (c,)).index(c))}
+        hits.update(pending.result() if pending is not None else run_side())
+        search.hits = hits
+        for channel in later:
+            hits[channel.name] = channel.find(search)
+        # the channels in the registry's order, whichever thread found them
+        return {c.name: hits[c.name] for c in todo}
+
+    def encode_query(self, model: str, encode):
+        """``encode(encoder)`` with the ``text`` or ``clip`` encoder, one query at a time
+        per model (the encoders are not thread-safe)."""
+        encoder = self.text_encoder() if model == "text" else self.clip_encoder()
+        with self._encode_locks[model]:
+            return encode(encoder)
 
     def _side_pool(self):
         with self._lock:
@@ -440,38 +397,24 @@ class CatalogIndex:
                 self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="chatrec-channels")
             return self._pool
 
-    def _similar(self, liked, depth: int, allowed=None):
-        """Items whose documents are nearest the mean vector of the liked items' ("more
-        like these"); the liked items themselves are left out."""
-        seeds = list(dict.fromkeys(str(i) for i in liked))
-        if not seeds:
-            return []
-        row_of = self._columns.row
-        # the seeds' vectors from memory, in storage order (the order Chroma's get by ids
-        # returns, which decides the mean's rounding and the detail's seed)
-        rows = sorted(row_of[s] for s in seeds if s in row_of)
-        if not rows:
-            return []
-        first = self._columns.ids[rows[0]]
-        vector = self._vectors.mean_of(rows)
-        ids = self._columns.ids
-        found = self._vectors.nearest(vector, depth, allowed, drop=rows)
-        return [(ids[r], sc, {"liked": first}) for r, sc in found]
-
-    def _query(self, kind: str, vector, fetch: int, where, keep, depth: int, enough: int, allowed=None):
-        """``(id, similarity)`` of the nearest records passing ``keep`` (the filter, the
-        exclusions; ``allowed`` the same as a mask over the table's rows).
+    def nearest(self, kind: str, vector, search, keep=None, per_item: int = 1) -> list[tuple[str, float]]:
+        """``(id, similarity)`` of the records of collection ``kind`` nearest ``vector``
+        that pass ``search.keep`` (the filter, the exclusions), at most ``search.depth``.
+        ``keep`` tests record ids instead and ``per_item`` scales the numbers, for
+        collections holding several records per item (video keyframes).
 
         The document vectors are searched in memory (:class:`retrieval.vectors.VectorTable`:
         exact up to 20,000 items, any filter at no extra cost). CLIP's collections are
-        searched in Chroma: without a filter one query of ``fetch`` neighbours; with one, an
-        unfiltered over-fetch of ``4 * fetch`` filtered here (Chroma's own filtered search
-        scans the collection: ~150 ms at 100,000 items), and Chroma's filtered search only
-        when that found fewer than ``enough``."""
+        searched in Chroma: without a filter one query of ``search.fetch`` neighbours; with
+        one, an unfiltered over-fetch of ``4 * fetch`` filtered here (Chroma's own filtered
+        search scans the whole collection: ``python -m eval bench search``), and Chroma's
+        filtered search only when that found fewer than ``search.enough``."""
+        where, keep = search.where, keep or search.keep
+        depth, fetch, enough = search.depth * per_item, search.fetch * per_item, search.enough * per_item
         if kind == "docs" and self._vectors is not None and len(self._vectors) == len(self._columns.ids):
             ids = self._columns.ids
-            return [(ids[r], sc) for r, sc in self._vectors.nearest(vector, depth, allowed)]
-        count = self._collection_count(kind)
+            return [(ids[r], sc) for r, sc in self._vectors.nearest(vector, depth, search.allowed)]
+        count = self.collection_count(kind)
         if where:
             n = min(count, 4 * fetch)
             found = [(i, sc) for i, sc in self.store.query(kind, vector, n, None) if keep(i)]
@@ -482,16 +425,12 @@ class CatalogIndex:
             found = self.store.query(kind, vector, min(fetch, count), None)
         return [(i, sc) for i, sc in found if keep(i)][:depth]
 
-    def _clip_query(self, vector, fetch, where, keep, depth, enough, detail):
-        lists = {via: self._query(kind, vector, fetch, where, keep, depth, enough)
-                 for via, kind in (("image", "images"), ("text", "docs_clip"))}
-        return [(i, sc, {**detail, **d}) for i, sc, d in merge_by_rank(lists, depth)]
-
-    def _collection_count(self, kind: str) -> int:
-        # Chroma wants n_results <= the collection size; counts change only by ingest
+    def collection_count(self, kind: str) -> int:
+        """How many records collection ``kind`` holds (read once: counts change only by ingest)."""
+        # Chroma wants n_results <= the collection size
         with self._lock:
             if self._counts is None:
-                self._counts = {k: self.store.count(k) for k in ("docs", "images", "docs_clip")}
+                self._counts = {k: self.store.count(k) for k in ("docs", *CLIP_KINDS)}
             return self._counts[kind]
 
     # ---- lookups --------------------------------------------------------------------------
@@ -505,7 +444,7 @@ class CatalogIndex:
         return {i: m.get("title", "") for i, m in self.table().items()}
 
     def count(self) -> int:
-        return self._collection_count("docs")
+        return self.collection_count("docs")
 
     def fields(self) -> dict[str, FieldInfo]:
         """The filterable metadata fields with their types and values (computed once)."""
@@ -515,45 +454,38 @@ class CatalogIndex:
             return self._fields
 
     def prepare(self) -> None:
-        """Build now what search builds on first use (the table and its vectors, the
-        keyword, attribute, shared and named indexes, the filter fields): at 100,000 items
-        that is tens of seconds the first user would otherwise wait. The app calls it on a
-        background thread at start-up; a search meanwhile waits for the part it needs."""
+        """Build now what search builds on first use (the table and its vectors, each
+        channel's structures, the filter fields): at 100,000 items that is tens of seconds
+        the first user would otherwise wait. The app calls it on a background thread at
+        start-up; a search meanwhile waits for the part it needs."""
+        from .channels import channels
+
         self.table()
         self._vectors.prepare()
-        self.keyword_index()
-        self.attribute_index()
-        self.shared_index()
-        self.named_index()
-        self.dialogue_index()
+        for channel in channels():
+            channel.prepare(self)
         self.fields()
 
     def stats(self) -> dict[str, Any]:
         """Counts, models, channels and fusion weights, for the CLI and the app."""
+        from .channels import channels
         from .ingest import read_manifest
 
         clip = self.clip_encoder()
         weights = self.weights()
         collab = self.collab_model()
         text = self.text_encoder()
-        channels = {
-            "dense": True, "keyword": True,
-            "clip_text": clip is not None, "clip_image": clip is not None,
-            "collab": collab is not None, "popularity": collab is not None,
-            "collab_log": self.collab_log_model() is not None, "similar": True, "attribute": True, "shared": True, "named": True,
-            "dialogues": self.dialogue_index() is not None,
-        }
         return {
             "index_name": self.settings.index_name,
             "location": self.store.where,
             "items": self.count(),
-            "collections": {k: self._collection_count(k) for k in ("docs", "images", "docs_clip")},
+            "collections": {k: self.collection_count(k) for k in ("docs", *CLIP_KINDS)},
             "models": {"text": text.model_id, "clip": clip.model_id if clip else None,
                        "collab": repr(collab) if collab else None},
-            "channels": {c: channels[c] for c in CHANNELS},
+            "channels": {c.name: c.available(self) for c in channels()},
             "clip_note": self._clip_note,
-            "fusion": {"weights": {c: weights.get(c, 1.0) for c in CHANNELS}, "source": self._weights_source,
-                       "rrf_k": self.rrf_k()},
+            "fusion": {"weights": {c.name: weights.get(c.name, 1.0) for c in channels()},
+                       "source": self._weights_source, "rrf_k": self.rrf_k()},
             "manifest": read_manifest(self.settings),
         }
 
@@ -584,7 +516,7 @@ def _fields(metas) -> dict[str, FieldInfo]:
     counts: Counter = Counter()
     for meta in metas:
         for key, value in meta.items():
-            if key in _INTERNAL:
+            if key in STORE_KEYS:
                 continue
             counts[key] += 1
             kind = ("list" if isinstance(value, list) else "bool" if isinstance(value, bool)
@@ -612,6 +544,6 @@ def _fields(metas) -> dict[str, FieldInfo]:
             lo, hi = numbers[key]
             info.min, info.max = (int(lo), int(hi)) if kind == "int" else (lo, hi)
         elif key in values:
-            info.values = [v for v, _ in values[key].most_common(_MAX_VALUES)]
+            info.values = [v for v, _ in values[key].most_common(FIELD_VALUES_CAP)]
         out[key] = info
     return out

@@ -2,9 +2,11 @@
 
 Stages (each timed in the report): read the catalog; caption images and transcribe audio
 (cached by content hash, left out with one warning when those models are missing or
-disabled); build one document per item; hash what each vector is made from and skip items
+disabled); keyframes and sound of videos (:mod:`retrieval.video_ingest`); build one
+document per item; hash what each vector is made from and skip items
 whose hash is already stored (one ``get`` for all hashes); encode the changed documents in
-batches and upsert them in batches; CLIP vectors of changed items' pictures and documents;
+batches and upsert them in batches; CLIP vectors of changed items' pictures, documents and
+video frames;
 prune removed items on request; fit the collaborative model from an interaction log.
 
 A second ingest of the same catalog writes nothing; editing one row re-embeds that row only.
@@ -23,12 +25,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .catalog import STORE_KEYS
 from .dialogues import DIALOGUES_FILE
 from .errors import ModelUnavailable
 from .settings import Settings
-from .store import KINDS, RESERVED, Store, to_metadata
+from .store import KINDS, Store, to_metadata
 from .timing import stopwatch
 from .types import Item, Problem, ReadCount
+from .video_ingest import delete_frames, embed_frames, read_videos, stored_frames
 
 MANIFEST = "manifest.json"
 # bump when the document layout changes, so every item is re-embedded once
@@ -57,25 +61,12 @@ class IngestReport:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     models: dict[str, str | None] = field(default_factory=dict)
     reads: list[ReadCount] = field(default_factory=list)
+    # videos read (keyframes extracted or found in the cache) and frames CLIP-encoded
+    videos: int = 0
+    frames_encoded: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-    def summary(self) -> str:
-        """A few human-readable lines for the CLI."""
-        lines = [f"{self.catalog}: {self.items_total} items: {self.added} added, {self.updated} updated, "
-                 f"{self.unchanged} unchanged, {self.removed} removed, {self.skipped} rows skipped "
-                 f"({self.seconds:.1f} s)"]
-        from .cli_output import accounting_lines
-
-        lines += accounting_lines(self)
-        if self.stale:
-            lines.append(f"{self.stale} indexed items are no longer in the catalog: --prune removes them")
-        for p in self.problems[:20]:
-            lines.append(f"  {p.severity}: {p}")
-        if len(self.problems) > 20:
-            lines.append(f"  ... and {len(self.problems) - 20} more problems")
-        return "\n".join(lines)
 
 
 def ingest(settings: Settings, catalog_path: str | Path, hub=None, prune: bool = False,
@@ -127,22 +118,28 @@ def ingest(settings: Settings, catalog_path: str | Path, hub=None, prune: bool =
         store.collection("docs", text.model_id, text.dim, create=True)
         clip = _clip_encoder(hub, settings)
         if clip is not None:
-            for kind in ("images", "docs_clip"):
+            for kind in ("images", "docs_clip", "frames"):
                 store.collection(kind, clip.model_id, clip.dim, create=True)
         report.models = {"text": text.model_id, "clip": clip.model_id if clip else None}
 
     with stopwatch(stages, "media"):
         digests = _digest_media(items, report.problems, content=clip is not None)
         captions, transcripts = _media_text(settings, hub, items, digests, progress, report)
+    with stopwatch(stages, "video"):
+        videos = read_videos(settings, hub, items, progress, report.problems)
+        report.videos = len(videos)
 
     metas: dict[str, dict] = {}
     documents: dict[str, str] = {}
     for item in items:
         has_image = str(item.image) in digests if item.image else False
         documents[item.id] = build_document(item, captions.get(str(item.image)) if has_image else None,
-                                            transcripts.get(str(item.audio)) if item.audio else None)
+                                            transcripts.get(str(item.audio)) if item.audio else None,
+                                            videos[item.id].lines() if item.id in videos else ())
         meta = to_metadata(item.attributes)
-        meta.update(title=item.title, image=str(item.image) if has_image else "")
+        # a video's poster frame is the card picture of an item without one
+        poster = videos[item.id].media.poster_frame.path if item.id in videos and not has_image else ""
+        meta.update(title=item.title, image=str(item.image) if has_image else poster)
         metas[item.id] = meta
 
     with stopwatch(stages, "diff"):
@@ -163,20 +160,25 @@ def ingest(settings: Settings, catalog_path: str | Path, hub=None, prune: bool =
         catalog_ids = {i.id for i in items}
         # every collection, not only docs: a run killed after writing a new item's image
         # vector but before its document leaves that vector behind for a later prune
-        indexed = set(old_docs) | set(old_clip) | set(store.hashes("images"))
+        indexed = set(old_docs) | set(old_clip) | set(store.hashes("images")) | set(stored_frames(store))
         gone = sorted(indexed - catalog_ids)
 
     # pictures first: a picture PIL cannot decode is known before the documents are
     # written, so no record points at it (the stored hash stays that of the declared row,
     # so the next ingest does not retry it)
+    # items whose picture is their video's poster frame (already among its frames)
+    posters = {i.id for i in items if i.id in videos and metas[i.id]["image"] != str(i.image)}
     if clip is not None:
         with stopwatch(stages, "encode_images"):
             broken = _embed_images(store, clip, clip_changed, metas, clip_hash, settings, progress,
-                                   report.problems)
+                                   report.problems, posters=posters)
+        with stopwatch(stages, "encode_frames"):
+            report.frames_encoded = embed_frames(store, clip, videos, [i.id for i in items], metas, settings,
+                                                 progress, report.problems, {i.id: i for i in items})
     else:
         with stopwatch(stages, "check_images"):
-            broken = {i.id for i in doc_changed
-                      if metas[i.id]["image"] and _load_image(i, report.problems, verify=True) is None}
+            broken = {i.id for i in doc_changed if metas[i.id]["image"] and i.id not in posters
+                      and _load_image(i, report.problems, verify=True) is None}
     for item_id in broken:
         metas[item_id]["image"] = ""
 
@@ -191,6 +193,7 @@ def ingest(settings: Settings, catalog_path: str | Path, hub=None, prune: bool =
     if gone:
         if prune:
             with stopwatch(stages, "prune"):
+                delete_frames(store, gone)
                 for kind in KINDS:
                     store.delete(kind, gone)
                 report.removed = len(gone)
@@ -214,17 +217,18 @@ def ingest(settings: Settings, catalog_path: str | Path, hub=None, prune: bool =
 # ---- documents --------------------------------------------------------------------------
 
 
-def build_document(item: Item, caption: str | None = None, transcript: str | None = None) -> str:
+def build_document(item: Item, caption: str | None = None, transcript: str | None = None,
+                   video: Sequence[str] = ()) -> str:
     """The text embedded for an item, one sentence per line: title, description,
-    attributes ("genre: drama, romance; year: 1999"), the picture's caption and the
-    audio's transcript. Each line ends with a full stop: sentence encoders weigh
+    attributes ("genre: drama, romance; year: 1999"), the picture's caption, the
+    audio's transcript and the video's lines (:func:`retrieval.video.video_lines`). Each line ends with a full stop: sentence encoders weigh
     unterminated fragments run together noticeably worse."""
     lines = [item.title.strip()]
     if item.description and item.description.strip():
         lines.append(item.description.strip())
     attributes = []
     for key, value in item.attributes.items():
-        if key in RESERVED or value is None or value == "" or value == []:
+        if key in STORE_KEYS or value is None or value == "" or value == []:
             continue
         if isinstance(value, (list, tuple, set)):
             value = ", ".join(str(v) for v in value if v is not None)
@@ -237,6 +241,7 @@ def build_document(item: Item, caption: str | None = None, transcript: str | Non
         lines.append(f"Picture: {caption.strip()}")
     if transcript and transcript.strip():
         lines.append(f"Audio: {transcript.strip()}")
+    lines.extend(video)
     return "\n".join(_sentence(line) for line in lines)
 
 
@@ -385,10 +390,11 @@ def _embed_texts(store: Store, kind: str, encode, changed: Sequence[Item], docum
 
 
 def _embed_images(store: Store, clip, changed: Sequence[Item], metas, hashes, settings: Settings,
-                  progress: bool, problems: list[Problem]) -> set[str]:
-    """CLIP vectors of the changed items' pictures; returns the ids whose picture broke."""
-    with_image = [i for i in changed if metas[i.id]["image"]]
-    without = [i.id for i in changed if not metas[i.id]["image"]]
+                  progress: bool, problems: list[Problem], posters: set[str] = frozenset()) -> set[str]:
+    """CLIP vectors of the changed items' pictures; returns the ids whose picture broke.
+    ``posters``: items whose picture is a video's poster frame, already among its frames."""
+    with_image = [i for i in changed if metas[i.id]["image"] and i.id not in posters]
+    without = [i.id for i in changed if not metas[i.id]["image"] or i.id in posters]
     broken: set[str] = set()
     # decoding pictures is most of this stage's CPU time and PIL releases the GIL while
     # decoding: a few threads keep the encoder fed

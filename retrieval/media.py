@@ -161,6 +161,22 @@ def to_mono(samples: Any) -> np.ndarray:
     return samples
 
 
+def read_pcm_wav(path: str | Path) -> np.ndarray | None:
+    """The samples of a 16 kHz mono 16-bit WAV file (what ffmpeg writes for the transcriber,
+    e.g. a video's sound track) read directly, or None for any other file. PyAV's decode and
+    resampler cost ~0.25 s a file on a loaded 2-core machine; this read, a millisecond."""
+    import wave
+
+    try:
+        with wave.open(str(path), "rb") as w:
+            if (w.getframerate(), w.getnchannels(), w.getsampwidth(), w.getcomptype()) != (SAMPLE_RATE, 1, 2, "NONE"):
+                return None
+            raw = w.readframes(w.getnframes())
+    except (wave.Error, EOFError, OSError):
+        return None
+    return np.frombuffer(raw, "<i2").astype(np.float32) / 32768.0
+
+
 def is_silent(samples: np.ndarray) -> bool:
     """True when nothing above the noise floor was recorded (:data:`SILENCE_PEAK`)."""
     return samples.size == 0 or float(np.max(np.abs(samples))) < SILENCE_PEAK
@@ -204,6 +220,9 @@ class FasterWhisperTranscriber:
         if isinstance(audio, (str, Path)):
             from faster_whisper import decode_audio
 
+            pcm = read_pcm_wav(audio)
+            if pcm is not None:
+                return pcm
             try:
                 return decode_audio(str(audio), sampling_rate=SAMPLE_RATE)
             except Exception as e:  # av raises its own error kinds for every broken file

@@ -6,6 +6,9 @@ all use them, so a file is refused the same way, with the same message, wherever
 in. A photo must decode as an image (Pillow opens and verifies it) within
 ``max_image_pixels``; a voice message must be audio (ffmpeg decodes it, ffprobe finds an
 audio stream) no longer than ``max_audio_seconds``; both must fit in ``max_upload_bytes``.
+A video (a catalog row's or a chat message's) must have a video stream ffprobe reads, within
+``video_max_bytes``, ``video_max_pixels`` and ``video_max_seconds`` (:func:`probe_video`,
+:func:`check_video_limits`; :mod:`retrieval.video` extracts its frames and sound).
 
 Every refusal is an :class:`~retrieval.errors.InputError` whose message names the file, what
 is wrong, the setting that sets the limit and what to do, and can be shown to the person
@@ -18,6 +21,7 @@ import io
 import json
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -248,3 +252,122 @@ def _to_16k(rate: int, data):
         n = int(round(len(x) * SAMPLE_RATE / rate))
         x = np.interp(np.linspace(0, len(x) - 1, n), np.arange(len(x)), x).astype(np.float32)
     return x
+
+
+# ---- videos ----------------------------------------------------------------------------------
+
+VIDEO_SUFFIXES = (".mp4", ".webm", ".mkv", ".mov")
+_VIDEO_FORMATS = "Send an MP4, WebM, MKV or MOV video."
+# the boxes an MP4 / MOV file starts with (bytes 4-8)
+_MP4_BOXES = {b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip"}
+
+
+class VideoError(InputError):
+    """A video that cannot be used; the message names the file and says why."""
+
+
+@dataclass
+class VideoInfo:
+    """What ffprobe says of a video file."""
+
+    size: int
+    duration: float
+    width: int
+    height: int
+    has_audio: bool
+    codec: str = ""
+
+
+def probe_video(path: str | Path) -> VideoInfo:
+    """The streams of a video file, read from its headers without decoding it (PyAV, the
+    libraries ffmpeg is made of, in this process: a tenth of an ffprobe run's cost);
+    :class:`VideoError` when it is empty, cut short, text, not a video ffmpeg can read or
+    has no video stream."""
+    import av
+
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise VideoError(f"{_named('video', path)} cannot be read: {e.strerror or e}.") from None
+    if size == 0:
+        raise VideoError(f"{_named('video', path)} is empty (0 bytes).")
+    head = _head(path)
+    if _is_text(head):  # ffmpeg would read it as a video of the text (its "tty" format)
+        raise VideoError(f"{_named('video', path)} is not a video I can read, it holds text. " + _VIDEO_FORMATS)
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            streams = list(container.streams)
+            duration = (container.duration or 0) / 1_000_000  # in AV_TIME_BASE units
+            video = [s for s in streams if s.type == "video" and not _cover_picture(s)]
+            has_audio = any(s.type == "audio" for s in streams)
+            if video:
+                v = video[0]
+                width, height = int(v.codec_context.width or 0), int(v.codec_context.height or 0)
+                codec = str(v.codec_context.name or "")
+                if not duration and v.duration and v.time_base:
+                    duration = float(v.duration * v.time_base)
+    except av.error.FFmpegError as e:
+        if head[4:8] in _MP4_BOXES:  # an MP4 / MOV that ffmpeg cannot open: its index is missing
+            raise VideoError(f"{_named('video', path)} is cut short: its MP4/MOV index (the moov atom) "
+                             "is missing. Copy or export the video again.") from None
+        why = str(getattr(e, "strerror", "") or e).split(": '")[0]
+        raise VideoError(f"{_named('video', path)} is not a video I can read ({why[:160]}). "
+                         + _VIDEO_FORMATS) from None
+    if not video:
+        raise VideoError(f"{_named('video', path)} has no video stream"
+                         + (" (audio only: send it as a voice message)." if has_audio else "."))
+    return VideoInfo(size=size, duration=max(0.0, float(duration)), width=width, height=height,
+                     has_audio=has_audio, codec=codec)
+
+
+def _cover_picture(stream) -> bool:
+    """A still picture attached to an audio file (album art) is a video stream of one frame."""
+    import av
+
+    return bool(int(stream.disposition) & int(av.stream.Disposition.attached_pic))
+
+
+def is_video(path: str | Path) -> bool:
+    """Whether the file holds a moving picture (a cover picture in an audio file is not one):
+    tells a video upload from a voice message, whose containers are the same."""
+    try:
+        return probe_video(path) is not None
+    except VideoError:
+        return False
+
+
+def check_video_limits(info: VideoInfo, source: Any, settings, max_seconds: float | None = None) -> None:
+    """:class:`VideoError` naming the setting when the video is too large, of too high a
+    resolution or too long. ``max_seconds`` overrides ``video_max_seconds`` (a video message
+    is held to the voice message limit as well)."""
+    name = _named("video", source)
+    if info.size > settings.video_max_bytes:
+        raise VideoError(f"{name} is {_size(info.size)}, over the limit of {_size(settings.video_max_bytes)}"
+                         f"{_setting('video_max_bytes')}. Please send a smaller file.")
+    pixels = info.width * info.height
+    if pixels > settings.video_max_pixels:
+        raise VideoError(f"{name} is {info.width}x{info.height} = {pixels:,} pixels a frame, over the limit "
+                         f"of {settings.video_max_pixels:,}{_setting('video_max_pixels')}. "
+                         "Please send a smaller one.")
+    limit = settings.video_max_seconds if max_seconds is None else max_seconds
+    setting = "video_max_seconds" if max_seconds is None else "video_max_seconds, max_audio_seconds"
+    if info.duration > limit:
+        raise VideoError(f"{name} lasts {info.duration:.1f} s, over the limit of {limit:g} s"
+                         f"{_setting(setting)}. Please send a shorter one.")
+
+
+def _head(path: Path, n: int = 512) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read(n)
+    except OSError:
+        return b""
+
+
+def _is_text(head: bytes) -> bool:
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return bool(text) and all(c.isprintable() or c in "\r\n\t" for c in text)

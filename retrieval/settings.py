@@ -24,8 +24,6 @@ ENV_PREFIX = "CHATREC_"
 DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_CATALOG = REPO_ROOT / "data" / "demo" / "grocery.jsonl"
-CHANNELS = ("dense", "clip_text", "clip_image", "collab", "popularity", "keyword",
-            "collab_log", "similar", "attribute", "shared", "named", "dialogues")
 SPEECH_BACKENDS = ("auto", "whisper", "faster-whisper")
 
 
@@ -98,8 +96,9 @@ class Settings:
     upsert_batch_size: int = 512
 
     # --- search and ranking -------------------------------------------------------------
-    # candidates retrieved per turn and handed to the ranker
-    candidates: int = 30
+    # how many fused candidates are retrieved per turn and handed to the ranker (the
+    # setting was called "candidates": CHATREC_CANDIDATES and a TOML "candidates" still work)
+    candidate_count: int = 30
     # recommendations shown per turn
     top_k: int = 5
     # reciprocal-rank fusion constant
@@ -134,6 +133,19 @@ class Settings:
     max_image_pixels: int = 40_000_000
     max_audio_seconds: float = 120.0
 
+    # --- videos (catalog rows and chat messages; retrieval/video.py) ---------------------
+    # keyframes kept per video: the first frame and the strongest scene cuts, or evenly
+    # spaced frames when the video has no cut
+    video_max_frames: int = 8
+    # ffmpeg's scene score (0..1) above which a frame starts a new scene; low, because only
+    # the strongest cuts are kept anyway, and cuts between product shots on white score
+    # 0.07 to 0.35 (15 cuts between the demo's photos)
+    video_scene_threshold: float = 0.06
+    video_max_seconds: float = 600.0
+    video_max_bytes: int = 500_000_000
+    # 3840x2160 (4K)
+    video_max_pixels: int = 8_294_400
+
     def __post_init__(self) -> None:
         problems = []
         if self.llm_quantization not in ("4bit", "8bit", "none"):
@@ -143,25 +155,33 @@ class Settings:
                             f"not {self.speech_backend!r}")
         if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
             problems.append(f"device must be auto, cpu, cuda or cuda:N, not {self.device!r}")
-        for name in ("candidates", "top_k", "rrf_k", "channel_depth", "text_batch_size",
+        for name in ("candidate_count", "top_k", "rrf_k", "channel_depth", "text_batch_size",
                      "image_batch_size", "caption_batch_size", "upsert_batch_size",
-                     "max_message_chars", "max_upload_bytes", "max_image_pixels", "dialogue_neighbours"):
+                     "max_message_chars", "max_upload_bytes", "max_image_pixels", "dialogue_neighbours",
+                     "video_max_frames", "video_max_bytes", "video_max_pixels"):
             if getattr(self, name) < 1:
                 problems.append(f"{name} must be at least 1, not {getattr(self, name)}")
         if not 0.0 <= self.llm_rank_mix <= 1.0:
             problems.append(f"llm_rank_mix must be between 0 and 1, not {self.llm_rank_mix}")
+        if not 0.0 < self.video_scene_threshold < 1.0:
+            problems.append(f"video_scene_threshold must be between 0 and 1, not {self.video_scene_threshold}")
+        if self.video_max_seconds <= 0:
+            problems.append(f"video_max_seconds must be above 0, not {self.video_max_seconds}")
         if self.dialogue_sharpness < 0:
             problems.append(f"dialogue_sharpness must be >= 0, not {self.dialogue_sharpness}")
         if not 0.0 <= self.dialogue_conversation_weight <= 1.0:
             problems.append(f"dialogue_conversation_weight must be between 0 and 1, not "
                             f"{self.dialogue_conversation_weight}")
-        if self.top_k > self.candidates:
-            problems.append(f"top_k ({self.top_k}) cannot exceed candidates ({self.candidates})")
+        if self.top_k > self.candidate_count:
+            problems.append(f"top_k ({self.top_k}) cannot exceed candidate_count ({self.candidate_count})")
         if not 1 <= self.chroma_port <= 65535:
             problems.append(f"chroma_port must be 1..65535, not {self.chroma_port}")
+        from .channels import names as channel_names
+
         for channel, weight in self.fusion_weights.items():
-            if channel not in CHANNELS:
-                problems.append(f"fusion_weights has unknown channel {channel!r} (known: {', '.join(CHANNELS)})")
+            if channel not in channel_names():
+                problems.append(f"fusion_weights has unknown channel {channel!r} "
+                                f"(known: {', '.join(channel_names())})")
             elif not isinstance(weight, (int, float)) or weight < 0:
                 problems.append(f"fusion_weights[{channel!r}] must be a number >= 0, not {weight!r}")
         if not self.index_name or not all(c.isalnum() or c in "-_" for c in self.index_name):
@@ -194,13 +214,27 @@ class Settings:
         values: dict[str, Any] = {}
         path = path or env.get(ENV_PREFIX + "SETTINGS")
         if path:
-            values.update(_read_toml(Path(path)))
-        values.update(_read_env(env))
-        values.update({k: v for k, v in overrides.items() if v is not None})
+            values.update(_renamed(_read_toml(Path(path))))
+        values.update(_renamed(_read_env(env)))
+        values.update(_renamed({k: v for k, v in overrides.items() if v is not None}))
         unknown = sorted(set(values) - _field_names())
         if unknown:
             raise SettingsError(f"unknown setting(s): {', '.join(unknown)}; known: {', '.join(sorted(_field_names()))}")
         return cls(**{name: _coerce(name, value, "setting") for name, value in values.items()})
+
+
+# settings renamed: the old name (TOML key, environment variable) still sets the new one
+_RENAMED = {"candidates": "candidate_count"}
+
+
+def _renamed(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` of one source with former names under the current ones (a current
+    name given too wins)."""
+    out = {_RENAMED.get(k, k): v for k, v in values.items() if k not in _RENAMED}
+    for old, new in _RENAMED.items():
+        if old in values:
+            out.setdefault(new, values[old])
+    return out
 
 
 def _field_names() -> set[str]:
@@ -239,7 +273,7 @@ def _read_env(env: dict[str, str]) -> dict[str, Any]:
     for key, value in env.items():
         if key.startswith(ENV_PREFIX) and key != ENV_PREFIX + "SETTINGS":
             name = key[len(ENV_PREFIX):].lower()
-            if name not in _field_names():
+            if name not in _field_names() and name not in _RENAMED:
                 raise SettingsError(f"environment variable {key} is not a known setting")
             out[name] = value
     return out

@@ -1,11 +1,14 @@
 """ChromaDB storage for one catalog index: embedded (a folder) or a Chroma server.
 
-Three collections per index, each in cosine space:
+Four collections per index, each in cosine space:
 
 - ``docs``: every item's document through the text encoder (dense channel);
 - ``images``: CLIP image vectors of items that have a picture;
 - ``docs_clip``: every item's document through CLIP's text tower, so a photo query can
-  reach items without a picture.
+  reach items without a picture;
+- ``frames``: CLIP image vectors of the keyframes of items with a video, one record per
+  frame (``<item id>#<n>``, metadata ``item_id``, ``frame``, ``time``;
+  :mod:`retrieval.video_ingest`).
 
 Each collection records the model id and vector size that made it in its metadata
 (``_model``, ``_dim``); opening it with another model raises :class:`IndexMismatch`,
@@ -23,12 +26,10 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .errors import IndexMismatch, MissingDependency
+from .errors import IndexMismatch
 from .settings import Settings
 
-KINDS = ("docs", "images", "docs_clip")
-# metadata keys the store itself writes; attributes of the same name are overwritten
-RESERVED = ("title", "image", "content_hash")
+KINDS = ("docs", "images", "docs_clip", "frames")
 REINDEX_HINT = ("re-index with: python -m retrieval ingest CATALOG --reindex "
                 "(or delete the folder {where})")
 
@@ -37,10 +38,7 @@ class Store:
     """The ChromaDB collections of one index (``settings.index_name``)."""
 
     def __init__(self, settings: Settings):
-        try:
-            import chromadb
-        except ImportError as e:  # pragma: no cover - chromadb is a core dependency
-            raise MissingDependency("chromadb", purpose="the search index") from e
+        import chromadb  # a second to import: only when an index is opened
         self.settings = settings
         if settings.chroma_host:
             self.where = f"the Chroma server {settings.chroma_host}:{settings.chroma_port}"
@@ -116,6 +114,10 @@ class Store:
             return None, None
         meta = col.metadata or {}
         return meta.get("_model"), meta.get("_dim")
+
+    def forget_collections(self) -> None:
+        """Open the collections again on next use (after an ingest changed them)."""
+        self._collections.clear()
 
     def drop(self) -> None:
         """Delete every collection of this index (``--reindex``)."""

@@ -252,7 +252,7 @@ def tune_on_index(index, turns: Sequence[LoggedTurn], options: TrainOptions | No
     options = options or TrainOptions()
     encoder = index.text_encoder()
     index.table()  # loads the documents and their vectors too
-    documents = index._documents
+    documents = index.documents()
     if not any(t in documents for turn in turns for t in turn.targets):
         raise CatalogError(f"no item the conversations suggest is in the index {index.settings.index_name!r}: "
                            "check that they use the catalog's ids")
@@ -261,7 +261,7 @@ def tune_on_index(index, turns: Sequence[LoggedTurn], options: TrainOptions | No
         # the contexts' vectors: those of the saved log when it holds them (same texts, same model)
         saved = DialogueIndex.load(index.settings.index_dir)
         log = DialogueIndex.build(turns, encoder, progress=progress, reuse=saved)
-        candidates = hard_candidates(turns, log.vectors, index.columns().ids, index._vectors.vectors)
+        candidates = hard_candidates(turns, log.vectors, index.columns().ids, index.vectors().vectors)
     pairs = training_pairs(turns, documents, candidates)
     tuned, losses = fine_tune(encoder, pairs, options, progress, model_id)
     return tuned, losses, len(pairs)

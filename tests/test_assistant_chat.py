@@ -41,7 +41,7 @@ def rows(shared_datasets):
 
 
 def _rec(settings, index, llm=None, **changes):
-    s = settings.replace(candidates=12, top_k=3, **changes)
+    s = settings.replace(candidate_count=12, top_k=3, **changes)
     return Recommender.from_settings(s, index=index, llm=llm, hub=None)
 
 
@@ -202,7 +202,7 @@ def test_photo_reason_and_caption_without_llm(settings, rows, shared_datasets):
     from retrieval.models import ModelHub
 
     index = RecordingIndex(rows)
-    s = settings.replace(enable_llm=False, candidates=12, top_k=3)
+    s = settings.replace(enable_llm=False, candidate_count=12, top_k=3)
     hub = ModelHub(s, overrides={"caption": FakeCaptioner()})
     rec = Recommender.from_settings(s, index=index, hub=hub)
     photo = rows[3]["image"]
@@ -218,7 +218,7 @@ def test_voice_message_is_transcribed(settings, rows):
     from retrieval.models import ModelHub
 
     index = RecordingIndex(rows)
-    s = settings.replace(enable_llm=False, candidates=12, top_k=3)
+    s = settings.replace(enable_llm=False, candidate_count=12, top_k=3)
     hub = ModelHub(s, overrides={"whisper": FakeTranscriber("I want a ripe mango")})
     reply = Recommender.from_settings(s, index=index, hub=hub).chat().send(audio=_tone(1.0))
     assert reply.transcript == "I want a ripe mango"
@@ -230,7 +230,7 @@ def test_missing_whisper_gives_a_notice_not_a_crash(settings, rows):
 
     from retrieval.models import ModelHub
 
-    s = settings.replace(enable_llm=False, candidates=12, top_k=3)
+    s = settings.replace(enable_llm=False, candidate_count=12, top_k=3)
     hub = ModelHub(s, overrides={"whisper": None})
     reply = Recommender.from_settings(s, index=FakeIndex(rows), hub=hub).chat().send(
         "fruit", audio=_tone(0.1))
@@ -350,7 +350,7 @@ def test_status_reports_models_and_mode(settings, rows):
 
 
 def test_missing_local_llm_falls_back_with_its_name_in_the_notice(settings, rows, tmp_path):
-    s = settings.replace(llm_model=str(tmp_path / "no-model"), device="cpu", candidates=12, top_k=3)
+    s = settings.replace(llm_model=str(tmp_path / "no-model"), device="cpu", candidate_count=12, top_k=3)
     rec = Recommender.from_settings(s, index=FakeIndex(rows), hub=_StubHub())
     assert rec.status()["llm"]["state"] == "available"
     reply = rec.chat().send("apple")
@@ -389,3 +389,41 @@ def _tone(seconds: float):
 
     t = np.arange(int(16000 * seconds)) / 16000
     return (0.1 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+
+
+def test_top_k_is_an_argument_of_the_turn(settings, rows):
+    """Another number of recommendations for one turn, from the same recommender: the
+    first items are the default turn's, and the candidate list grows to hold them."""
+    index = RecordingIndex(rows)
+    rec = _rec(settings, index)  # top_k=3, candidate_count=12
+    default = rec.chat().send("something sweet")
+    assert len(default.items) == 3 and len(index.returned[-1]) <= 12
+    more = rec.chat().send("something sweet", top_k=15)
+    assert len(more.items) == 15 and len(index.returned[-1]) >= 15
+    assert [i.id for i in more.items[:3]] == [i.id for i in default.items]
+    streamed = [e for e in rec.chat().stream("something sweet", top_k=1) if e.type == "item"]
+    assert [e.data.id for e in streamed] == [default.items[0].id]
+    with pytest.raises(InputError, match="top_k must be at least 1"):
+        rec.chat().send("something sweet", top_k=0)
+
+
+def test_open_ingests_the_catalog_first_or_opens_the_index(tmp_path):
+    """Recommender.open: an explicit catalog is ingested (and pruned to it); without one,
+    an existing index is opened as it is, and an empty one gets the demo catalog."""
+    from retrieval.fakes import FakeTextEncoder
+    from retrieval.models import ModelHub
+    from retrieval.settings import DEMO_CATALOG, Settings
+
+    settings = Settings.load(env={}, data_dir=str(tmp_path / "data"), enable_llm=False, enable_clip=False,
+                             enable_captions=False, enable_transcripts=False)
+    hub = ModelHub(settings, overrides={"text": FakeTextEncoder()})
+    demo_rows = DEMO_CATALOG.read_text().splitlines()
+    rec, report = Recommender.open(settings, hub=hub, progress=False)
+    assert report is not None and report.items_total == rec.index.count() == len(demo_rows)
+    again, report = Recommender.open(settings, hub=hub, progress=False)
+    assert report is None and again.index.count() == len(demo_rows)
+    small = tmp_path / "small.jsonl"
+    small.write_text("\n".join(demo_rows[:3]) + "\n")
+    rec, report = Recommender.open(settings, small, hub=hub, progress=False)
+    assert (report.rows, report.items_total, report.removed) == (3, 3, len(demo_rows) - 3)
+    assert rec.index.count() == 3 and rec.chat().send("apple").items

@@ -142,12 +142,15 @@ def test_turn_bench_breaks_turns_down_by_stage(tmp_path):
 
     out = tmp_path / "out"
     assert turn.main(["--modes", "retrieval,llm", "--items", "60", "--turns", "3", "--llm-turns", "1",
-                      "--out", str(out), "--work", str(tmp_path / "w")]) == 0
+                      "--logged-turns", "200", "--out", str(out), "--work", str(tmp_path / "w")]) == 0
     result, markdown = read_outputs(out, "turn")
-    retrieval, llm = result["rows"]
-    assert (retrieval["mode"], retrieval["turns"]) == ("retrieval", 3)
-    assert (llm["mode"], llm["turns"]) == ("llm", 1)
+    rows = {row["mode"]: row for row in result["rows"]}
+    # the retrieval turns run twice, with the dialogues channel and without it, side by side
+    assert list(rows) == ["retrieval", "retrieval, no dialogues", "llm"]
+    retrieval, llm = rows["retrieval"], rows["llm"]
+    assert retrieval["turns"] == rows["retrieval, no dialogues"]["turns"] == 3 and llm["turns"] == 1
     assert retrieval["retrieve_p50_ms"] > 0 and retrieval["bare_p50_ms"] > 0
+    assert result["facts"]["dialogues"]["logged_turns"] == 200
     assert llm["rank_p50_ms"] > 0 and llm["explain_p50_ms"] > 0
     assert "| retrieval | 3 |" in markdown
 

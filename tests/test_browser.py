@@ -20,7 +20,7 @@ import pytest
 
 from retrieval.settings import DEMO_CATALOG, REPO_ROOT
 from tests.processes import free_port, stop
-from webui.session import READY
+from webui.service import READY
 
 pytestmark = pytest.mark.browser
 

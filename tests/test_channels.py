@@ -10,13 +10,15 @@ import json
 
 import pytest
 
+from retrieval.channels import names
+from retrieval.channels.attribute import AttributeIndex
+from retrieval.channels.named import NamedValuesIndex
+from retrieval.channels.shared import SharedValuesIndex
 from retrieval.collab import CollabModel, read_interactions
 from retrieval.convert import convert_movielens
 from retrieval.index import CatalogIndex
-from retrieval.named import NamedValuesIndex, words
-from retrieval.search import AttributeIndex
-from retrieval.settings import CHANNELS, DEMO_CATALOG, Settings
-from retrieval.shared import SharedValuesIndex
+from retrieval.settings import DEMO_CATALOG, Settings
+from retrieval.text import words
 from retrieval.types import Query
 from tests.movie_slice import movie_slice, movie_slice_index
 
@@ -42,7 +44,7 @@ def movie_index(tmp_path_factory, movies, redial):
 
 
 def test_new_channels_are_known_settings_channels():
-    assert {"attribute", "similar", "collab_log", "shared", "named"} <= set(CHANNELS)
+    assert {"attribute", "similar", "collab_log", "shared", "named"} <= set(names())
     Settings.load(env={}, fusion_weights={"attribute": 0.5, "similar": 1.0, "collab_log": 2.0})
 
 
@@ -265,7 +267,7 @@ def test_named_channel_finds_the_people_a_message_names(movie_index):
     index = NamedValuesIndex(table)
     # whole words, any case, punctuation around; a first name alone names nobody
     message = f"anything with {star.upper()}? or by {director.lower()}!"
-    assert set(index.named(message)) == {words(star), words(director)}
+    assert set(index.named(message)) == {tuple(words(star)), tuple(words(director))}
     assert index.find(f"anything with {star.split()[0]}?", 10) == []
     hits = index.find(message, 100)
     having = {i for i, m in table.items() if star in m.get("star", []) or director in m.get("director", [])}
@@ -310,7 +312,7 @@ def test_assistant_excludes_items_mentioned_earlier_but_not_named_now(movie_inde
     queries = []
     search = movie_index.search
     monkeypatch.setattr(movie_index, "search", lambda q: queries.append(q) or search(q))
-    settings = movie_index.settings.replace(enable_llm=False, candidates=20, top_k=10)
+    settings = movie_index.settings.replace(enable_llm=False, candidate_count=20, top_k=10)
     rec = Recommender.from_settings(settings, index=movie_index, hub=movie_index.hub)
     table = movie_index.table()
     seed = movie_index.collab_model().pop_ids[0]
@@ -338,10 +340,10 @@ def test_assistant_excludes_items_mentioned_earlier_but_not_named_now(movie_inde
 def test_prepare_builds_the_lazy_parts_and_changes_no_result(movie_index):
     reopened = CatalogIndex.open(movie_index.settings, movie_index.hub)
     reopened.use_collab_model(movie_index.collab_model())
-    assert reopened._table is None and reopened._shared is None and reopened._named is None
+    structures = ("keyword", "attribute", "shared", "named")  # what the channels build
+    assert reopened._table is None and not reopened._built
     reopened.prepare()
-    built = (reopened._table, reopened._keywords, reopened._attributes, reopened._shared,
-             reopened._named, reopened._fields)
+    built = (reopened._table, *(reopened._built.get(name) for name in structures), reopened._fields)
     assert all(part is not None for part in built)
     # the same index opened again, without prepare: the same results, built lazily
     lazy = CatalogIndex.open(movie_index.settings, movie_index.hub)
@@ -351,6 +353,5 @@ def test_prepare_builds_the_lazy_parts_and_changes_no_result(movie_index):
     found = [c.id for c in reopened.search(query)]
     assert found and found == [c.id for c in lazy.search(query)]
     # the search used what prepare built: nothing was rebuilt
-    assert all(a is b for a, b in zip(built, (reopened._table, reopened._keywords, reopened._attributes,
-                                              reopened._shared, reopened._named, reopened._fields),
-                                      strict=True))
+    assert all(a is b for a, b in zip(built, (reopened._table, *(reopened._built[name] for name in structures),
+                                              reopened._fields), strict=True))

@@ -1,5 +1,5 @@
 """``retrieval.columns``: a filter evaluated over the whole table at once must give, row by
-row, exactly what :func:`retrieval.search.where_matches` gives. Checked on the real ReDial
+row, exactly what :func:`retrieval.filters.where_matches` gives. Checked on the real ReDial
 movie catalog (years, genre and star lists, directors) and the grocery demo catalog, with
 filters drawn from their own values, plus a few hand-made rows for the type corners real
 catalogs rarely hit (bools next to ints, mixed lists, missing fields)."""
@@ -16,7 +16,7 @@ from retrieval.catalog import read_catalog
 from retrieval.columns import Columns
 from retrieval.convert import convert_redial_movies
 from retrieval.errors import InputError
-from retrieval.search import adapt_to_lists, normalise_where, where_matches
+from retrieval.filters import adapt_to_lists, normalise_where, where_matches
 from retrieval.settings import DEMO_CATALOG
 from retrieval.store import to_metadata
 

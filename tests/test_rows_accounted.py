@@ -226,14 +226,14 @@ def test_cli_prints_the_rows_and_strict_fails_on_a_missing_quote(tmp_path, monke
 
 
 def test_web_report_states_rows_ingested_and_skipped(tmp_path):
-    from webui.session import report_markdown
+    from retrieval.cli_output import format_ingest_report
 
     settings = Settings.load(env={}, data_dir=str(tmp_path / "data"), **TEXT_ONLY)
     hub = ModelHub(settings, overrides={"text": FakeTextEncoder()})
     report = ingest(settings, CATALOGS / "unclosed_quote_mid_file.csv", hub=hub, progress=False)
     assert (report.rows, report.items_total, report.skipped) == (5, 4, 1)
     assert [c.records for c in report.reads] == [5]
-    text = report_markdown(report, CATALOGS)
+    text = format_ingest_report(report, markdown=True, folder=CATALOGS)
     assert "Rows in the file: 5 = 4 ingested + 1 skipped." in text
     assert "unclosed_quote_mid_file.csv:3: the quoted value opened on line 3" in text
 
@@ -299,7 +299,7 @@ def test_decimal_commas_give_numbers_and_ambiguous_values_stay_text():
     assert attrs["Valio-Vanilla-Yoghurt"] == {"weight_kg": 1, "fat_percent": 2.0}
     assert all(p.severity == "warning" for p in read.problems)
     # "under 0.5 kg" finds the fruit, by number
-    from retrieval.search import where_matches
+    from retrieval.filters import where_matches
 
     light = [i.id for i in read.items if where_matches({"weight_kg": {"$lt": 0.5}}, i.attributes)]
     assert light == ["Golden-Delicious", "Orange"]

@@ -19,7 +19,8 @@ from concurrent.futures import Future
 import numpy as np
 import pytest
 
-from retrieval.search import normalise_where
+from retrieval.channels import channel
+from retrieval.filters import normalise_where
 from retrieval.types import Query
 from tests.movie_slice import movie_slice, movie_slice_index
 
@@ -40,7 +41,7 @@ def movies(tmp_path_factory, shared_datasets):
 
 
 def _where(index, where):
-    from retrieval.search import adapt_to_lists
+    from retrieval.filters import adapt_to_lists
 
     return adapt_to_lists(normalise_where(where), {n for n, f in index.fields().items() if f.type == "list"})
 
@@ -62,7 +63,7 @@ def _keep(index, mask):
 
 def test_masked_keyword_and_attribute_channels_match_the_per_id_filter(movies):
     rng = random.Random(3)
-    columns, keywords, attributes = movies.columns(), movies.keyword_index(), movies.attribute_index()
+    columns, keywords, attributes = movies.columns(), channel("keyword").structure(movies), channel("attribute").structure(movies)
     ids = columns.ids
     checked = 0
     for text in TEXTS:
@@ -80,7 +81,7 @@ def test_masked_keyword_and_attribute_channels_match_the_per_id_filter(movies):
 
 
 def test_attribute_partial_sort_keeps_ties_in_full_order_without_prior(movies):
-    from retrieval.search import AttributeIndex
+    from retrieval.channels.attribute import AttributeIndex
 
     plain = AttributeIndex(movies.table())  # no popularity prior: ties by tiebreak, then catalog order
     ids = plain.ids
@@ -143,7 +144,7 @@ def test_two_stage_search_keeps_most_of_the_true_nearest_and_scores_them_exactly
 
     monkeypatch.setattr(vectors_module, "pool_size", lambda depth: 5 * depth)
     movies.columns()  # loads the table and its vectors
-    table = vectors_module.VectorTable(movies._vectors.vectors.copy())
+    table = vectors_module.VectorTable(movies.vectors().vectors.copy())
     monkeypatch.setattr(vectors_module, "FULL_SCAN_ROWS", 0)
     monkeypatch.setattr(vectors_module, "GATHER_ROWS", 0)
     encoder = movies.text_encoder()
@@ -183,7 +184,7 @@ def test_an_error_in_a_side_channel_reaches_the_caller(movies, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("keyword channel broke")
 
-    monkeypatch.setattr(movies.keyword_index(), "find", broken)
+    monkeypatch.setattr(channel("keyword").structure(movies), "find", broken)
     with pytest.raises(RuntimeError, match="keyword channel broke"):
         movies.channel_hits(Query(text="a funny horror movie"))
 
@@ -195,7 +196,7 @@ def test_largest_scores_are_the_partial_sorts(movies):
     from retrieval.vectors import largest
 
     columns = movies.columns()  # loads the table and its vectors
-    matrix = movies._vectors.vectors
+    matrix = movies.vectors().vectors
     encoder = movies.text_encoder()
     for text in TEXTS:
         sims = matrix @ encoder.encode([text])[0]

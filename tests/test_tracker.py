@@ -16,8 +16,8 @@ from assistant.state import SessionState
 from assistant.tracker import Tracker
 from retrieval.catalog import read_catalog
 from retrieval.errors import SettingsError
+from retrieval.filters import where_matches
 from retrieval.ingest import build_document
-from retrieval.search import where_matches
 from retrieval.settings import DEMO_CATALOG
 
 

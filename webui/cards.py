@@ -8,7 +8,10 @@ import html
 import io
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from assistant import Recommendation
 
 THUMB_PIXELS = 192
 MAX_FACTS = 4
@@ -74,17 +77,11 @@ def key_facts(metadata: dict[str, Any], limit: int = MAX_FACTS) -> list[tuple[st
     return facts
 
 
-def _get(item: Any, name: str, default: Any = None) -> Any:
-    if isinstance(item, dict):
-        return item.get(name, default)
-    return getattr(item, name, default)
-
-
-def card_html(item: Any, position: int) -> str:
-    """One card. ``item`` is a Recommendation (or its dict); ``position`` is 1-based."""
-    title = html.escape(str(_get(item, "title", "") or _get(item, "id", "")))
-    reason = html.escape(str(_get(item, "reason", "") or ""))
-    uri = thumbnail_data_uri(_get(item, "image"))
+def card_html(item: Recommendation, position: int) -> str:
+    """One recommendation's card; ``position`` is 1-based."""
+    title = html.escape(str(item.title or item.id))
+    reason = html.escape(str(item.reason or ""))
+    uri = thumbnail_data_uri(item.image)
     picture = (
         f'<img class="rec-img" src="{uri}" alt="{title}">'
         if uri
@@ -92,9 +89,9 @@ def card_html(item: Any, position: int) -> str:
     )
     facts = "".join(
         f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>"
-        for k, v in key_facts(_get(item, "metadata") or {})
+        for k, v in key_facts(item.metadata or {})
     )
-    item_id = html.escape(str(_get(item, "id", "")), quote=True)
+    item_id = html.escape(str(item.id), quote=True)
     return (
         f'<div class="rec-card" data-item-id="{item_id}">{picture}'
         f'<div class="rec-body"><div class="rec-title">{position}. {title}</div>'

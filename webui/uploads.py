@@ -16,11 +16,11 @@ import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from assistant.inputs import check_size, check_voice_file, load_image, sniff_kind
-from retrieval.errors import InputError
+from assistant import InputError
+from assistant.inputs import check_size, check_voice_file, is_video, load_image, sniff_kind
 
-__all__ = ["check_audio", "check_size", "load_image", "safe_extract_zip", "sniff_catalog_format",
-           "sniff_kind"]
+__all__ = ["check_audio", "check_size", "is_video", "load_image", "safe_extract_zip",
+           "sniff_catalog_format", "sniff_kind"]
 
 
 def _size_mb(n: int) -> str:

@@ -40,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--items", type=int, default=1000, help="ReDial movies in the text catalog (default 1000)")
     p.add_argument("--images", type=int, default=243,
                    help="items in the picture catalog (grocery photos repeated; default 243, 0 skips it)")
+    p.add_argument("--videos", type=int, default=0,
+                   help="items in a catalog with videos (demo photos + espeak-ng narration; default 0 "
+                        "skips it): see eval/bench/video_ingest.py")
     p.add_argument("--repeat", type=int, default=1, help="measure each catalog this many times (median kept)")
     p.add_argument("--out", default=common.DEFAULT_OUT, help="folder for ingest.json and ingest.md")
     p.add_argument("--work", help="scratch folder (default: a temporary one, removed afterwards)")
@@ -51,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(argv or [])
     args = build_parser().parse_args(argv)
     result = run(items=args.items, images=args.images, repeat=args.repeat, work=args.work,
-                 quiet=args.quiet, argv=argv)
+                 quiet=args.quiet, argv=argv, videos=args.videos)
     paths = common.write_results(args.out, result, COLUMNS)
     print(common.markdown_table(result["rows"], COLUMNS))
     print(f"wrote {paths['json']} and {paths['markdown']}")
@@ -59,14 +62,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(items: int = 1000, images: int = 243, repeat: int = 1, work: str | None = None,
-        quiet: bool = False, argv: list[str] | None = None) -> dict[str, Any]:
+        quiet: bool = False, argv: list[str] | None = None, videos: int = 0) -> dict[str, Any]:
     """Run the ingest benchmark and return its result (see :func:`common.new_result`)."""
     result = common.new_result("ingest", argv if argv is not None else [],
-                               {"items": items, "images": images, "repeat": repeat})
+                               {"items": items, "images": images, "repeat": repeat, "videos": videos})
     scratch = Path(work) if work else Path(tempfile.mkdtemp(prefix="chatrec-bench-ingest-"))
     try:
-        catalog = common.head_catalog(common.movie_catalog(scratch), items, scratch / "movies.jsonl")
-        result["rows"].append(_measure("ReDial movies (text)", catalog, scratch / "text", None, repeat, quiet))
+        if items > 0:
+            catalog = common.head_catalog(common.movie_catalog(scratch), items, scratch / "movies.jsonl")
+            result["rows"].append(_measure("ReDial movies (text)", catalog, scratch / "text", None, repeat, quiet))
         if images > 0:
             clip_settings, clip_note = _clip_settings(scratch)
             pictures = _grocery_catalog(images, scratch / "grocery.jsonl")
@@ -75,6 +79,21 @@ def run(items: int = 1000, images: int = 243, repeat: int = 1, work: str | None 
                 row["clip"] = "tiny CLIP (tests/tiny_models.py)"
             result["rows"].append(row)
             result["notes"].append(clip_note)
+        if videos > 0:
+            from .video_ingest import measure_videos
+
+            clip_settings, clip_note = _clip_settings(scratch)
+            row = measure_videos(videos, scratch / "videos", clip_settings, repeat, quiet, _Bare)
+            if clip_settings:
+                row["clip"] = "tiny CLIP (tests/tiny_models.py)"
+            result["rows"].append(row)
+            if clip_note not in result["notes"]:
+                result["notes"].append(clip_note)
+            result["notes"].append(
+                "videos: bare = one ffmpeg run per video decoding the same scene-cut frames (same scale) and "
+                "the sound to WAV, the CLIP image tower on those frames, the speech model's own transcribe "
+                f"({row['speech']}) on the sound, the text encoders on the same documents; ingest = "
+                "retrieval.ingest with captions off; CPU time includes ffmpeg's")
     finally:
         if not work:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -86,7 +105,7 @@ def run(items: int = 1000, images: int = 243, repeat: int = 1, work: str | None 
         "unchanged catalog into the same index",
         "same, CPU time: the ratio of CPU seconds (every thread) instead of wall seconds, steadier "
         "when other work shares the machine",
-        "captions and transcripts off; models loaded and chromadb imported before timing (start-up, "
+        "captions and transcripts off (text and photo catalogs); models loaded and chromadb imported before timing (start-up, "
         "not per-item work; the import time is in the JSON as chromadb_import_s)",
     ]
     return common.finish(result)
@@ -151,6 +170,7 @@ def _clip_settings(scratch: Path) -> tuple[dict[str, Any], str]:
 
 def _measure(label: str, catalog: Path, scratch: Path, clip_overrides: dict | None, repeat: int,
              quiet: bool) -> dict[str, Any]:
+    from retrieval.cli_output import format_ingest_report
     from retrieval.ingest import ingest
     from retrieval.models import ModelHub
     from retrieval.settings import Settings
@@ -177,10 +197,10 @@ def _measure(label: str, catalog: Path, scratch: Path, clip_overrides: dict | No
         cpu_ratios.append(raw_cpu / first_cpu if first_cpu else 0.0)
         if report.added != len(items):
             raise RuntimeError(f"ingest of {catalog} added {report.added} of {len(items)} items: "
-                               f"{report.summary()}")
+                               f"{format_ingest_report(report)}")
         second_s, again = common.timed(ingest, run_settings, catalog, hub=hub, progress=False)
         if again.added or again.updated:
-            raise RuntimeError(f"re-ingest of the unchanged {catalog} re-embedded items: {again.summary()}")
+            raise RuntimeError(f"re-ingest of the unchanged {catalog} re-embedded items: {format_ingest_report(again)}")
         raws.append(raw_s)
         firsts.append(first_s)
         seconds.append(second_s)

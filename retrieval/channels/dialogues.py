@@ -1,0 +1,30 @@
+"""``dialogues``: the logged conversation contexts nearest the query's dense vector vote
+for what their recommender suggested (``retrieval.dialogues.DialogueIndex``)."""
+
+from __future__ import annotations
+
+from .base import Channel, Hit, Search
+from .registry import register
+
+
+class Dialogues(Channel):
+    name = "dialogues"
+    position = 120
+    needs_vector = True
+
+    def runs(self, search: Search) -> bool:
+        return bool(search.text) and search.index.dialogue_index() is not None
+
+    def find(self, search: Search) -> list[Hit]:
+        s = search.index.settings
+        return search.index.dialogue_index().find(search.vector, search.depth, search.keep, s.dialogue_neighbours,
+                                                  s.dialogue_sharpness, s.dialogue_conversation_weight)
+
+    def available(self, index) -> bool:
+        return index.dialogue_index() is not None
+
+    def prepare(self, index) -> None:
+        index.dialogue_index()
+
+
+register(Dialogues())
