@@ -398,6 +398,13 @@ ROLES: dict[str, Role] = {
 }
 
 
+def roles_table() -> str:
+    """The roles as text, one a line: role, the setting that names its model and that
+    setting's default, what loads it, what prefetch does (``prefetch --help``)."""
+    return "\n".join(f"  {role:8} {spec.setting} (default {spec.default}), {spec.loader}: {spec.prefetch}"
+                     for role, spec in ROLES.items())
+
+
 # ---- loaded models, owned by whoever shares them ---------------------------------------------
 
 

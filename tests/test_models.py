@@ -23,7 +23,7 @@ from retrieval.errors import ModelUnavailable
 from retrieval.fakes import FakeCaptioner, FakeClipEncoder, FakeTextEncoder, FakeTranscriber
 from retrieval.models import ModelHub, resolve_text_model
 from retrieval.prefetch import prefetch
-from retrieval.settings import DEFAULT_TEXT_MODEL, REPO_ROOT
+from retrieval.settings import DEFAULT_TEXT_MODEL, REPO_ROOT, Settings
 from retrieval.types import Captioner, ClipEncoder, TextEncoder, Transcriber
 from tests.tiny_models import TINY_CLIP_DIM
 
@@ -325,3 +325,15 @@ def test_hub_id_found_in_the_local_cache(settings, tmp_path, tiny_blip_dir, monk
     captioner = hub.captioner()
     assert captioner.model_id == "local-test/tiny-blip"  # the hub id, not the cache folder
     assert len(captioner.caption([Image.new("RGB", (20, 20))])) == 1
+
+
+def test_the_roles_are_spelled_out_once(settings):
+    from retrieval.models import ROLES, roles_table
+
+    assert list(ROLES) == ["text", "clip", "caption", "whisper"]
+    for role, spec in ROLES.items():
+        assert spec.default == getattr(Settings.load(env={}), spec.setting)
+        assert ModelHub(settings).model_id(role) == spec.model_id(settings)
+        assert f"{role}" in roles_table() and spec.setting in roles_table()
+    off = {s.role: s.reason for s in ModelHub(settings.replace(enable_captions=False)).status()}
+    assert off["caption"] == "enable_captions is false"
