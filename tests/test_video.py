@@ -261,3 +261,14 @@ def test_the_example_catalog_with_videos_is_built_by_one_command(tmp_path, capsy
     for item in read.items:
         assert item.video and item.video.is_file() and item.image is None
         assert probe_video(item.video).has_audio
+
+
+def test_without_clip_the_poster_is_the_card_picture_and_no_picture_is_reported(settings, clips, tmp_path):
+    rows = [{"id": "v", "title": "Fruit basket", "video": str(clips["frames"])}]
+    catalog = _write(tmp_path / "catalog.jsonl", rows)
+    s = settings.replace(enable_clip=False, enable_captions=False, enable_transcripts=False)
+    hub = ModelHub(s, overrides={"text": FakeTextEncoder()})
+    report = ingest(s, catalog, hub=hub, progress=False)
+    assert report.problems == [] and report.videos == 1 and report.frames_encoded == 0
+    meta, _ = Store(s).get(["v"])["v"]
+    assert meta["image"] == extract(clips["frames"], s).poster_frame.path
