@@ -313,12 +313,15 @@ def test_ingest_bench_with_videos_times_ffmpeg_and_the_encoders_too(tmp_path):
     assert ingest.main(["--items", "0", "--images", "0", "--videos", "2", "-q", "--out", str(out),
                         "--work", str(tmp_path / "w")]) == 0
     result, markdown = read_outputs(out, "ingest")
-    [row] = result["rows"]
-    assert row["items"] == 2 and row["catalog"].startswith("demo videos") and row["bare_frames"] >= 2
-    assert row["speech"] == "faster-whisper/tiny.en" and row["clip"] != "–"
-    assert row["ratio"] == pytest.approx(row["runs"]["raw_s"][0] / row["runs"]["first_s"][0], rel=1e-2)
-    stages = row["runs"]["stage_seconds"][0]
-    assert stages["video"] > 0 and "encode_frames" in stages
-    # the unchanged re-ingest re-did nothing (the bench raises otherwise) and took a fraction
-    assert row["second_s"] < row["first_s"]
-    assert "| demo videos" in markdown
+    sound, frames = result["rows"]
+    assert sound["catalog"].startswith("demo videos (frames + sound")
+    assert frames["catalog"].startswith("demo videos (frames only")
+    for row in (sound, frames):
+        assert row["items"] == 2 and row["bare_frames"] >= 2 and row["clip"] != "–"
+        assert row["ratio"] == pytest.approx(row["runs"]["raw_s"][0] / row["runs"]["first_s"][0], rel=1e-2)
+        stages = row["runs"]["stage_seconds"][0]
+        assert stages["video"] > 0 and "encode_frames" in stages
+        # the unchanged re-ingest re-did nothing (the bench raises otherwise) and took a fraction
+        assert row["second_s"] < row["first_s"]
+    assert sound["speech"] == "faster-whisper/tiny.en"
+    assert "| demo videos (frames + sound" in markdown and "| demo videos (frames only" in markdown
