@@ -272,3 +272,31 @@ def test_without_clip_the_poster_is_the_card_picture_and_no_picture_is_reported(
     assert report.problems == [] and report.videos == 1 and report.frames_encoded == 0
     meta, _ = Store(s).get(["v"])["v"]
     assert meta["image"] == extract(clips["frames"], s).poster_frame.path
+
+
+def test_frame_captions_enter_the_document_and_frames_follow_the_catalog(settings, clips, tmp_path):
+    from retrieval.fakes import FakeCaptioner
+
+    rows = _demo_rows(2) + [{"id": "v", "title": "Fruit basket", "video": str(clips["frames"])},
+                            {"id": "w", "title": "Citrus", "video": str(clips["no_audio"])}]
+    catalog = _write(tmp_path / "catalog.jsonl", rows)
+    s = settings.replace(enable_transcripts=False)
+    hub = ModelHub(s, overrides={"text": FakeTextEncoder(), "clip": FakeClipEncoder(), "caption": FakeCaptioner()})
+    ingest(s, catalog, hub=hub, progress=False)
+    store = Store(s)
+    _, document = store.get(["v"])["v"]
+    assert "\nVideo frames: a photo of something " in document
+
+    def frames_of() -> dict[str, int]:
+        out: dict[str, int] = {}
+        for _, meta, _ in store.iter_records("frames"):
+            out[meta["item_id"]] = out.get(meta["item_id"], 0) + 1
+        return out
+
+    assert set(frames_of()) == {"v", "w"}
+    # the row keeps its place but loses its video: its frames go; a row pruned: its frames go
+    rows[2] = {"id": "v", "title": "Fruit basket"}
+    _write(catalog, rows[:3])
+    report = ingest(s, catalog, hub=hub, progress=False, prune=True)
+    assert report.removed == 1 and frames_of() == {}
+    assert "Video" not in store.get(["v"])["v"][1]
