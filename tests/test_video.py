@@ -208,7 +208,7 @@ def test_a_photo_finds_the_item_through_its_best_frame(settings, clips, tmp_path
                          enable_transcripts=False)
     index = CatalogIndex.build(s, catalog, progress=False)
     clip = index.clip_encoder()
-    media = extract(clips["frames"], s)
+    media = extract(clips["frames"], s, sound=False)  # what ingest read (transcripts off): from the cache
     assert media.how == "scenes" and len(media.frames) == len(FRAME_PHOTOS)
 
     # one stored vector per frame, each the CLIP vector of that frame (no mean of frames)
@@ -271,7 +271,7 @@ def test_without_clip_the_poster_is_the_card_picture_and_no_picture_is_reported(
     report = ingest(s, catalog, hub=hub, progress=False)
     assert report.problems == [] and report.videos == 1 and report.frames_encoded == 0
     meta, _ = Store(s).get(["v"])["v"]
-    assert meta["image"] == extract(clips["frames"], s).poster_frame.path
+    assert meta["image"] == extract(clips["frames"], s, sound=False).poster_frame.path
 
 
 def test_frame_captions_enter_the_document_and_frames_follow_the_catalog(settings, clips, tmp_path):
