@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from assistant import ChatrecError, Recommender, Settings, format_ingest_report
+from assistant import ChatrecError, MissingDependency, Recommender, Settings, format_ingest_report
 from webui.cards import CSS
 from webui.service import ChatService, Options, new_session
 
@@ -31,8 +31,7 @@ def create_app(recommender: Recommender, settings: Settings | None = None, inges
 
     ``settings`` defaults to the recommender's; ``ingest_fn`` replaces
     :func:`retrieval.ingest.ingest` for uploaded catalogs (tests)."""
-    import gradio as gr
-
+    gr = _gradio()
     service = ChatService(recommender, settings, ingest_fn=ingest_fn)
     # photos and voice messages people upload are copied into Gradio's cache: delete them
     # after an hour, and all of them when the app stops
@@ -40,6 +39,15 @@ def create_app(recommender: Recommender, settings: Settings | None = None, inges
         page = layout(service.settings)
         wire(demo, page, service)
     return demo
+
+
+def _gradio():
+    # an optional extra: the assistant, the CLI and the evaluation run without it
+    try:
+        import gradio
+    except ImportError as e:
+        raise MissingDependency("gradio", "app", "the web chat") from e
+    return gradio
 
 
 @dataclass
@@ -70,7 +78,7 @@ class Page:
 
 def layout(settings: Settings) -> Page:
     """Place the page's components (inside a ``gr.Blocks``); no behaviour yet."""
-    import gradio as gr
+    gr = _gradio()
 
     session = gr.State(new_session())
     gr.Markdown("## Chat with your catalog\nAsk in words, send a photo, or record a voice message.")
@@ -150,7 +158,7 @@ def layout(settings: Settings) -> Page:
 def wire(demo: Any, page: Page, service: ChatService) -> None:
     """Connect the page's events to the service's handlers. The endpoint names (respond,
     like_N, dislike_N, remove_chip_N, ingest, ...) are the app's HTTP API: keep them."""
-    import gradio as gr
+    gr = _gradio()
 
     p = page
     slot_outputs = p.cols + p.htmls
@@ -296,10 +304,10 @@ def main(argv: list[str] | None = None) -> int:
         recommender, report = Recommender.open(settings, args.catalog, progress=True)
         if report is not None:
             print(format_ingest_report(report), file=sys.stderr)
+        demo = create_app(recommender, settings)
     except ChatrecError as e:
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
-    demo = create_app(recommender, settings)
     # the search structures are built while the server starts, not on the first message.
     # Started after create_app: building the page patches tqdm for gradio's progress
     # (gr.Progress(track_tqdm=True)), and a bar the model loading opened before that patch

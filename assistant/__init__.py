@@ -26,6 +26,7 @@ _EXPORTS = {
     "Settings": "retrieval.settings",
     "ChatrecError": "retrieval.errors",
     "InputError": "retrieval.errors",
+    "MissingDependency": "retrieval.errors",
     "format_ingest_report": "retrieval.cli_output",
 }
 

@@ -35,27 +35,26 @@ _ALIASES = {"==": "=", "eq": "=", "ne": "!=", "lt": "<", "lte": "<=", "le": "<="
             "gte": ">=", "ge": ">=", "max": "<=", "min": ">=", "has": "contains", "includes": "contains"}
 # metadata the index keeps for itself, never a user constraint
 RESERVED = {"title", "image", "content_hash", "document", "id"}
-# ChromaDB keeps only up to 50 distinct values per text field in FieldInfo: when it is
-# full the list may be incomplete, so unknown values cannot be ruled out
+# the index keeps at most this many distinct values per text field in FieldInfo
+# (retrieval/index.py): when the list is full it may be incomplete, so a value missing from
+# it cannot be ruled out
 VALUES_CAP = 50
 
 
 def parse_json_object(text: str) -> dict[str, Any] | None:
-    """The first JSON object in an LLM answer (which may wrap it in prose or a code fence)."""
+    """The first JSON object in an LLM answer (which may wrap it in prose or a code fence).
+
+    Each ``{`` is tried in turn with the JSON decoder itself, so braces inside strings
+    (``{"label": "a } b"}``) are read as text, not counted."""
+    decoder = json.JSONDecoder()
     start = text.find("{")
     while start != -1:
-        depth = 0
-        for end in range(start, len(text)):
-            c = text[end]
-            depth += c == "{"
-            depth -= c == "}"
-            if depth == 0:
-                try:
-                    obj = json.loads(text[start: end + 1])
-                    return obj if isinstance(obj, dict) else None
-                except ValueError:
-                    break
-        start = text.find("{", start + 1)
+        try:
+            obj, _ = decoder.raw_decode(text, start)
+        except ValueError:
+            start = text.find("{", start + 1)
+            continue
+        return obj if isinstance(obj, dict) else None
     return None
 
 

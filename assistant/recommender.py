@@ -12,12 +12,15 @@ from collections.abc import Callable
 from dataclasses import asdict, is_dataclass
 from typing import Any
 
-from retrieval.errors import ChatrecError, ModelUnavailable
+from retrieval.errors import ChatrecError, IndexMissing, ModelUnavailable
+from retrieval.models import ModelHub
+from retrieval.settings import DEMO_CATALOG, Settings
 
 from .catalog_terms import CatalogTerms
 from .diets import diet_table
 from .llm.base import LLM
-from .mentions import TitleMatcher
+from .mentions import TitleMatcher, tokens
+from .rank_mix import load_mix
 from .tracker import Tracker
 
 Notify = Callable[..., None]
@@ -36,19 +39,10 @@ COMMON_WORD_ITEMS = 5
 
 def clipped_share(samples) -> float:
     """The share of samples at (or within 1 % of) full scale."""
-    import numpy as np
+    import numpy as np  # only for voice messages: kept off the import of the package
 
     x = np.abs(np.asarray(samples, dtype=np.float32))
     return float(np.mean(x >= CLIP_LEVEL)) if x.size else 0.0
-
-
-def _model_hub(settings):
-    """The models of ``settings`` (None where the model packages are not installed)."""
-    try:
-        from retrieval.models import ModelHub
-    except ImportError:
-        return None
-    return ModelHub(settings)
 
 
 class Recommender:
@@ -84,13 +78,12 @@ class Recommender:
         The LLM is chosen as: ``llm`` if given; none when ``enable_llm`` is false; the
         OpenAI-compatible server when ``llm_base_url`` is set; else the local
         ``llm_model`` (loaded on first use; :meth:`load_llm` loads it now)."""
-        from retrieval.settings import Settings
-
         settings = settings or Settings.load()
         if hub is None:
-            hub = _model_hub(settings)
+            hub = ModelHub(settings)
         if index is None:
-            from retrieval.index import CatalogIndex
+            from retrieval.index import CatalogIndex  # ChromaDB's client: on first use
+
             index = CatalogIndex.open(settings, hub=hub)
         factory, off = None, ""
         if llm is None:
@@ -121,13 +114,11 @@ class Recommender:
         (uploaded catalogs). ``ingest(settings, catalog, hub=, prune=, progress=,
         media_root=)`` replaces :func:`retrieval.ingest.ingest` (tests). Returns the
         recommender and the ``IngestReport`` (None when nothing was ingested)."""
-        from retrieval.errors import IndexMissing
         from retrieval.index import CatalogIndex
-        from retrieval.settings import DEMO_CATALOG, Settings
 
         settings = settings or Settings.load()
         if hub is None:
-            hub = _model_hub(settings)
+            hub = ModelHub(settings)
         if prune is None:
             prune = catalog is not None
         index = report = None
@@ -146,7 +137,7 @@ class Recommender:
 
     def chat(self, state=None):
         """A new conversation (or one resumed from ``state``)."""
-        from .chat import Chat
+        from .chat import Chat  # the turn's machinery (numpy, the LLM tasks): on first use
 
         return Chat.from_state(self, state) if state is not None else Chat(self)
 
@@ -177,8 +168,6 @@ class Recommender:
         """The weight of the retrieval order in the LLM's ranking: the one ``python -m eval
         fit`` learned for the active LLM (``llm_mix.json`` beside the index), else the
         setting ``llm_rank_mix``."""
-        from .rank_mix import load_mix
-
         model_id = getattr(self._llm, "model_id", "") if self._llm is not None else ""
         with self._cache_lock:
             if model_id not in self._mixes:
@@ -243,8 +232,6 @@ class Recommender:
         items share ("a comedy" asks for the genre, not "The Comedy"; a kind of one item may
         be its title: "Kiwi"), words the items' own texts use often ("no aliens", "with my
         kids"), and the surnames of people with several items ("Hitchcock")."""
-        from .mentions import tokens
-
         terms = self.terms()
         words = set()
         for f, counts in terms.value_counts.items():

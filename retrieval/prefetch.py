@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
+from .errors import install_hint
 from .models import (
     clip_model_id,
     locate_clip,
@@ -62,6 +63,9 @@ def prefetch(settings: Settings, progress: bool = True) -> list[PrefetchResult]:
         try:
             message = fetch(settings, model_id, progress)
             results.append(PrefetchResult(role, model_id, True, message))
+        except ImportError as e:  # an optional extra not installed: say which
+            hint = f"; {install_hint(e.name)}" if e.name else ""
+            results.append(PrefetchResult(role, model_id, False, f"{type(e).__name__}: {e}{hint}"))
         except Exception as e:  # report and go on with the next model
             results.append(PrefetchResult(role, model_id, False, f"{type(e).__name__}: {e}"))
     return results

@@ -26,7 +26,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .errors import IndexMismatch, MissingDependency
+from .errors import IndexMismatch
 from .settings import Settings
 
 KINDS = ("docs", "images", "docs_clip", "frames")
@@ -40,10 +40,7 @@ class Store:
     """The ChromaDB collections of one index (``settings.index_name``)."""
 
     def __init__(self, settings: Settings):
-        try:
-            import chromadb
-        except ImportError as e:  # pragma: no cover - chromadb is a core dependency
-            raise MissingDependency("chromadb", purpose="the search index") from e
+        import chromadb  # a second to import: only when an index is opened
         self.settings = settings
         if settings.chroma_host:
             self.where = f"the Chroma server {settings.chroma_host}:{settings.chroma_port}"

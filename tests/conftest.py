@@ -1,4 +1,11 @@
-"""Fixtures every test module may use. Nothing here downloads anything."""
+"""Fixtures every test module may use. Nothing here downloads anything.
+
+Markers (pyproject.toml): ``model`` for a test that builds or loads a real or tiny model
+(PyTorch or CTranslate2), itself or through a fixture; ``browser``, ``server``, ``slow``.
+The ``model`` marker is checked: a test without it that builds a model, or uses a fixture
+that did, errors with a message saying so. ``pytest -m "not model and not browser and not
+server"`` is the quick loop; the default run (and CI) runs them all but ``slow``.
+"""
 
 from __future__ import annotations
 
@@ -18,13 +25,32 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 SHARED_DATASETS = REPO_ROOT.parent / "shared" / "datasets"
+# variables that ask the tests for something (not settings): kept
+TEST_SWITCHES = {"CHATREC_UPDATE_SCREENSHOT"}
 
 
 @pytest.fixture(scope="session")
 def shared_datasets() -> Path:
+    """The shared datasets folder (``../shared/datasets`` beside the checkout). A test that
+    needs it fails without it: a skip would pass a suite that tested half of itself."""
     if not SHARED_DATASETS.is_dir():
-        pytest.skip(f"shared datasets not found at {SHARED_DATASETS}")
+        pytest.fail(f"the shared datasets are missing: {SHARED_DATASETS} is not a folder, and "
+                    "this test reads real data from it. Put the datasets there (the ReDial, "
+                    "grocery and MovieLens files listed in its README.md).", pytrace=False)
     return SHARED_DATASETS
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_environment(tmp_path_factory):
+    """No test reads the user's chatrec settings or writes into their data folder:
+    ``CHATREC_*`` variables are cleared and ``XDG_DATA_HOME`` (the default data folder's
+    parent) points into the session's temporary folder. Tests set what they need with
+    ``monkeypatch``."""
+    with pytest.MonkeyPatch.context() as mp:
+        for key in [k for k in os.environ if k.startswith("CHATREC_") and k not in TEST_SWITCHES]:
+            mp.delenv(key)
+        mp.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
+        yield
 
 
 @pytest.fixture

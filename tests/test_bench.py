@@ -256,10 +256,14 @@ def _levenshtein(a: str, b: str) -> int:
 
 
 def test_banded_edit_distance_equals_the_full_table_within_the_limit():
+    """The contract the title matcher relies on: rapidfuzz's Levenshtein distance with a
+    cutoff is the true distance within the limit, and ``limit + 1`` beyond it."""
     from hypothesis import given, settings
     from hypothesis import strategies as st
+    from rapidfuzz.distance import Levenshtein
 
-    from assistant.mentions import bounded_edit_distance
+    def bounded_edit_distance(a, b, limit):
+        return Levenshtein.distance(a, b, score_cutoff=limit)
 
     @settings(max_examples=400, deadline=None)
     @given(st.text("abcd", max_size=14), st.text("abcd", max_size=14), st.integers(0, 3))
@@ -280,6 +284,19 @@ def test_fuzzy_ties_hold_only_titles_within_their_typo_budget():
     assert [m.ids for m in matcher.find_mentions("or How to Lose a Guy in 10 Days?")] == [["a"]]
     assert [m.ids for m in matcher.find_mentions("or Bowling for Columbine (2002) ?")] == [["c"]]
     assert [m.ids for m in matcher.find_mentions("what about bowling for colombine")] == [["c"]]
+
+
+def test_a_typo_at_both_ends_of_a_title_is_found():
+    from assistant.mentions import TitleMatcher
+
+    # once candidates were blocked by their first or last three letters: two typos, one at
+    # each end, hid the title
+    matcher = TitleMatcher({"c": "Bowling for Columbine (2002)", "d": "Drumline (2002)"})
+    found = matcher.find_mentions("what about owling for columbin then")
+    assert [(m.ids, m.exact) for m in found] == [(["c"], False)]
+    assert "owling for columbin" == "what about owling for columbin then"[found[0].start:found[0].end]
+    # still within each title's budget: three typos are too many
+    assert matcher.find_mentions("what about owling fo columbin") == []
 
 
 def test_transcribe_bench_reports_wer_and_each_stage(tmp_path):

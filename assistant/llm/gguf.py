@@ -19,6 +19,8 @@ import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
+from retrieval.errors import install_hint
+
 from .base import LLMUnavailable
 
 # name -> (package that ships the file, file name inside the package)
@@ -100,7 +102,7 @@ def check_gguf(path: str | Path, model_id: str) -> GGUFInfo:
         from gguf import GGUFReader
     except ImportError as e:
         raise LLMUnavailable(model_id, "the package gguf is not installed (transformers reads GGUF "
-                             "files with it)", "pip install gguf") from e
+                             "files with it)", install_hint("gguf")) from e
     path = Path(path)
     try:
         with open(path, "rb") as f:

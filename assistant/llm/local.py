@@ -13,12 +13,13 @@ CPU, slowly; the tests use it).
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from retrieval.device import resolve_device
-from retrieval.errors import ModelUnavailable
+from retrieval.errors import ModelUnavailable, install_hint
 from retrieval.models import local_snapshot, looks_like_path
 
 from .base import LLM, LLMUnavailable, Message, StopFilter, cut_at_stop
@@ -55,12 +56,12 @@ class TransformersLLM(LLM):
 
     # ---- loading ------------------------------------------------------------------------
     def _load(self) -> None:
-        try:
-            import torch
-            from transformers import AutoModelForCausalLM, AutoTokenizer
-        except ImportError as e:
-            raise LLMUnavailable(self.model_id, f"a package is missing ({e})",
-                                 "install it with: pip install transformers torch accelerate") from e
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        if importlib.util.find_spec("accelerate") is None:  # the [llm] extra
+            raise LLMUnavailable(self.model_id, "the package accelerate is not installed (it places "
+                                 "the model on its device)", install_hint("accelerate"))
         kwargs: dict[str, Any] = {}
         if self.quantization in ("4bit", "8bit"):
             try:
@@ -107,12 +108,9 @@ class TransformersLLM(LLM):
         """A GGUF file (see :mod:`assistant.llm.gguf`): the header is checked first, then
         transformers dequantizes the weights (float32 on CPU, bfloat16 on CUDA; bitsandbytes
         does not apply to them)."""
-        try:
-            import torch
-            from transformers import AutoModelForCausalLM, AutoTokenizer
-        except ImportError as e:
-            raise LLMUnavailable(self.model_id, f"a package is missing ({e})",
-                                 "install it with: pip install transformers torch gguf") from e
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
         source = locate_gguf(self.model_id, self.gguf_file)
         self.gguf = check_gguf(source.path, self.model_id)
         dtype = torch.bfloat16 if self.device.startswith("cuda") else torch.float32
