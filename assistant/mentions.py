@@ -1,7 +1,8 @@
 """Find catalog titles in free text, tolerant of case, punctuation and small typos.
 
-Titles and text are reduced to lowercase word tokens (punctuation, accents and a trailing
-"(1995)" year dropped). Exact matches are normalised n-grams (longest first, leading
+Titles and text are reduced to lowercase word tokens (``retrieval.text.words`` with
+``join_apostrophes``: punctuation and accents dropped; and a trailing "(1995)" year).
+Exact matches are normalised n-grams (longest first, leading
 "the/a/an" optional); a part of a title that belongs to that title alone also counts
 ("Granny Smith" for "Apple Granny Smith Class 1"); longer titles also match with a small
 edit distance on the text without spaces (1 for 8-15 characters, 2 from 16; rapidfuzz's
@@ -13,7 +14,6 @@ common word, so "it" or "up" in a sentence is not taken for a movie.
 from __future__ import annotations
 
 import re
-import unicodedata
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
@@ -22,8 +22,10 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
+from retrieval.text import word_spans
+from retrieval.text import words as text_words
+
 _YEAR = re.compile(r"\s*\((\d{4})\)\s*$")
-_WORD = re.compile(r"[\w']+")
 ARTICLES = ("the", "a", "an")
 # words that are real titles somewhere but far more often just words
 COMMON = frozenset("""
@@ -46,23 +48,7 @@ def normalise_title(title: str) -> tuple[list[str], int | None]:
     if m:
         year = int(m.group(1))
         title = title[: m.start()]
-    return tokens(title), year
-
-
-def tokens(text: str) -> list[str]:
-    """Lowercase word tokens, accents stripped, apostrophes dropped ("didn't" -> "didnt")."""
-    return [w for w, _, _ in token_spans(text)]
-
-
-def token_spans(text: str) -> list[tuple[str, int, int]]:
-    """Tokens with their character span in ``text``."""
-    out = []
-    for m in _WORD.finditer(text):
-        w = unicodedata.normalize("NFKD", m.group(0).lower())
-        w = "".join(c for c in w if not unicodedata.combining(c)).replace("'", "").replace("_", "")
-        if w:
-            out.append((w, m.start(), m.end()))
-    return out
+    return text_words(title, join_apostrophes=True), year
 
 
 def typo_budget(n_chars: int) -> int:
@@ -85,7 +71,7 @@ def _shared_words(documents: dict[str, str]) -> dict[str, set[str]]:
     """word -> ids of the documents using it (lower-cased word tokens)."""
     users: dict[str, set[str]] = defaultdict(set)
     for item_id, text in documents.items():
-        for w in set(re.findall(r"[a-z0-9]+", str(text).lower())):
+        for w in set(text_words(text, ascii_only=True)):
             users[w].add(item_id)
     return users
 
@@ -189,7 +175,7 @@ class TitleMatcher:
         return [Mention(list(m.ids), m.start, m.end, m.exact) for m in found]
 
     def _find_mentions(self, text: str) -> list[Mention]:
-        spans = token_spans(text)
+        spans = word_spans(text, join_apostrophes=True)
         words = [w for w, _, _ in spans]
         out: list[Mention] = []
         i = 0

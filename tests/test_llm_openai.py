@@ -154,7 +154,7 @@ def test_a_whole_turn_through_the_server_route(server, settings, shared_datasets
     handler.top = [{"token": "B", "logprob": -0.1}, {"token": "A", "logprob": -2.5}]
     host, port = httpd.server_address
     s = settings.replace(llm_base_url=f"http://{host}:{port}/v1", llm_api_model="qwen2.5:7b-instruct",
-                         candidates=8, top_k=2)
+                         candidate_count=8, top_k=2)
     index = FakeIndex(grocery_rows(shared_datasets, 20))
     retrieval = Recommender.from_settings(s.replace(enable_llm=False), index=index).chat().send("a crisp sour apple")
     rec = Recommender.from_settings(s, index=index)

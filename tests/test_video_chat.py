@@ -69,7 +69,7 @@ def rows(shared_datasets):
 
 
 def _rec(settings, index, **overrides):
-    s = settings.replace(enable_llm=False, candidates=12, top_k=3)
+    s = settings.replace(enable_llm=False, candidate_count=12, top_k=3)
     return Recommender.from_settings(s, index=index, hub=ModelHub(s, overrides=overrides))
 
 
@@ -100,7 +100,7 @@ def test_the_real_tiny_en_hears_the_video(settings, rows, videos, tmp_path, monk
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # no openai-whisper checkpoint decides
     index = RecordingIndex(rows)
     s = settings.replace(enable_llm=False, enable_captions=False, speech_backend="faster-whisper",
-                         candidates=12, top_k=3)
+                         candidate_count=12, top_k=3)
     reply = Recommender.from_settings(s, index=index, hub=ModelHub(s)).chat().send(video=str(videos["said"]))
     assert "mango" in reply.transcript.lower()
     assert reply.items[0].title == "Mango" and index.queries[-1].image is not None
