@@ -6,9 +6,14 @@ prefetch`` puts it there), so an offline machine fails in milliseconds with a me
 names the model and the command, instead of hanging on network timeouts. Every failure
 becomes :class:`~retrieval.errors.ModelUnavailable`.
 
-Roles: ``text`` (sentence-transformers), ``clip`` (open_clip), ``caption`` (transformers
-image-to-text), ``whisper`` (speech to text: openai-whisper or faster-whisper, one
-interface; :func:`speech_backend` says which the settings pick).
+The roles are spelled out once, in :data:`ROLES` (as whisper's ``_MODELS`` table): ``text``
+(sentence-transformers), ``clip`` (open_clip), ``caption`` (transformers image-to-text),
+``whisper`` (speech to text: openai-whisper or faster-whisper, one interface;
+:func:`speech_backend` says which the settings pick), each with the setting naming its
+model, the switch, how it is found on disk and loaded, and what prefetch does. A hub loads
+through one generic loader. Loaded models belong to a :class:`LoadedModels`: a hub's own,
+or one its owner shares between hubs (the app's, the test session's); nothing is shared
+behind the caller's back.
 """
 
 from __future__ import annotations
