@@ -22,7 +22,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from .constraints import RESERVED
+from retrieval.catalog import RESERVED_KEYS
 
 # a field with at most this many distinct text values is a kind of thing (category,
 # genre, brand): its values may also be reached by meaning; others are names (casts)
@@ -141,7 +141,7 @@ class CatalogTerms:
         numeric: dict[str, list[float]] = {}
         for i, (title, meta, doc) in records.items():
             for key, value in (meta or {}).items():
-                if key in RESERVED or key.startswith("_"):
+                if key in RESERVED_KEYS or key.startswith("_"):
                     continue
                 for v in value if isinstance(value, list) else [value]:
                     if isinstance(v, str) and v.strip():
@@ -535,11 +535,11 @@ class CatalogTerms:
     def word_counts(self) -> Counter:
         """How many items use each word (lower case, accents stripped, unstemmed) in their
         own texts."""
-        from .mentions import tokens
+        from retrieval.text import words as text_words
 
         with self._lock:
             if "_word_counts" not in self._cache:
-                self._cache["_word_counts"] = Counter(w for text in self.texts.values() for w in set(tokens(text)))
+                self._cache["_word_counts"] = Counter(w for text in self.texts.values() for w in set(text_words(text, join_apostrophes=True)))
             return self._cache["_word_counts"]
 
     def vocabulary(self) -> set[str]:

@@ -139,7 +139,7 @@ class _Turn:
         self.settings = self.rec.settings
         # the items shown, and the candidates searched for them (never fewer than shown)
         self.top_k = top_k or self.settings.top_k
-        self.candidates = self.settings.candidates if top_k is None else max(self.settings.candidates, top_k)
+        self.candidates = self.settings.candidate_count if top_k is None else max(self.settings.candidate_count, top_k)
         self.text, self.photo, self.samples = text, photo, samples
         self.video = video
         self.timings = dict.fromkeys(STAGES, 0.0)

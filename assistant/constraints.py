@@ -29,33 +29,32 @@ import json
 import re
 from typing import Any
 
+from retrieval.catalog import RESERVED_KEYS
+from retrieval.index import FIELD_VALUES_CAP
+
 OPS = {"=": "$eq", "!=": "$ne", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte",
        "in": "$in", "contains": "$contains"}
 _ALIASES = {"==": "=", "eq": "=", "ne": "!=", "lt": "<", "lte": "<=", "le": "<=", "gt": ">",
             "gte": ">=", "ge": ">=", "max": "<=", "min": ">=", "has": "contains", "includes": "contains"}
-# metadata the index keeps for itself, never a user constraint
-RESERVED = {"title", "image", "content_hash", "document", "id"}
-# ChromaDB keeps only up to 50 distinct values per text field in FieldInfo: when it is
-# full the list may be incomplete, so unknown values cannot be ruled out
-VALUES_CAP = 50
+# FieldInfo lists only up to this many distinct values of a text field (the index's
+# cap): when it is full the list may be incomplete, so unknown values cannot be ruled out
+VALUES_CAP = FIELD_VALUES_CAP
 
 
 def parse_json_object(text: str) -> dict[str, Any] | None:
-    """The first JSON object in an LLM answer (which may wrap it in prose or a code fence)."""
+    """The first JSON object in an LLM answer (which may wrap it in prose or a code fence).
+
+    Each ``{`` is tried in turn with the JSON decoder itself, so braces inside strings
+    (``{"label": "a } b"}``) are read as text, not counted."""
+    decoder = json.JSONDecoder()
     start = text.find("{")
     while start != -1:
-        depth = 0
-        for end in range(start, len(text)):
-            c = text[end]
-            depth += c == "{"
-            depth -= c == "}"
-            if depth == 0:
-                try:
-                    obj = json.loads(text[start: end + 1])
-                    return obj if isinstance(obj, dict) else None
-                except ValueError:
-                    break
-        start = text.find("{", start + 1)
+        try:
+            obj, _ = decoder.raw_decode(text, start)
+        except ValueError:
+            start = text.find("{", start + 1)
+            continue
+        return obj if isinstance(obj, dict) else None
     return None
 
 
@@ -101,7 +100,7 @@ def validate(raw: Any, fields: dict[str, Any]) -> tuple[list[dict[str, Any]], li
         op = str(c.get("op", "=")).strip().lower()
         op = _ALIASES.get(op, op)
         info = fields.get(name)
-        if info is None or name in RESERVED or name.startswith("_"):
+        if info is None or name in RESERVED_KEYS or name.startswith("_"):
             dropped.append(f"unknown field {name!r}")
             continue
         if op not in OPS:
@@ -296,9 +295,13 @@ def describe(c: dict[str, Any]) -> str:
 
 
 def satisfied(c: dict[str, Any], metadata: dict[str, Any]) -> bool:
-    """Whether an item's metadata meets a filter (for reasons); other kinds: False."""
-    if kind_of(c) != "filter":
+    """Whether an item's metadata meets a filter (for reasons), as the search filtered it
+    (``retrieval.filters.where_matches``); other kinds, or an item without the field: False."""
+    from retrieval.filters import where_matches
+
+    if kind_of(c) != "filter" or metadata.get(c["field"]) is None:
         return False
+    return where_matches(_filter_where(c), metadata)
     v, ref, op = metadata.get(c["field"]), c["value"], c["op"]
     if v is None:
         return False

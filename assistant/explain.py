@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from retrieval.text import words as text_words
 from retrieval.types import Candidate
 
 from .constraints import describe, satisfied
-from .mentions import COMMON, tokens
+from .mentions import COMMON
 
 STOP = COMMON | {"for", "with", "some", "get", "give", "show", "find", "buy", "looking", "look",
                  "would", "recommend", "recommendations", "suggest", "suggestions", "photo", "else"}
@@ -18,9 +19,9 @@ STOP = COMMON | {"for", "with", "some", "get", "give", "show", "find", "buy", "l
 
 def matched_words(query: str, document: str, limit: int = 4) -> list[str]:
     """Words of the query (not common ones) that the document contains, in query order."""
-    doc = set(tokens(document))
+    doc = set(text_words(document, join_apostrophes=True))
     out: list[str] = []
-    for w in tokens(query):
+    for w in text_words(query, join_apostrophes=True):
         if len(w) >= 3 and w not in STOP and w in doc and w not in out:
             out.append(w)
     return out[:limit]

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 
-from .mentions import Mention, tokens
+from retrieval.text import words as text_words
+
+from .mentions import Mention
 
 _NEG_BEFORE = [
     "didnt like", "did not like", "dont like", "do not like", "didnt enjoy", "did not enjoy",
@@ -52,11 +54,11 @@ def classify_mentions(text: str, mentions: list[Mention]) -> list[str]:
         for b in _BREAK.finditer(before_text):
             cut = b.end()
         joined_to_prev = cut is None and k > 0
-        window = tokens(before_text[cut:] if cut is not None else before_text)[-7:]
+        window = text_words(before_text[cut:] if cut is not None else before_text, join_apostrophes=True)[-7:]
         nxt = mentions[k + 1].start if k + 1 < len(mentions) else len(text)
         after_text = text[m.end: nxt]
         b = _BREAK.search(after_text)
-        after = tokens(after_text[: b.start()] if b else after_text)[:5]
+        after = text_words(after_text[: b.start()] if b else after_text, join_apostrophes=True)[:5]
         if _has(window, _NEG_BEFORE) or _has(after, _NEG_AFTER):
             label = "rejected"
         elif _has(window, _POS_BEFORE) or _has(after, _POS_AFTER):

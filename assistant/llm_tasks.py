@@ -16,10 +16,11 @@ import string
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from retrieval.catalog import RESERVED_KEYS
 from retrieval.types import Candidate
 
 from .answer_checks import Checked, check_constraints, check_rewrite
-from .constraints import RESERVED, describe
+from .constraints import describe
 from .llm.base import LLM
 from .prompts import load_prompt, quote
 from .state import SessionState
@@ -57,7 +58,7 @@ def candidate_data(c: Candidate) -> dict[str, Any]:
     """The facts about an item the LLM may use: title, metadata fields, description."""
     fields = {}
     for k, v in (c.metadata or {}).items():
-        if k in RESERVED or k.startswith("_") or v in ("", None, []):
+        if k in RESERVED_KEYS or k.startswith("_") or v in ("", None, []):
             continue
         fields[k] = v[:MAX_FIELD_CHARS] if isinstance(v, str) else v
     doc = (c.document or "")[:MAX_DOC_CHARS]
@@ -67,7 +68,7 @@ def candidate_data(c: Candidate) -> dict[str, Any]:
 def fields_data(fields: dict[str, Any]) -> str:
     out = {}
     for name, info in fields.items():
-        if name in RESERVED or name.startswith("_"):
+        if name in RESERVED_KEYS or name.startswith("_"):
             continue
         d: dict[str, Any] = {"type": info.type}
         if info.values:

@@ -1,24 +1,31 @@
 """Find catalog titles in free text, tolerant of case, punctuation and small typos.
 
-Titles and text are reduced to lowercase word tokens (punctuation, accents and a trailing
-"(1995)" year dropped). Exact matches are normalised n-grams (longest first, leading
+Titles and text are reduced to lowercase word tokens (``retrieval.text.words`` with
+``join_apostrophes``: punctuation and accents dropped; and a trailing "(1995)" year).
+Exact matches are normalised n-grams (longest first, leading
 "the/a/an" optional); a part of a title that belongs to that title alone also counts
-("Granny Smith" for "Apple Granny Smith Class 1"); longer titles also match with a small edit distance on the text
-without spaces (1 for 8-15 characters, 2 from 16), so "godfater" finds "The Godfather"
-and "spiderman" finds "Spider-Man". One-word titles must be at least 3 letters and not a
+("Granny Smith" for "Apple Granny Smith Class 1"); longer titles also match with a small
+edit distance on the text without spaces (1 for 8-15 characters, 2 from 16; rapidfuzz's
+Levenshtein distance), wherever the typos are, so "godfater" finds "The Godfather",
+"spiderman" finds "Spider-Man" and "owling for columbin" "Bowling for Columbine". One-word titles must be at least 3 letters and not a
 common word, so "it" or "up" in a sentence is not taken for a movie.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from retrieval.text import word_spans
+from retrieval.text import words as text_words
+
 _YEAR = re.compile(r"\s*\((\d{4})\)\s*$")
-_WORD = re.compile(r"[\w']+")
 ARTICLES = ("the", "a", "an")
 # words that are real titles somewhere but far more often just words
 COMMON = frozenset("""
@@ -41,62 +48,12 @@ def normalise_title(title: str) -> tuple[list[str], int | None]:
     if m:
         year = int(m.group(1))
         title = title[: m.start()]
-    return tokens(title), year
-
-
-def tokens(text: str) -> list[str]:
-    """Lowercase word tokens, accents stripped, apostrophes dropped ("didn't" -> "didnt")."""
-    return [w for w, _, _ in token_spans(text)]
-
-
-def token_spans(text: str) -> list[tuple[str, int, int]]:
-    """Tokens with their character span in ``text``."""
-    out = []
-    for m in _WORD.finditer(text):
-        w = unicodedata.normalize("NFKD", m.group(0).lower())
-        w = "".join(c for c in w if not unicodedata.combining(c)).replace("'", "").replace("_", "")
-        if w:
-            out.append((w, m.start(), m.end()))
-    return out
-
-
-def bounded_edit_distance(a: str, b: str, limit: int) -> int:
-    """Levenshtein distance, or ``limit + 1`` as soon as it must exceed ``limit``.
-
-    Only the band ``|i - j| <= limit`` of the table is computed (a cell outside it is at
-    least ``|i - j|``, so it cannot lead to a distance within the limit): a few cells per
-    row instead of ``len(b)``. Matching a message against thousands of titles spends
-    most of its time here (``python -m eval bench turn``)."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    if a == b:
-        return 0
-    big = limit + 1
-    n = len(b)
-    prev = [j if j <= limit else big for j in range(n + 1)]
-    for i in range(1, len(a) + 1):
-        ca = a[i - 1]
-        lo, hi = max(1, i - limit), min(n, i + limit)
-        cur = [big] * (n + 1)
-        if i <= limit:
-            cur[0] = i
-        best = cur[lo - 1]
-        for j in range(lo, hi + 1):
-            v = prev[j - 1] + (ca != b[j - 1])
-            if prev[j] + 1 < v:
-                v = prev[j] + 1
-            if cur[j - 1] + 1 < v:
-                v = cur[j - 1] + 1
-            cur[j] = v if v < big else big
-            if v < best:
-                best = v
-        if best > limit:
-            return big
-        prev = cur
-    return prev[n]
+    return text_words(title, join_apostrophes=True), year
 
 
 def typo_budget(n_chars: int) -> int:
+    """How many typos a title or a stretch of text of ``n_chars`` letters (spaces left
+    out) may hold and still match."""
     return 0 if n_chars < 8 else 1 if n_chars < 16 else 2
 
 
@@ -114,7 +71,7 @@ def _shared_words(documents: dict[str, str]) -> dict[str, set[str]]:
     """word -> ids of the documents using it (lower-cased word tokens)."""
     users: dict[str, set[str]] = defaultdict(set)
     for item_id, text in documents.items():
-        for w in set(re.findall(r"[a-z0-9]+", str(text).lower())):
+        for w in set(text_words(text, ascii_only=True)):
             users[w].add(item_id)
     return users
 
@@ -151,9 +108,8 @@ class TitleMatcher:
         # parts of a title that name one item only: "granny smith" for "Apple Granny Smith Class 1"
         self.partial: dict[tuple[str, ...], list[str]] = {}
         self.years: dict[str, int | None] = {}
-        # fuzzy candidates blocked by their first and last three letters (a typo rarely
-        # hits both ends), so a message is compared with few titles, not all of them
-        self.fuzzy_by_key: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        # titles long enough to match with a typo, spaces left out: (joined, id) in order
+        fuzzy: list[tuple[str, str]] = []
         for item_id, title in titles.items():
             toks, year = normalise_title(str(title))
             self.years[item_id] = year
@@ -167,16 +123,15 @@ class TitleMatcher:
                     self.exact[form].append(item_id)
                 joined = "".join(form)
                 if typo_budget(len(joined)) and len(form) <= MAX_TOKENS:
-                    for key in {"^" + joined[:3], joined[-3:] + "$"}:
-                        self.fuzzy_by_key[key].append((joined, item_id))
+                    fuzzy.append((joined, item_id))
         self._build_partial(titles, partial_words)
-        # each key's candidates ordered by length, so a window meets only those within its
-        # typo budget in length (a message meets ~10x fewer titles); entries keep their
-        # insertion order number, which decides ties as before
-        self._fuzzy_sorted: dict[str, tuple[list[int], list[tuple[int, str, str]]]] = {}
-        for key, entries in self.fuzzy_by_key.items():
-            ranked = sorted((len(joined), k, joined, item_id) for k, (joined, item_id) in enumerate(entries))
-            self._fuzzy_sorted[key] = ([r[0] for r in ranked], [r[1:] for r in ranked])
+        # ordered by length, so a stretch of text meets only the titles within its typo
+        # budget in length; each keeps its order number, which decides ties
+        ranked = sorted((len(joined), k, joined, item_id) for k, (joined, item_id) in enumerate(fuzzy))
+        self._fuzzy_lengths = [r[0] for r in ranked]
+        self._fuzzy_order = [r[1] for r in ranked]
+        self._fuzzy_titles = [r[2] for r in ranked]
+        self._fuzzy_ids = [r[3] for r in ranked]
         # text -> its mentions: every turn matches the recent user messages again (state
         # update, fallback query), and the fuzzy search is the costly part of a turn
         self._memo: dict[str, tuple[Mention, ...]] = {}
@@ -220,7 +175,7 @@ class TitleMatcher:
         return [Mention(list(m.ids), m.start, m.end, m.exact) for m in found]
 
     def _find_mentions(self, text: str) -> list[Mention]:
-        spans = token_spans(text)
+        spans = word_spans(text, join_apostrophes=True)
         words = [w for w, _, _ in spans]
         out: list[Mention] = []
         i = 0
@@ -260,34 +215,40 @@ class TitleMatcher:
         return None
 
     def _fuzzy_at(self, words, i):
+        """The longest stretch of text from word ``i`` within its typo budget of some
+        titles, and those titles at the smallest distance."""
         best = None
         for n in range(min(MAX_TOKENS, len(words) - i), 0, -1):
             window = "".join(words[i: i + n])
             limit = typo_budget(len(window))
             if not limit or n == 1 and (words[i] in self._common or words[i] in self._words):
                 continue
-            pool = (self._fuzzy_pool("^" + window[:3], len(window), limit)
-                    + self._fuzzy_pool(window[-3:] + "$", len(window), limit))
-            for joined, item_id in pool:
-                budget = min(limit, typo_budget(len(joined)))
-                d = bounded_edit_distance(window, joined, budget)
-                if d > budget:
-                    continue  # not a match: it neither wins nor joins a tie
+            for d, item_id in self._near(window, limit):
                 if best is None or (d, -n) < best[0]:
                     best = ((d, -n), n, [item_id])
                 elif d == best[0][0] and n == best[1] and item_id not in best[2]:
                     best[2].append(item_id)
         return (best[1], best[2], False) if best else None
 
-    def _fuzzy_pool(self, key: str, length: int, limit: int) -> list[tuple[str, str]]:
-        """``(joined title, id)`` of ``key`` whose length is within ``limit`` of
-        ``length``, in insertion order."""
-        found = self._fuzzy_sorted.get(key)
-        if not found:
+    def _near(self, window: str, limit: int) -> list[tuple[int, str]]:
+        """``(distance, id)`` of the titles within ``limit`` edits of ``window`` and within
+        their own typo budget, wherever the typos are. Ties keep a fixed order: titles that
+        start like the window first, then those that end like it, then the rest, each in
+        catalog order."""
+        lo = bisect_left(self._fuzzy_lengths, len(window) - limit)
+        hi = bisect_right(self._fuzzy_lengths, len(window) + limit)
+        if lo == hi:
             return []
-        lengths, entries = found
-        part = entries[bisect_left(lengths, length - limit): bisect_right(lengths, length + limit)]
-        return [(joined, item_id) for _, joined, item_id in sorted(part)]
+        # one call in C over every title of a near length
+        distances = process.cdist([window], self._fuzzy_titles[lo:hi], scorer=Levenshtein.distance,
+                                  score_cutoff=limit, dtype=np.int32, workers=1)[0]
+        found = []
+        for k in np.flatnonzero(distances <= limit).tolist():
+            title, d = self._fuzzy_titles[lo + k], int(distances[k])
+            if d <= typo_budget(len(title)):
+                ends = 0 if title[:3] == window[:3] else 1 if title[-3:] == window[-3:] else 2
+                found.append((ends, self._fuzzy_order[lo + k], d, self._fuzzy_ids[lo + k]))
+        return [(d, item_id) for _, _, d, item_id in sorted(found)]
 
     def _by_year(self, ids: list[str], next_word: str) -> list[str]:
         # "Heat 1995" picks the 1995 film when titles coincide

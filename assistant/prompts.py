@@ -26,7 +26,7 @@ REQUIRED: dict[str, frozenset[str]] = {
     "constraints": frozenset({"conversation", "fields"}),
     "ranking": frozenset({"conversation", "state", "candidates", "first_label", "last_label"}),
     "explanation": frozenset({"conversation", "item"}),
-    # the generate-the-list baseline of eval/bench_ranking.py
+    # the generate-the-list baseline of eval/bench/ranking.py
     "ranking_list": frozenset({"conversation", "state", "candidates", "first_label", "last_label"}),
 }
 

@@ -15,11 +15,12 @@ from typing import Any
 from retrieval.errors import ChatrecError, IndexMissing, ModelUnavailable
 from retrieval.models import ModelHub
 from retrieval.settings import DEMO_CATALOG, Settings
+from retrieval.text import words as text_words
 
 from .catalog_terms import CatalogTerms
 from .diets import diet_table
 from .llm.base import LLM
-from .mentions import TitleMatcher, tokens
+from .mentions import TitleMatcher
 from .rank_mix import load_mix
 from .tracker import Tracker
 
@@ -236,7 +237,7 @@ class Recommender:
         words = set()
         for f, counts in terms.value_counts.items():
             for value, n in counts.items():
-                toks = tokens(value)
+                toks = text_words(value, join_apostrophes=True)
                 if f in terms.few and n >= 2 and len(toks) == 1:
                     words.add(toks[0])
                 elif f not in terms.few and n >= 3 and len(toks) > 1:

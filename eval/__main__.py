@@ -136,36 +136,96 @@ def main(argv: list[str] | None = None) -> int:
             from .dialogues import read_scenarios
 
             read_scenarios(args.scenarios)  # a missing or empty file fails before any index work
-            settings = settings.replace(top_k=args.k, candidates=max(settings.candidates, args.k))
+            settings = settings.replace(top_k=args.k, candidate_count=max(settings.candidate_count, args.k))
         index = _open_index(settings, args)
         if args.command == "dialogues":
             return _dialogues(settings, index, args)
         command = "python -m eval " + " ".join(shlex.quote(a) for a in argv)
         if args.command == "run":
-            from .runner import run
+            from .runner import RunOptions, run
 
-            result, paths = run(settings, args.dataset, out_dir=args.out, fmt=args.format,
-                                systems=[s.strip() for s in args.systems.split(",") if s.strip()],
-                                limit=args.limit, seed=args.seed, folds=args.folds, collab=args.collab,
-                                interactions=args.interactions, exclude_mentioned=not args.keep_mentioned,
-                                k=args.k, objective=args.objective, progress=not args.quiet,
-                                index=index, command=command, cache=not args.no_cache, train=args.train,
-                                encoder=_encoder_options(args),
-                                without=[c.strip() for c in args.without.split(",") if c.strip()])
+            options = RunOptions(systems=[s.strip() for s in args.systems.split(",") if s.strip()],
+                                 fmt=args.format, limit=args.limit, seed=args.seed, folds=args.folds,
+                                 collab=args.collab, interactions=args.interactions,
+                                 exclude_mentioned=not args.keep_mentioned, k=args.k, objective=args.objective,
+                                 progress=not args.quiet, command=command, cache=not args.no_cache,
+                                 train=args.train, encoder=_encoder_options(args),
+                                 without=[c.strip() for c in args.without.split(",") if c.strip()])
+            result, paths = run(settings, args.dataset, options, out_dir=args.out, index=index)
             _print_summary(result)
             print(f"wrote {', '.join(str(p) for p in paths.values())}")
             return 0
-        from .fit import fit_command
         from .fit_llm import fit_llm_command, wants_llm_fit
 
         if args.llm != "only":
-            fit_command(settings, index, args, command)
+            _fit(settings, index, args, command)
         if wants_llm_fit(settings, args):
             fit_llm_command(settings, index, args, command)
         return 0
     except (ChatrecError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return getattr(e, "exit_code", 2)
+
+
+def _fit(settings, index, args, command: str) -> dict:
+    """``python -m eval fit``: fit on every turn, report K-fold figures, save the weights."""
+    from retrieval.fusion import save_fusion
+
+    from .fit import (
+        RRF_GRID,
+        active_channels,
+        cross_validated_fusion,
+        fit_fusion,
+        folds_by_dialogue,
+        held_out_recall,
+    )
+    from .hits import gather
+
+    turns, hits, cf, info = gather(index, args.dataset, fmt=args.format, limit=args.limit,
+                                   seed=args.seed, folds=args.folds, collab=args.collab,
+                                   interactions=args.interactions,
+                                   exclude_mentioned=not args.keep_mentioned, progress=not args.quiet,
+                                   cache=not args.no_cache)
+    channels = active_channels(hits)
+    if cf.mode == "cv":
+        folds = {t.dialogue: cf.fold_of(t) for t in turns}
+    else:
+        folds = folds_by_dialogue(turns, args.folds, args.seed)
+    rrf_ks = tuple(dict.fromkeys(RRF_GRID + (settings.rrf_k,)))
+    per_fold = cross_validated_fusion(turns, hits, folds, channels, args.objective, rrf_ks)
+    equal = {c: 1.0 for c in channels}
+    cv_equal = held_out_recall(turns, hits, lambda t: equal, settings.rrf_k)
+    cv_learned = held_out_recall(turns, hits, lambda t: per_fold[folds[t.dialogue]][0],
+                                 lambda t: per_fold[folds[t.dialogue]][1])
+    weights, rrf_k, score = fit_fusion(turns, hits, channels, args.objective, rrf_ks)
+    # search reads rrf_k from here: the weights only mean something with the k they were fitted for
+    meta = {"objective": args.objective, "dataset": info, "channels": channels, "rrf_k": rrf_k,
+            "collab": cf.describe(), "cv_folds": args.folds,
+            "cv_new_targets": {"equal_weights": cv_equal, "learned": cv_learned},
+            "fold_weights": {str(f): w for f, (w, _) in per_fold.items()},
+            "fold_rrf_k": {str(f): k for f, (_, k) in per_fold.items()}, "command": command}
+    print(f"{info['turns']} turns, {info['new_targets']} targets not already mentioned; channels: {', '.join(channels)}")
+    print(f"{args.folds}-fold cross-validation (held-out folds, new targets):")
+    print(f"  equal weights   R@10 {cv_equal['recall@10']:.3f}  R@50 {cv_equal['recall@50']:.3f}")
+    print(f"  learned weights R@10 {cv_learned['recall@10']:.3f}  R@50 {cv_learned['recall@50']:.3f}")
+    print("weights fitted on every turn: " + ", ".join(f"{c} {w:g}" for c, w in weights.items())
+          + f"; rrf_k {rrf_k}")
+    if args.dry_run:
+        print("dry run: nothing saved")
+    else:
+        path = save_fusion(settings.index_dir, weights, meta)
+        print(f"saved {path}; search uses these weights from now on")
+        log = cf.log_model()
+        if log and "collab_log" in channels:
+            # the collab_log channel searches with the model the weights were fitted with
+            print(f"saved {log.save(settings.index_dir, 'collab_log')} (collab_log channel)")
+        from retrieval.dialogues import DialogueIndex
+
+        if "dialogues" in channels and DialogueIndex.load(settings.index_dir) is None:
+            print(f"note: the index has no conversation log: the dialogues channel (weight "
+                  f"{weights.get('dialogues', 0):g}) needs python -m retrieval ingest CATALOG "
+                  f"--conversations {args.dataset}")
+    return {"weights": weights, "meta": meta}
 
 
 def _encoder_options(args):

@@ -198,10 +198,11 @@ def fit_llm_command(settings, index, args, command: str) -> dict[str, Any] | Non
     from assistant.recommender import Recommender
 
     from .fit import folds_by_dialogue
-    from .runner import gather, run
+    from .hits import gather
+    from .runner import RunOptions, run
 
     limit = getattr(args, "llm_limit", None) or 60
-    n_cand = getattr(args, "llm_candidates", None) or settings.candidates
+    n_cand = getattr(args, "llm_candidates", None) or settings.candidate_count
     rec_llm = Recommender.from_settings(settings, index=index, hub=index.hub)
     started = time.time()
     llm = rec_llm.load_llm()
@@ -219,7 +220,7 @@ def fit_llm_command(settings, index, args, command: str) -> dict[str, Any] | Non
     index.use_weights(None)
     if cf.log_model() is not False:
         index.use_collab_model(cf.log_model(), channel="collab_log")
-    retrieval = settings.replace(candidates=n_cand, top_k=n_cand, enable_llm=False)
+    retrieval = settings.replace(candidate_count=n_cand, top_k=n_cand, enable_llm=False)
     rec = Recommender.from_settings(retrieval, index=index, hub=index.hub)
     scored = score_turns(rec, llm, index, turns, cf, n_cand, progress)
     folds = ({t.dialogue: cf.fold_of(t) for t in turns} if cf.mode == "cv"
@@ -238,11 +239,11 @@ def fit_llm_command(settings, index, args, command: str) -> dict[str, Any] | Non
         "assistant + LLM alone (mix 0)": figures(scored, lambda s: ranked_ids(s, 0.0, k)),
     }
     # the learned fusion (cross-validated, retrieval only) on the very same turns
-    learned, _ = run(settings, args.dataset, out_dir=Path(args.llm_out) / "learned", fmt=args.format,
-                     systems=["learned"], limit=limit, seed=args.seed, folds=args.folds,
-                     collab=args.collab, interactions=args.interactions,
-                     exclude_mentioned=not args.keep_mentioned, k=50, progress=progress,
-                     index=index, command=command, cache=not args.no_cache)
+    options = RunOptions(systems=["learned"], fmt=args.format, limit=limit, seed=args.seed, folds=args.folds,
+                         collab=args.collab, interactions=args.interactions,
+                         exclude_mentioned=not args.keep_mentioned, k=50, progress=progress, command=command,
+                         cache=not args.no_cache)
+    learned, _ = run(settings, args.dataset, options, out_dir=Path(args.llm_out) / "learned", index=index)
     lm = learned["systems"]["learned"]["new"]
     fit.systems = {"learned fusion (retrieval only, cross-validated)": {
         "targets": lm["targets"], "recall@1": lm["recall@1"]["mean"], "recall@10": lm["recall@10"]["mean"],

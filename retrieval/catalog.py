@@ -51,9 +51,12 @@ CSV_SUFFIXES = (".csv",)
 MAX_DESCRIPTION_CHARS = 100_000
 # Columns / keys with a meaning of their own; everything else is an attribute.
 CORE_FIELDS = ("id", "title", "description", "image", "audio", "video")
-# Names the index stores beside the attributes in each item's metadata; an attribute may
-# not shadow them. Names starting with "_" are kept for internal bookkeeping.
-RESERVED_ATTRIBUTES = frozenset(CORE_FIELDS) | {"attributes", "content_hash", "document"}
+# The metadata keys the store writes beside an item's attributes (never attributes).
+STORE_KEYS = ("title", "image", "content_hash")
+# Names no attribute may take, and so no filter, constraint or attribute channel uses: the
+# item's own fields, the store's keys, the names of its document and attribute table
+# (the one home of this fact). Names starting with "_" are kept for internal bookkeeping.
+RESERVED_KEYS = frozenset(CORE_FIELDS) | frozenset(STORE_KEYS) | {"attributes", "document"}
 
 _INT = re.compile(r"[-+]?(0|[1-9]\d*)")
 _FLOAT = re.compile(r"[-+]?(\d+\.\d*|\.\d+|\d+(\.\d*)?[eE][-+]?\d+)")
@@ -617,7 +620,7 @@ class _RowValidator:
                 self.problem(line, name, f"attribute {name!r} is given twice (names are trimmed of spaces); "
                                          "the first value is kept", item_id=item_id)
                 continue
-            if name.lower() in RESERVED_ATTRIBUTES or name.startswith("_"):
+            if name.lower() in RESERVED_KEYS or name.startswith("_"):
                 self.problem(line, name, f"attribute name {name!r} is reserved (rename it); left out",
                              item_id=item_id)
                 continue

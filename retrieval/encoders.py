@@ -28,10 +28,8 @@ def query_threads(n_inputs: int, device: str):
     """Run a query-sized encode (``n_inputs <= QUERY_BATCH``) on one CPU thread.
 
     A query (a few short texts, one photo) split across threads gains little per matrix
-    product, and when other processes share the cores the threads wait on each other: on
-    a busy 2-core machine one MiniLM query took ~1 s with torch's 2 threads and ~0.1 s
-    with 1, one ViT-B-32 photo ~1 s and ~0.2 s (``python -m eval bench search``). Batches
-    (ingest) keep every thread. torch's setting is process-wide, so overlapping calls
+    product, and when other processes share the cores the threads wait on each other
+    (``python -m eval bench search`` measures both). Batches (ingest) keep every thread. torch's setting is process-wide, so overlapping calls
     share one count of users and the last one out restores it.
     """
     global _one_thread_users, _threads_before

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-_WORD = re.compile(r"[a-z0-9]+")
+from .text import words as text_words
 
 # named colours (RGB in 0..1) shared by the fake CLIP and the fake captioner
 COLOURS: dict[str, tuple[float, float, float]] = {
@@ -35,7 +35,7 @@ COLOURS: dict[str, tuple[float, float, float]] = {
 def words(text: str) -> list[str]:
     """Lower-cased word tokens with a crude plural stem ("apples" -> "apple")."""
     out = []
-    for w in _WORD.findall(str(text).lower()):
+    for w in text_words(text, ascii_only=True):
         if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
             w = w[:-1]
         out.append(w)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .catalog import STORE_KEYS
 from .errors import IndexMissing, InputError, ModelUnavailable
 from .filters import adapt_to_lists, normalise_where
 from .fusion import fuse, load_fusion, load_fusion_meta
@@ -25,9 +26,8 @@ from .settings import Settings
 from .types import Candidate, Query
 from .vectors import VectorTable
 
-# metadata keys written by the store, not catalog attributes
-_INTERNAL = ("content_hash", "image", "title")
-_MAX_VALUES = 50
+# FieldInfo lists at most this many distinct values of a text field (the most frequent)
+FIELD_VALUES_CAP = 50
 # the collections of CLIP vectors (pictures, documents, video keyframes)
 CLIP_KINDS = ("images", "docs_clip", "frames")
 
@@ -300,9 +300,9 @@ class CatalogIndex:
 
     def search(self, query: Query) -> list[Candidate]:
         """The fused candidates of ``query``, best first (``query.k`` or
-        ``settings.candidates`` of them), each with its per-channel evidence."""
+        ``settings.candidate_count`` of them), each with its per-channel evidence."""
         hits = self.channel_hits(query)
-        k = query.k or self.settings.candidates
+        k = query.k or self.settings.candidate_count
         top = fuse(hits, self.weights(), self.rrf_k(), limit=k)
         table = self.table()
         # documents are in memory (loaded with the table): no Chroma round trip per search
@@ -348,7 +348,7 @@ class CatalogIndex:
         search = Search(index=self, query=query, text=text, where=where, allowed=allowed, keep=keep,
                         depth=depth, fetch=depth + len(exclude),
                         # enough filtered hits per channel for the fusion to fill the k candidates well
-                        enough=min(depth, 2 * (query.k or self.settings.candidates)),
+                        enough=min(depth, 2 * (query.k or self.settings.candidate_count)),
                         running=running, vector=vector)
         todo = [c for c in registered() if c.name in running and c.runs(search)]
         later = [c for c in todo if c.after(search)]
@@ -407,8 +407,8 @@ class CatalogIndex:
         exact up to 20,000 items, any filter at no extra cost). CLIP's collections are
         searched in Chroma: without a filter one query of ``search.fetch`` neighbours; with
         one, an unfiltered over-fetch of ``4 * fetch`` filtered here (Chroma's own filtered
-        search scans the collection: ~150 ms at 100,000 items), and Chroma's filtered
-        search only when that found fewer than ``search.enough``."""
+        search scans the whole collection: ``python -m eval bench search``), and Chroma's
+        filtered search only when that found fewer than ``search.enough``."""
         where, keep = search.where, keep or search.keep
         depth, fetch, enough = search.depth * per_item, search.fetch * per_item, search.enough * per_item
         if kind == "docs" and self._vectors is not None and len(self._vectors) == len(self._columns.ids):
@@ -516,7 +516,7 @@ def _fields(metas) -> dict[str, FieldInfo]:
     counts: Counter = Counter()
     for meta in metas:
         for key, value in meta.items():
-            if key in _INTERNAL:
+            if key in STORE_KEYS:
                 continue
             counts[key] += 1
             kind = ("list" if isinstance(value, list) else "bool" if isinstance(value, bool)
@@ -544,6 +544,6 @@ def _fields(metas) -> dict[str, FieldInfo]:
             lo, hi = numbers[key]
             info.min, info.max = (int(lo), int(hi)) if kind == "int" else (lo, hi)
         elif key in values:
-            info.values = [v for v, _ in values[key].most_common(_MAX_VALUES)]
+            info.values = [v for v, _ in values[key].most_common(FIELD_VALUES_CAP)]
         out[key] = info
     return out

@@ -25,10 +25,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .catalog import STORE_KEYS
 from .dialogues import DIALOGUES_FILE
 from .errors import ModelUnavailable
 from .settings import Settings
-from .store import KINDS, RESERVED, Store, to_metadata
+from .store import KINDS, Store, to_metadata
 from .timing import stopwatch
 from .types import Item, Problem, ReadCount
 from .video_ingest import delete_frames, embed_frames, read_videos, stored_frames
@@ -227,7 +228,7 @@ def build_document(item: Item, caption: str | None = None, transcript: str | Non
         lines.append(item.description.strip())
     attributes = []
     for key, value in item.attributes.items():
-        if key in RESERVED or value is None or value == "" or value == []:
+        if key in STORE_KEYS or value is None or value == "" or value == []:
             continue
         if isinstance(value, (list, tuple, set)):
             value = ", ".join(str(v) for v in value if v is not None)

@@ -96,8 +96,9 @@ class Settings:
     upsert_batch_size: int = 512
 
     # --- search and ranking -------------------------------------------------------------
-    # candidates retrieved per turn and handed to the ranker
-    candidates: int = 30
+    # how many fused candidates are retrieved per turn and handed to the ranker (the
+    # setting was called "candidates": CHATREC_CANDIDATES and a TOML "candidates" still work)
+    candidate_count: int = 30
     # recommendations shown per turn
     top_k: int = 5
     # reciprocal-rank fusion constant
@@ -154,7 +155,7 @@ class Settings:
                             f"not {self.speech_backend!r}")
         if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
             problems.append(f"device must be auto, cpu, cuda or cuda:N, not {self.device!r}")
-        for name in ("candidates", "top_k", "rrf_k", "channel_depth", "text_batch_size",
+        for name in ("candidate_count", "top_k", "rrf_k", "channel_depth", "text_batch_size",
                      "image_batch_size", "caption_batch_size", "upsert_batch_size",
                      "max_message_chars", "max_upload_bytes", "max_image_pixels", "dialogue_neighbours",
                      "video_max_frames", "video_max_bytes", "video_max_pixels"):
@@ -171,8 +172,8 @@ class Settings:
         if not 0.0 <= self.dialogue_conversation_weight <= 1.0:
             problems.append(f"dialogue_conversation_weight must be between 0 and 1, not "
                             f"{self.dialogue_conversation_weight}")
-        if self.top_k > self.candidates:
-            problems.append(f"top_k ({self.top_k}) cannot exceed candidates ({self.candidates})")
+        if self.top_k > self.candidate_count:
+            problems.append(f"top_k ({self.top_k}) cannot exceed candidate_count ({self.candidate_count})")
         if not 1 <= self.chroma_port <= 65535:
             problems.append(f"chroma_port must be 1..65535, not {self.chroma_port}")
         from .channels import names as channel_names
@@ -213,13 +214,27 @@ class Settings:
         values: dict[str, Any] = {}
         path = path or env.get(ENV_PREFIX + "SETTINGS")
         if path:
-            values.update(_read_toml(Path(path)))
-        values.update(_read_env(env))
-        values.update({k: v for k, v in overrides.items() if v is not None})
+            values.update(_renamed(_read_toml(Path(path))))
+        values.update(_renamed(_read_env(env)))
+        values.update(_renamed({k: v for k, v in overrides.items() if v is not None}))
         unknown = sorted(set(values) - _field_names())
         if unknown:
             raise SettingsError(f"unknown setting(s): {', '.join(unknown)}; known: {', '.join(sorted(_field_names()))}")
         return cls(**{name: _coerce(name, value, "setting") for name, value in values.items()})
+
+
+# settings renamed: the old name (TOML key, environment variable) still sets the new one
+_RENAMED = {"candidates": "candidate_count"}
+
+
+def _renamed(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` of one source with former names under the current ones (a current
+    name given too wins)."""
+    out = {_RENAMED.get(k, k): v for k, v in values.items() if k not in _RENAMED}
+    for old, new in _RENAMED.items():
+        if old in values:
+            out.setdefault(new, values[old])
+    return out
 
 
 def _field_names() -> set[str]:
@@ -258,7 +273,7 @@ def _read_env(env: dict[str, str]) -> dict[str, Any]:
     for key, value in env.items():
         if key.startswith(ENV_PREFIX) and key != ENV_PREFIX + "SETTINGS":
             name = key[len(ENV_PREFIX):].lower()
-            if name not in _field_names():
+            if name not in _field_names() and name not in _RENAMED:
                 raise SettingsError(f"environment variable {key} is not a known setting")
             out[name] = value
     return out

@@ -30,8 +30,6 @@ from .errors import IndexMismatch
 from .settings import Settings
 
 KINDS = ("docs", "images", "docs_clip", "frames")
-# metadata keys the store itself writes; attributes of the same name are overwritten
-RESERVED = ("title", "image", "content_hash")
 REINDEX_HINT = ("re-index with: python -m retrieval ingest CATALOG --reindex "
                 "(or delete the folder {where})")
 

@@ -1,7 +1,7 @@
 """Plain data shared by ingestion, search, the assistant and the evaluation.
 
-Everything here is a small dataclass that round-trips through JSON (``to_dict`` /
-``from_dict``), so sessions and results can cross process boundaries.
+Small dataclasses (``Item``, ``ReadCount`` and ``Candidate`` turn into JSON with
+``to_dict``; ``Candidate.from_dict`` reads one back) and the protocols of the model roles.
 """
 
 from __future__ import annotations
@@ -172,7 +172,7 @@ class Query:
     exclude: set[str] = field(default_factory=set)
     # ids the user liked or mentioned: seeds for the collaborative channel
     liked: list[str] = field(default_factory=list)
-    # how many fused candidates to return; None = settings.candidates
+    # how many fused candidates to return; None = settings.candidate_count
     k: int | None = None
 
 

@@ -104,7 +104,7 @@ def test_failed_checks_fall_back_per_task_and_are_counted(settings, rows):
         "query_rewrite": '{"query": "Soccer Bangladesh 2021"}',  # nothing the user said
         "explanation": "A great pick, only 5 dollars today!",  # an invented price
     }, prefer=["Mango"])
-    rec = Recommender.from_settings(settings.replace(candidates=12, top_k=3), index=index, llm=llm)
+    rec = Recommender.from_settings(settings.replace(candidate_count=12, top_k=3), index=index, llm=llm)
     chat = rec.chat()
     events = list(chat.stream("something sweet and tropical"))
     reply = events[-1].data
@@ -136,7 +136,7 @@ def test_good_answers_are_used_and_counted_as_passed(settings, rows):
         "query_rewrite": '{"query": "sweet tropical fruit"}',
         "explanation": "A sweet fruit, as you asked.",
     }, prefer=["Mango"])
-    rec = Recommender.from_settings(settings.replace(candidates=12, top_k=3), index=index, llm=llm)
+    rec = Recommender.from_settings(settings.replace(candidate_count=12, top_k=3), index=index, llm=llm)
     reply = rec.chat().send("something sweet and tropical")
     assert {t: c["failed"] for t, c in reply.llm_checks.items()} == {
         "constraints": 0, "rewrite": 0, "rank": 0, "reason": 0}
@@ -146,6 +146,6 @@ def test_good_answers_are_used_and_counted_as_passed(settings, rows):
 
 
 def test_no_llm_no_checks(settings, rows):
-    rec = Recommender.from_settings(settings.replace(enable_llm=False, candidates=12, top_k=3),
+    rec = Recommender.from_settings(settings.replace(enable_llm=False, candidate_count=12, top_k=3),
                                     index=FakeIndex(rows))
     assert rec.chat().send("apples").llm_checks == {}

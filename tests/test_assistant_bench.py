@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from eval.bench_ranking import load_turns, parse_label_list
+from eval.bench.ranking import parse_label_list, ranking_turns
 
 
 def test_parse_label_list_counts_unknown_entries():
@@ -15,7 +15,7 @@ def test_parse_label_list_counts_unknown_entries():
 
 
 def test_turns_hold_the_target_among_distinct_candidates(shared_datasets):
-    turns = load_turns(shared_datasets, 3, 20, seed=0)
+    turns = ranking_turns(shared_datasets, 3, 20, seed=0)
     assert len(turns) == 3
     for state, cands, target in turns:
         ids = [c.id for c in cands]
@@ -23,7 +23,7 @@ def test_turns_hold_the_target_among_distinct_candidates(shared_datasets):
         assert state.messages and all(m["role"] in ("user", "assistant") for m in state.messages)
         assert "@" not in " ".join(m["content"] for m in state.messages if "@1" in m["content"])
     # seeded: the same candidates every time
-    assert [c.id for c in load_turns(shared_datasets, 1, 20, seed=0)[0][1]] == [c.id for c in turns[0][1]]
+    assert [c.id for c in ranking_turns(shared_datasets, 1, 20, seed=0)[0][1]] == [c.id for c in turns[0][1]]
 
 
 @pytest.mark.model
@@ -31,7 +31,7 @@ def test_turns_hold_the_target_among_distinct_candidates(shared_datasets):
 def test_benchmark_runs_end_to_end_with_the_tiny_model(shared_datasets, capsys):
     import argparse
 
-    from eval.bench_ranking import add_arguments, run
+    from eval.bench.ranking import add_arguments, run
 
     parser = argparse.ArgumentParser()
     add_arguments(parser)

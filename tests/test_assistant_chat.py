@@ -41,7 +41,7 @@ def rows(shared_datasets):
 
 
 def _rec(settings, index, llm=None, **changes):
-    s = settings.replace(candidates=12, top_k=3, **changes)
+    s = settings.replace(candidate_count=12, top_k=3, **changes)
     return Recommender.from_settings(s, index=index, llm=llm, hub=None)
 
 
@@ -202,7 +202,7 @@ def test_photo_reason_and_caption_without_llm(settings, rows, shared_datasets):
     from retrieval.models import ModelHub
 
     index = RecordingIndex(rows)
-    s = settings.replace(enable_llm=False, candidates=12, top_k=3)
+    s = settings.replace(enable_llm=False, candidate_count=12, top_k=3)
     hub = ModelHub(s, overrides={"caption": FakeCaptioner()})
     rec = Recommender.from_settings(s, index=index, hub=hub)
     photo = rows[3]["image"]
@@ -218,7 +218,7 @@ def test_voice_message_is_transcribed(settings, rows):
     from retrieval.models import ModelHub
 
     index = RecordingIndex(rows)
-    s = settings.replace(enable_llm=False, candidates=12, top_k=3)
+    s = settings.replace(enable_llm=False, candidate_count=12, top_k=3)
     hub = ModelHub(s, overrides={"whisper": FakeTranscriber("I want a ripe mango")})
     reply = Recommender.from_settings(s, index=index, hub=hub).chat().send(audio=_tone(1.0))
     assert reply.transcript == "I want a ripe mango"
@@ -230,7 +230,7 @@ def test_missing_whisper_gives_a_notice_not_a_crash(settings, rows):
 
     from retrieval.models import ModelHub
 
-    s = settings.replace(enable_llm=False, candidates=12, top_k=3)
+    s = settings.replace(enable_llm=False, candidate_count=12, top_k=3)
     hub = ModelHub(s, overrides={"whisper": None})
     reply = Recommender.from_settings(s, index=FakeIndex(rows), hub=hub).chat().send(
         "fruit", audio=_tone(0.1))
@@ -350,7 +350,7 @@ def test_status_reports_models_and_mode(settings, rows):
 
 
 def test_missing_local_llm_falls_back_with_its_name_in_the_notice(settings, rows, tmp_path):
-    s = settings.replace(llm_model=str(tmp_path / "no-model"), device="cpu", candidates=12, top_k=3)
+    s = settings.replace(llm_model=str(tmp_path / "no-model"), device="cpu", candidate_count=12, top_k=3)
     rec = Recommender.from_settings(s, index=FakeIndex(rows), hub=_StubHub())
     assert rec.status()["llm"]["state"] == "available"
     reply = rec.chat().send("apple")
@@ -395,7 +395,7 @@ def test_top_k_is_an_argument_of_the_turn(settings, rows):
     """Another number of recommendations for one turn, from the same recommender: the
     first items are the default turn's, and the candidate list grows to hold them."""
     index = RecordingIndex(rows)
-    rec = _rec(settings, index)  # top_k=3, candidates=12
+    rec = _rec(settings, index)  # top_k=3, candidate_count=12
     default = rec.chat().send("something sweet")
     assert len(default.items) == 3 and len(index.returned[-1]) <= 12
     more = rec.chat().send("something sweet", top_k=15)

@@ -54,7 +54,7 @@ def test_llm_constraints_filter_the_real_index(demo_index):
     assert [(c["field"], c["value"]) for c in chat.state.constraints] == [("group", "Fruit")]
     assert all(r.metadata["group"] == "Fruit" for r in reply.items)
     assert "Lime" in reply.items[0].title
-    # every fruit of the catalog (fewer than settings.candidates) was ranked in one pass
+    # every fruit of the catalog (fewer than settings.candidate_count) was ranked in one pass
     fruit = [i for i, c in index.get(list(index.titles())).items() if c.metadata.get("group") == "Fruit"]
     ranking = [c for c in llm.calls if c["method"] == "score_labels"]
-    assert len(ranking) == 1 and len(ranking[0]["labels"]) == len(fruit) < settings.candidates
+    assert len(ranking) == 1 and len(ranking[0]["labels"]) == len(fruit) < settings.candidate_count

@@ -117,3 +117,13 @@ def test_single_title_words_count_only_when_no_other_document_uses_them():
     assert strict.find("a sweet tropical fruit") == []
     # a word only its own item uses still names it
     assert strict.find("I hate asparagus") == ["Asparagus"]
+
+
+def test_json_object_with_braces_inside_strings():
+    # brace counting once cut '{"label": "a } b"}' at the brace inside the string
+    answer = 'Here you go: {"label": "set {x} or a } b", "items": [{"id": "7"}]} and more {prose}'
+    assert parse_json_object(answer) == {"label": "set {x} or a } b", "items": [{"id": "7"}]}
+    # prose in braces before the object is skipped; a broken object gives its inner one
+    assert parse_json_object('{not json} then {"a": "}"}') == {"a": "}"}
+    assert parse_json_object('{"a": {"b": 1}') == {"b": 1}
+    assert parse_json_object("{} ") == {} and parse_json_object("[1, 2]") is None

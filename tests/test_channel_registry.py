@@ -82,3 +82,11 @@ def test_a_channel_registered_in_a_test_is_searched_fused_and_fitted(demo_index,
     assert channels == ["dense", "alphabetical"]
     weights, _, _ = fit_fusion(turns, hits, channels, "recall@10", (60,))
     assert weights["alphabetical"] > weights["dense"]
+
+
+def test_candidate_count_keeps_its_former_name_in_files_and_the_environment(tmp_path):
+    assert Settings.load(env={"CHATREC_CANDIDATES": "12"}).candidate_count == 12
+    toml = tmp_path / "s.toml"
+    toml.write_text("[search]\ncandidates = 14\n", encoding="utf-8")
+    assert Settings.load(toml, env={}).candidate_count == 14
+    assert Settings.load(toml, env={"CHATREC_CANDIDATE_COUNT": "16"}).candidate_count == 16

@@ -12,12 +12,13 @@ import pytest
 
 from retrieval.channels import names
 from retrieval.channels.attribute import AttributeIndex
-from retrieval.channels.named import NamedValuesIndex, words
+from retrieval.channels.named import NamedValuesIndex
 from retrieval.channels.shared import SharedValuesIndex
 from retrieval.collab import CollabModel, read_interactions
 from retrieval.convert import convert_movielens
 from retrieval.index import CatalogIndex
 from retrieval.settings import DEMO_CATALOG, Settings
+from retrieval.text import words
 from retrieval.types import Query
 from tests.movie_slice import movie_slice, movie_slice_index
 
@@ -275,7 +276,7 @@ def test_named_channel_finds_the_people_a_message_names(movie_index):
     index = NamedValuesIndex(table)
     # whole words, any case, punctuation around; a first name alone names nobody
     message = f"anything with {star.upper()}? or by {director.lower()}!"
-    assert set(index.named(message)) == {words(star), words(director)}
+    assert set(index.named(message)) == {tuple(words(star)), tuple(words(director))}
     assert index.find(f"anything with {star.split()[0]}?", 10) == []
     hits = index.find(message, 100)
     having = {i for i, m in table.items() if star in m.get("star", []) or director in m.get("director", [])}
@@ -322,7 +323,7 @@ def test_assistant_excludes_items_mentioned_earlier_but_not_named_now(movie_inde
     queries = []
     search = movie_index.search
     monkeypatch.setattr(movie_index, "search", lambda q: queries.append(q) or search(q))
-    settings = movie_index.settings.replace(enable_llm=False, candidates=20, top_k=10)
+    settings = movie_index.settings.replace(enable_llm=False, candidate_count=20, top_k=10)
     rec = Recommender.from_settings(settings, index=movie_index, hub=movie_index.hub)
     table = movie_index.table()
     seed = movie_index.collab_model().pop_ids[0]

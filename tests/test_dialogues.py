@@ -12,7 +12,7 @@ import pytest
 
 from assistant.explain import reason_from_evidence
 from eval.datasets import MENTION, load_turns, read_redial
-from eval.runner import DialogueFolds, gather
+from eval.hits import DialogueFolds, gather
 from eval.systems import query_text
 from retrieval.convert import convert_redial_movies
 from retrieval.dialogues import (

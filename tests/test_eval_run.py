@@ -83,7 +83,7 @@ def test_run_reports_bad_dataset(redial_slice, capsys):
 
 def test_run_in_process_with_fake_encoder(shared_datasets, settings, tmp_path):
     """The same pipeline, 12 dialogues, a 150-movie catalog, the fake text encoder."""
-    from eval.runner import run
+    from eval.runner import RunOptions, run
     from retrieval.fakes import FakeTextEncoder
     from retrieval.index import CatalogIndex
     from retrieval.models import ModelHub
@@ -104,7 +104,7 @@ def test_run_in_process_with_fake_encoder(shared_datasets, settings, tmp_path):
     encoder = FakeTextEncoder()
     hub = ModelHub(s, overrides={"text": encoder})
     index = CatalogIndex.build(s, catalog, hub=hub, progress=False)
-    result, paths = run(s, dialogues, out_dir=tmp_path / "out", folds=3, index=index, progress=False)
+    result, paths = run(s, dialogues, RunOptions(folds=3, progress=False), out_dir=tmp_path / "out", index=index)
     assert {p.name for p in paths.values()} == {"results.json", "report.md", "recall.png"}
     ds = result["dataset"]
     assert ds["turns"] == 44 and ds["targets_outside_catalog"] == 0
@@ -123,8 +123,8 @@ def test_run_in_process_with_fake_encoder(shared_datasets, settings, tmp_path):
 
     # a second run reuses the cached channel hits: no query is encoded again
     calls = encoder.calls
-    again, _ = run(s, dialogues, out_dir=tmp_path / "out2", folds=3, index=index, progress=False,
-                   systems=["dense", "hybrid"])
+    again, _ = run(s, dialogues, RunOptions(folds=3, progress=False, systems=["dense", "hybrid"]),
+                   out_dir=tmp_path / "out2", index=index)
     assert encoder.calls == calls
     assert again["systems"]["hybrid"]["new"] == result["systems"]["hybrid"]["new"]
 

@@ -10,7 +10,8 @@ import pytest
 
 from eval.__main__ import main
 from eval.datasets import MENTION
-from eval.runner import gather, run
+from eval.hits import gather
+from eval.runner import RunOptions, run
 from retrieval.convert import convert_redial_movies
 from retrieval.dialogues import read_conversations
 from retrieval.fakes import FakeTextEncoder
@@ -65,8 +66,9 @@ def fake_index(split, tmp_path_factory):
 
 def test_train_run_scores_test_with_models_of_dev_only(split, fake_index, tmp_path):
     _, dev, test, _ = split
-    result, paths = run(fake_index.settings, test, train=dev, folds=3, index=fake_index, progress=False,
-                        systems=["popularity", "dense", "hybrid", "learned", "assistant"], out_dir=tmp_path / "out")
+    options = RunOptions(train=dev, folds=3, progress=False,
+                         systems=["popularity", "dense", "hybrid", "learned", "assistant"])
+    result, paths = run(fake_index.settings, test, options, out_dir=tmp_path / "out", index=fake_index)
     test_turns, test_targets = _count(test)
     dev_turns, dev_targets = _count(dev)
     assert (result["dataset"]["turns"], result["dataset"]["targets"]) == (test_turns, test_targets)

@@ -67,7 +67,7 @@ def test_each_fold_is_scored_with_the_mix_of_the_other_folds():
 def test_the_assistant_uses_the_mix_fitted_for_its_model(settings, shared_datasets):
     rows = grocery_rows(shared_datasets, 20)
     index = FakeIndex(rows)
-    s = settings.replace(candidates=12, top_k=3)
+    s = settings.replace(candidate_count=12, top_k=3)
     retrieval = Recommender.from_settings(s.replace(enable_llm=False), index=index).chat().send("fruit")
 
     def reply_for(llm):

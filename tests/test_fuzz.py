@@ -177,7 +177,7 @@ def test_random_toml_never_crashes_settings(pairs, table, junk):
 def recommender(tmp_path_factory) -> Recommender:
     root = tmp_path_factory.mktemp("fuzz-chat")
     s = Settings.load(env={}, data_dir=str(root / "data"), enable_clip=False, enable_captions=False,
-                      enable_transcripts=False, enable_llm=False, candidates=8, top_k=3)
+                      enable_transcripts=False, enable_llm=False, candidate_count=8, top_k=3)
     hub = ModelHub(s, overrides={"text": FakeTextEncoder()})
     ingest(s, faults.write_jsonl(root / "catalog.jsonl", faults.demo_rows(25)), hub=hub, progress=False)
     return Recommender.from_settings(s, hub=hub)

@@ -100,7 +100,7 @@ def test_a_bad_gguf_leaves_the_chat_answering_and_the_models_panel_saying_why(se
     from tests.tiny_llm import FakeIndex, grocery_rows
 
     base = _write_gguf(tmp_path / "base-model.gguf")
-    rec = Recommender.from_settings(settings.replace(llm_model=str(base), device="cpu", top_k=3, candidates=10),
+    rec = Recommender.from_settings(settings.replace(llm_model=str(base), device="cpu", top_k=3, candidate_count=10),
                                     index=FakeIndex(grocery_rows(shared_datasets, 20)), hub=None)
     start = time.monotonic()
     reply = rec.chat().send("something sweet")
@@ -190,7 +190,7 @@ def test_smollm2_scores_52_labels_in_one_forward_pass(smol):
 @pytest.mark.model
 def test_every_llm_task_of_a_turn_runs_on_smollm2(smol, demo_index):
     settings, index = demo_index
-    rec = Recommender.from_settings(settings.replace(enable_llm=True, top_k=2, candidates=8,
+    rec = Recommender.from_settings(settings.replace(enable_llm=True, top_k=2, candidate_count=8,
                                                      llm_max_new_tokens=32), index=index, llm=smol)
     events = []
     reply = None
@@ -218,7 +218,7 @@ def test_fallback_rates_of_smollm2_over_several_requests(smol, demo_index):
     from assistant.answer_checks import fallback_rates
 
     settings, index = demo_index
-    rec = Recommender.from_settings(settings.replace(enable_llm=True, top_k=3, candidates=12), index=index,
+    rec = Recommender.from_settings(settings.replace(enable_llm=True, top_k=3, candidate_count=12), index=index,
                                     llm=smol)
     requests = ["something sweet for a dessert", "a vegetable for a soup", "fruit, but not apples",
                 "a drink for breakfast", "I'm vegan, something with oats", "a cheap tropical fruit"]

@@ -121,7 +121,7 @@ def test_from_settings_applies_quantization_only_on_cuda(tiny_llm_path, settings
 def test_a_chat_turn_through_the_real_transformers_path(tiny_llm_path, settings, grocery_index):
     from assistant import Recommender
 
-    s = settings.replace(llm_model=str(tiny_llm_path), device="cpu", candidates=12, top_k=3,
+    s = settings.replace(llm_model=str(tiny_llm_path), device="cpu", candidate_count=12, top_k=3,
                          llm_max_new_tokens=12)
     rec = Recommender.from_settings(s, index=grocery_index, hub=None)
     reply = rec.chat().send("something sweet, not Granny Smith")

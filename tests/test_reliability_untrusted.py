@@ -51,7 +51,7 @@ def hostile_rows() -> list[dict]:
 def index_settings(tmp_path_factory) -> tuple[Settings, ModelHub, set[str]]:
     root = tmp_path_factory.mktemp("untrusted")
     settings = Settings.load(env={}, data_dir=str(root / "data"), enable_clip=False, enable_captions=False,
-                             enable_transcripts=False, enable_llm=False, candidates=12, top_k=4)
+                             enable_transcripts=False, enable_llm=False, candidate_count=12, top_k=4)
     rows = faults.demo_rows(20) + hostile_rows()
     catalog = faults.write_jsonl(root / "catalog.jsonl", rows)
     hub = ModelHub(settings, overrides={"text": FakeTextEncoder()})

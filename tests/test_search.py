@@ -41,7 +41,7 @@ def index(tmp_path_factory) -> CatalogIndex:
 def test_described_product_comes_first_with_evidence(index):
     results = index.search(Query(text="sweet yellow apple, good for desserts"))
     assert results[0].id == "Golden-Delicious"
-    assert len(results) == index.settings.candidates
+    assert len(results) == index.settings.candidate_count
     top = results[0]
     channels = {h.channel: h for h in top.evidence}
     assert {"dense", "keyword"} <= set(channels)
@@ -75,7 +75,7 @@ def test_where_restricts_every_channel(index):
 def test_selective_filter_is_searched_exactly_in_memory(index):
     # a filter leaving few items is searched over their vectors in memory, not by
     # Chroma's filtered search (a scan of the collection): same neighbours, same order
-    shallow = CatalogIndex.open(index.settings.replace(channel_depth=5, candidates=5, top_k=5), index.hub)
+    shallow = CatalogIndex.open(index.settings.replace(channel_depth=5, candidate_count=5, top_k=5), index.hub)
     apples = {i for i, m in shallow.table().items() if m["category"] == "Apple"}
     calls = []
     original = shallow.store.query

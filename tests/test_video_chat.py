@@ -69,7 +69,7 @@ def rows(shared_datasets):
 
 
 def _rec(settings, index, **overrides):
-    s = settings.replace(enable_llm=False, candidates=12, top_k=3)
+    s = settings.replace(enable_llm=False, candidate_count=12, top_k=3)
     return Recommender.from_settings(s, index=index, hub=ModelHub(s, overrides=overrides))
 
 
@@ -101,7 +101,7 @@ def test_the_real_tiny_en_hears_the_video(settings, rows, videos, tmp_path, monk
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # no openai-whisper checkpoint decides
     index = RecordingIndex(rows)
     s = settings.replace(enable_llm=False, enable_captions=False, speech_backend="faster-whisper",
-                         candidates=12, top_k=3)
+                         candidate_count=12, top_k=3)
     reply = Recommender.from_settings(s, index=index, hub=ModelHub(s)).chat().send(video=str(videos["said"]))
     assert "mango" in reply.transcript.lower()
     assert reply.items[0].title == "Mango" and index.queries[-1].image is not None
@@ -154,3 +154,12 @@ def _duration(path: Path) -> float:
     from retrieval.media_checks import probe_video
 
     return probe_video(path).duration
+
+
+def test_a_video_sent_as_bytes_is_read_and_leaves_no_upload_behind(settings, rows, videos):
+    index = RecordingIndex(rows)
+    ears = HearingTranscriber(SAID)
+    rec = _rec(settings, index, whisper=ears)
+    reply = rec.chat().send(video=videos["said"].read_bytes())
+    assert reply.transcript == SAID and reply.video["name"] == "video" and Path(reply.video["frame"]).is_file()
+    assert not list((Path(rec.settings.cache_dir) / "video").glob("*.upload"))

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from retrieval.filters import where_matches
 from retrieval.types import Candidate, ChannelHit, Query
 
 
@@ -75,35 +76,6 @@ class FakeFieldInfo:
         self.name, self.type, self.values, self.min, self.max = name, type, values or [], min, max
 
 
-def _compare(op: str, value: Any, ref: Any) -> bool:
-    import operator
-
-    if op == "$contains":
-        return isinstance(value, list) and ref in value
-    if op in ("$in", "$nin"):
-        return (value in ref) == (op == "$in")
-    return {"$eq": operator.eq, "$ne": operator.ne, "$gt": operator.gt, "$gte": operator.ge,
-            "$lt": operator.lt, "$lte": operator.le}[op](value, ref)
-
-
-def _matches(meta: dict, where: dict | None) -> bool:
-    """A small evaluator of ChromaDB's where syntax ($and/$or, $eq..$lte, $in, $contains)."""
-    if not where:
-        return True
-    if "$and" in where:
-        return all(_matches(meta, w) for w in where["$and"])
-    if "$or" in where:
-        return any(_matches(meta, w) for w in where["$or"])
-    for name, cond in where.items():
-        value = meta.get(name)
-        if not isinstance(cond, dict):
-            cond = {"$eq": cond}
-        for op, ref in cond.items():
-            if value is None or not _compare(op, value, ref):
-                return False
-    return True
-
-
 class FakeIndex:
     """An in-memory stand-in for ``retrieval.index.CatalogIndex`` over real rows: the same
     methods, word-overlap scoring as the "keyword" channel, exact where-filtering."""
@@ -128,7 +100,7 @@ class FakeIndex:
         words = set(re.findall(r"[a-z]+", query.text.lower()))
         scored = []
         for i, r in enumerate(self.rows.values()):
-            if r["id"] in query.exclude or not _matches(self._meta(r), query.where):
+            if r["id"] in query.exclude or not where_matches(query.where, self._meta(r)):
                 continue
             doc_words = set(re.findall(r"[a-z]+", self._doc(r).lower()))
             hit = sorted(words & doc_words)

@@ -145,12 +145,17 @@ class TransformersLLM(LLM):
 
     # ---- the interface --------------------------------------------------------------------
     def generate(self, messages: Sequence[Message], max_new_tokens: int = 128,
-                 stop: Sequence[str] | None = None) -> str:
+                 stop: Sequence[str] | None = None, min_new_tokens: int = 0) -> str:
+        """The reply to ``messages`` (greedy). ``min_new_tokens``: at least that many tokens
+        are written (the ranking benchmark holds a random-weight model to a full list)."""
         import torch
 
         enc = self._encode(messages)
+        kwargs = self._gen_kwargs(max_new_tokens)
+        if min_new_tokens:
+            kwargs["min_new_tokens"] = min_new_tokens
         with torch.inference_mode():
-            out = self.model.generate(**enc, **self._gen_kwargs(max_new_tokens))
+            out = self.model.generate(**enc, **kwargs)
         text = self.tokenizer.decode(out[0, enc["input_ids"].shape[1]:], skip_special_tokens=True)
         return cut_at_stop(text, stop)[0]
 

@@ -99,8 +99,8 @@ def run(sizes: list[int], queries: int = 60, rounds: int = 2, work: Path = Path(
     items, documents = items[:max(sizes)], documents[:max(sizes)]
     vectors = common.cached_vectors(encoder, documents, work / "cache", quiet)
     qs = load_queries(common.DATASETS, {i.id: i.title for i in items}, queries)
-    interactions = _interactions(common.DATASETS)
-    bare = _Bare(base, hub)
+    interactions = redial_interactions(common.DATASETS)
+    bare = BareEncoder(base, hub)
     for n in sizes:
         settings = base.replace(index_name=f"movies{n}")
         built = build_index(settings, encoder, items, vectors, n, interactions, rebuild, quiet)
@@ -212,7 +212,8 @@ def _mix(vectors, donors):
     return v / (np.linalg.norm(v) or 1.0)
 
 
-def _interactions(datasets: Path) -> list[tuple[str, str, None]]:
+def redial_interactions(datasets: Path) -> list[tuple[str, str, None]]:
+    """The ReDial dev dialogues as an interaction log: each dialogue likes what it mentions."""
     from eval.datasets import redial_dialogues
 
     return [(f"d{d}", item, None) for d, ids in redial_dialogues(datasets / "redial" / "dev_dialogues.jsonl")
@@ -259,8 +260,8 @@ def load_queries(datasets: Path, titles: dict[str, str], n: int) -> list[dict[st
 # ---- measuring ------------------------------------------------------------------------------------
 
 
-class _Bare:
-    """sentence-transformers alone, and a plain Chroma client."""
+class BareEncoder:
+    """sentence-transformers alone: the baseline the benches measure the index against."""
 
     def __init__(self, settings, hub):
         from sentence_transformers import SentenceTransformer
@@ -285,7 +286,7 @@ class _Bare:
             torch.set_num_threads(before)
 
 
-def _measure(settings, hub, bare: _Bare, queries, rounds: int, built: dict) -> dict[str, Any]:
+def _measure(settings, hub, bare: BareEncoder, queries, rounds: int, built: dict) -> dict[str, Any]:
     from retrieval.filters import adapt_to_lists, normalise_where
     from retrieval.index import CatalogIndex
     from retrieval.types import Query
@@ -293,7 +294,7 @@ def _measure(settings, hub, bare: _Bare, queries, rounds: int, built: dict) -> d
     t0 = time.perf_counter()
     index = CatalogIndex.open(settings, hub=hub)
     list_fields = {n for n, f in index.fields().items() if f.type == "list"}
-    index.search(Query(text=queries[0]["text"], k=settings.candidates))
+    index.search(Query(text=queries[0]["text"], k=settings.candidate_count))
     open_s = time.perf_counter() - t0
 
     # the bare query goes through the index's own client: a second client of the same
@@ -313,7 +314,7 @@ def _measure(settings, hub, bare: _Bare, queries, rounds: int, built: dict) -> d
 
     def run_project(q, where, vector):
         t = time.perf_counter()
-        found = index.search(Query(text=q["text"], where=q["where"], liked=q["liked"], k=settings.candidates))
+        found = index.search(Query(text=q["text"], where=q["where"], liked=q["liked"], k=settings.candidate_count))
         project.append(time.perf_counter() - t)
         return found
 
@@ -361,7 +362,7 @@ def _measure(settings, hub, bare: _Bare, queries, rounds: int, built: dict) -> d
     mem: dict[str, float] = {}
     with common.python_peak(mem):
         for q, _, _ in prepared[:20]:
-            index.search(Query(text=q["text"], where=q["where"], liked=q["liked"], k=settings.candidates))
+            index.search(Query(text=q["text"], where=q["where"], liked=q["liked"], k=settings.candidate_count))
     cheaper = min(bare_t, key=lambda v: common.percentiles(bare_t[v])["p50"])
     p, b = common.percentiles(project), common.percentiles(bare_t[cheaper])
     e, c = common.percentiles(encode_t[cheaper]), common.percentiles(chroma_t)

@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -84,7 +83,7 @@ def run(modes: list[str], turns: int = 60, llm_turns: int = 10, media_turns: int
     from retrieval.models import ModelHub
     from retrieval.settings import Settings
 
-    from .search import _Bare, _interactions, build_index
+    from .search import BareEncoder, build_index, redial_interactions
 
     result = common.new_result("turn", argv if argv is not None else [],
                                {"modes": modes, "turns": turns, "llm_turns": llm_turns,
@@ -102,11 +101,11 @@ def run(modes: list[str], turns: int = 60, llm_turns: int = 10, media_turns: int
         movies, documents = movies[:n], documents[:n]
         vectors = common.cached_vectors(encoder, documents, work / "cache", quiet)
         movie_settings = base.replace(index_name=f"movies{n}")
-        build_index(movie_settings, encoder, movies, vectors, n, _interactions(common.DATASETS), False, quiet)
+        build_index(movie_settings, encoder, movies, vectors, n, redial_interactions(common.DATASETS), False, quiet)
         result["facts"] = {"dialogues": dialogue_log(movie_settings, encoder, logged_turns,
                                                      {m.id: m.title for m in movies}, work, quiet)}
         conversations = redial_conversations(common.DATASETS, {m.id: m.title for m in movies})
-        bare = _Bare(base, hub)
+        bare = BareEncoder(base, hub)
     for mode in modes:
         common.say(f"turn: {mode} mode", quiet)
         if mode == "retrieval" and logged_turns:
@@ -326,10 +325,9 @@ def _voice_turns(settings, work: Path, bare, n: int) -> dict[str, Any]:
 
 def _spoken(path: Path, text: str) -> Path:
     if not path.is_file():
-        if not shutil.which("espeak-ng"):
-            from retrieval.errors import MissingDependency
+        from retrieval.errors import require_program
 
-            raise MissingDependency("espeak-ng", purpose="the voice turns of bench turn (apt install espeak-ng)")
+        require_program("espeak-ng", "the voice turns of bench turn")
         path.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(["espeak-ng", "-w", str(path), text], check=True, capture_output=True)
     return path

@@ -10,23 +10,13 @@ Items having more of the named values come first, then by popularity. Detail
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
+from ..text import words as text_words
 from .base import Channel, Hit, Search
 from .registry import register
 from .values import ATTRIBUTE_MAX_VALUES, PopularityTieBreak, text_values
 
-_WORD = re.compile(r"\w+")
 # the longest name matched, in words
 MAX_WORDS = 5
-
-
-def words(text: str) -> tuple[str, ...]:
-    """Lower-case words without accents: the form names are matched in."""
-    plain = unicodedata.normalize("NFKD", text)
-    plain = "".join(c for c in plain if not unicodedata.combining(c))
-    return tuple(_WORD.findall(plain.lower()))
 
 
 class NamedValuesIndex(PopularityTieBreak):
@@ -47,7 +37,7 @@ class NamedValuesIndex(PopularityTieBreak):
             if len(values) <= min_values:
                 continue
             for v, rows in values.items():
-                phrase = words(v)
+                phrase = tuple(text_words(v))
                 if not 2 <= len(phrase) <= MAX_WORDS:
                     continue
                 labels, found = phrases.setdefault(phrase, ([], set()))
@@ -64,7 +54,7 @@ class NamedValuesIndex(PopularityTieBreak):
 
     def named(self, text: str) -> list[tuple[str, ...]]:
         """The names ``text`` mentions, longest first where two overlap, in text order."""
-        w = words(text)
+        w = tuple(text_words(text))
         found: dict[tuple[str, ...], None] = {}
         covered: set[int] = set()
         for size in range(min(MAX_WORDS, len(w)), 1, -1):

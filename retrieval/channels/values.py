@@ -6,20 +6,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from ..catalog import RESERVED_KEYS
+
 # a field is an attribute a user names ("a horror movie", "something from Apple") when it
 # has at most this many distinct text values: genres, categories, brands; not titles or
 # casts (those many-valued fields are the named channel's)
 ATTRIBUTE_MAX_VALUES = 64
 
-# metadata keys that are not attributes of the item
-_NOT_ATTRIBUTES = ("title", "image", "content_hash", "description")
 
 
 def text_values(meta: dict) -> Iterator[tuple[str, str]]:
     """``(field, value)`` for every text value of an item's attributes (lists flattened,
     each value once): what the attribute, shared and named channels match on."""
     for key, value in meta.items():
-        if key in _NOT_ATTRIBUTES or isinstance(value, bool):
+        if key in RESERVED_KEYS or isinstance(value, bool):
             continue
         for v in dict.fromkeys(value if isinstance(value, list) else [value]):
             if isinstance(v, str) and v.strip():
