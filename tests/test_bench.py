@@ -324,6 +324,7 @@ def test_transcribe_bench_reports_wer_and_each_stage(tmp_path):
     assert "word error rate" in (out / "transcribe.md").read_text(encoding="utf-8")
 
 
+@pytest.mark.model
 def test_ingest_bench_with_videos_times_ffmpeg_and_the_encoders_too(tmp_path):
     import shutil
 
