@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import MissingDependency
+from .errors import require_program
 from .media import SAMPLE_RATE, file_sha256
 from .media_checks import VideoError, VideoInfo, check_video_limits, probe_video
 
@@ -89,8 +89,7 @@ class VideoMedia:
 
 
 def _ffmpeg() -> None:
-    if not shutil.which("ffmpeg"):
-        raise MissingDependency("ffmpeg", purpose="videos (apt install ffmpeg)")
+    require_program("ffmpeg", "videos")
 
 
 def _last_line(text: str) -> str:
