@@ -13,8 +13,9 @@ first and the strongest cuts. The poster frame (the card picture of an item with
 is the kept frame with the most detail, i.e. the largest JPEG: a black or faded frame
 compresses to almost nothing.
 
-Everything lands in ``cache_dir/video/<sha256>-<parameters>/`` with a ``video.json``, so an
-unchanged video is decoded once, whoever asks (ingest or a chat message).
+Everything lands in ``cache_dir/video/<sha256>-<parameters>-<s|n>/`` (with the sound or
+without it) with a ``video.json``, so an unchanged video is decoded once, whoever asks
+(ingest or a chat message).
 """
 
 from __future__ import annotations
@@ -81,8 +82,9 @@ class VideoMedia:
 
     @property
     def key(self) -> str:
-        """What the frames are made from: content and extraction parameters."""
-        return Path(self.folder).name
+        """What the frames are made from: content and extraction parameters (not whether
+        the sound was kept: the frames are the same)."""
+        return Path(self.folder).name.rsplit("-", 1)[0]
 
 
 def _ffmpeg() -> None:
@@ -103,25 +105,30 @@ def _parameters(settings) -> str:
 
 
 def extract(path: str | Path, settings, sha256: str | None = None,
-            max_seconds: float | None = None) -> VideoMedia:
+            max_seconds: float | None = None, sound: bool = True) -> VideoMedia:
     """The keyframes, poster and audio track of a video, from the cache when this content
     was extracted before with the same settings; :class:`VideoError` when the video is
-    unusable or over a limit. ``sha256``: the file's, when already known."""
+    unusable or over a limit. ``sha256``: the file's, when already known. ``sound=False``
+    leaves the audio track out (nothing will transcribe it; a cached extraction with it
+    serves as well)."""
     path = Path(path)
     sha = sha256 or _sha(path)
-    folder = Path(settings.cache_dir) / "video" / f"{sha}-{_parameters(settings)}"
-    cached = _load(folder)
-    if cached is not None:
-        # the limits may have been lowered since: a cached video is held to them too
-        check_video_limits(cached.info, path, settings, max_seconds)
-        return cached
+    base = Path(settings.cache_dir) / "video" / f"{sha}-{_parameters(settings)}"
+    folders = [Path(f"{base}-s")] + ([] if sound else [Path(f"{base}-n")])
+    for folder in folders:
+        cached = _load(folder)
+        if cached is not None:
+            # the limits may have been lowered since: a cached video is held to them too
+            check_video_limits(cached.info, path, settings, max_seconds)
+            return cached
+    folder = folders[-1]
     _ffmpeg()
     info = probe_video(path)
     check_video_limits(info, path, settings, max_seconds)
     folder.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=folder.name + ".", dir=folder.parent))
     try:
-        media = _decode(path, info, work, settings)
+        media = _decode(path, info, work, settings, sound)
         media.sha256 = sha
         _save(media, work, folder)
         try:
@@ -145,7 +152,7 @@ def _sha(path: Path) -> str:
         raise VideoError(f"The video {path.name} cannot be read: {e.strerror or e}.") from None
 
 
-def _decode(path: Path, info: VideoInfo, work: Path, settings) -> VideoMedia:
+def _decode(path: Path, info: VideoInfo, work: Path, settings, sound: bool = True) -> VideoMedia:
     """One ffmpeg run: scene cuts and evenly spaced frames from one decode, and the sound."""
     n = settings.video_max_frames
     even = max(1, min(n, int(info.duration // EVEN_SPACING_S) if info.duration else n))
@@ -160,7 +167,7 @@ def _decode(path: Path, info: VideoInfo, work: Path, settings) -> VideoMedia:
            "-map", "[cuts]", "-fps_mode", "vfr", "-frames:v", str(n * CUTS_PER_FRAME), "-q:v", "3",
            str(work / "cut_%04d.jpg"),
            "-map", "[even]", "-frames:v", str(even), "-q:v", "3", str(work / "even_%04d.jpg")]
-    if info.has_audio:
+    if info.has_audio and sound:
         # 16-bit PCM WAV: the transcriber reads it without a decoder (media.read_pcm_wav)
         cmd += ["-map", "0:a:0", "-ac", "1", "-ar", str(SAMPLE_RATE), "-c:a", "pcm_s16le",
                 str(work / "audio.wav")]
@@ -188,7 +195,7 @@ def _decode(path: Path, info: VideoInfo, work: Path, settings) -> VideoMedia:
         frames.append(Frame(target.name, round(f.time, 3), round(f.score, 4)))
     sizes = [(work / f.path).stat().st_size for f in frames]
     audio = work / "audio.wav"
-    has_sound = info.has_audio and audio.is_file() and audio.stat().st_size > 0
+    has_sound = info.has_audio and sound and audio.is_file() and audio.stat().st_size > 0
     note = said if (proc.returncode != 0 or said) else ""
     return VideoMedia(sha256="", info=info, frames=frames, poster=sizes.index(max(sizes)), how=how,
                       audio=audio.name if has_sound else None, note=note)

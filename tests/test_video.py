@@ -208,7 +208,7 @@ def test_a_photo_finds_the_item_through_its_best_frame(settings, clips, tmp_path
                          enable_transcripts=False)
     index = CatalogIndex.build(s, catalog, progress=False)
     clip = index.clip_encoder()
-    media = extract(clips["frames"], s)
+    media = extract(clips["frames"], s, sound=False)  # what ingest read (transcripts off): from the cache
     assert media.how == "scenes" and len(media.frames) == len(FRAME_PHOTOS)
 
     # one stored vector per frame, each the CLIP vector of that frame (no mean of frames)
@@ -261,3 +261,42 @@ def test_the_example_catalog_with_videos_is_built_by_one_command(tmp_path, capsy
     for item in read.items:
         assert item.video and item.video.is_file() and item.image is None
         assert probe_video(item.video).has_audio
+
+
+def test_without_clip_the_poster_is_the_card_picture_and_no_picture_is_reported(settings, clips, tmp_path):
+    rows = [{"id": "v", "title": "Fruit basket", "video": str(clips["frames"])}]
+    catalog = _write(tmp_path / "catalog.jsonl", rows)
+    s = settings.replace(enable_clip=False, enable_captions=False, enable_transcripts=False)
+    hub = ModelHub(s, overrides={"text": FakeTextEncoder()})
+    report = ingest(s, catalog, hub=hub, progress=False)
+    assert report.problems == [] and report.videos == 1 and report.frames_encoded == 0
+    meta, _ = Store(s).get(["v"])["v"]
+    assert meta["image"] == extract(clips["frames"], s, sound=False).poster_frame.path
+
+
+def test_frame_captions_enter_the_document_and_frames_follow_the_catalog(settings, clips, tmp_path):
+    from retrieval.fakes import FakeCaptioner
+
+    rows = _demo_rows(2) + [{"id": "v", "title": "Fruit basket", "video": str(clips["frames"])},
+                            {"id": "w", "title": "Citrus", "video": str(clips["no_audio"])}]
+    catalog = _write(tmp_path / "catalog.jsonl", rows)
+    s = settings.replace(enable_transcripts=False)
+    hub = ModelHub(s, overrides={"text": FakeTextEncoder(), "clip": FakeClipEncoder(), "caption": FakeCaptioner()})
+    ingest(s, catalog, hub=hub, progress=False)
+    store = Store(s)
+    _, document = store.get(["v"])["v"]
+    assert "\nVideo frames: a photo of something " in document
+
+    def frames_of() -> dict[str, int]:
+        out: dict[str, int] = {}
+        for _, meta, _ in store.iter_records("frames"):
+            out[meta["item_id"]] = out.get(meta["item_id"], 0) + 1
+        return out
+
+    assert set(frames_of()) == {"v", "w"}
+    # the row keeps its place but loses its video: its frames go; a row pruned: its frames go
+    rows[2] = {"id": "v", "title": "Fruit basket"}
+    _write(catalog, rows[:3])
+    report = ingest(s, catalog, hub=hub, progress=False, prune=True)
+    assert report.removed == 1 and frames_of() == {}
+    assert "Video" not in store.get(["v"])["v"][1]

@@ -83,17 +83,20 @@ def run(items: int = 1000, images: int = 243, repeat: int = 1, work: str | None 
             from .video_ingest import measure_videos
 
             clip_settings, clip_note = _clip_settings(scratch)
-            row = measure_videos(videos, scratch / "videos", clip_settings, repeat, quiet, _Bare)
-            if clip_settings:
-                row["clip"] = "tiny CLIP (tests/tiny_models.py)"
-            result["rows"].append(row)
+            for sound in (True, False):
+                row = measure_videos(videos, scratch / ("videos" if sound else "videos-frames"), clip_settings,
+                                     repeat, quiet, _Bare, sound=sound)
+                if clip_settings:
+                    row["clip"] = "tiny CLIP (tests/tiny_models.py)"
+                result["rows"].append(row)
             if clip_note not in result["notes"]:
                 result["notes"].append(clip_note)
             result["notes"].append(
                 "videos: bare = one ffmpeg run per video decoding the same scene-cut frames (same scale) and "
                 "the sound to WAV, the CLIP image tower on those frames, the speech model's own transcribe "
                 f"({row['speech']}) on the sound, the text encoders on the same documents; ingest = "
-                "retrieval.ingest with captions off; CPU time includes ffmpeg's")
+                "retrieval.ingest with captions off; CPU time includes ffmpeg's; 'frames only': transcripts "
+                "off and no sound decoded on either side")
     finally:
         if not work:
             shutil.rmtree(scratch, ignore_errors=True)

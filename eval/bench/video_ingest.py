@@ -13,7 +13,9 @@ the open_clip image tower on those frames, the speech model's own ``transcribe``
 sound (faster-whisper's ``WhisperModel``, same weights and options), and the text encoders
 on the same documents. Throughputs are videos per second; the ratio is ingest's over the
 bare one's (1.0 = no overhead). CPU times count ffmpeg's (child processes) too. Captions are
-off in both (a separate model with its own cache).
+off in both (a separate model with its own cache). A second row does the same without the
+sound (transcripts off, no audio decoded on either side): the transcription, the largest
+shared cost, no longer hides the pipeline's own.
 """
 
 from __future__ import annotations
@@ -39,8 +41,9 @@ def cpu_with_children() -> float:
 
 
 def measure_videos(n: int, scratch: Path, clip_overrides: dict[str, Any], repeat: int, quiet: bool,
-                   bare_factory) -> dict[str, Any]:
-    """One row of ``bench ingest``: ``n`` videos, bare work against ingest."""
+                   bare_factory, sound: bool = True) -> dict[str, Any]:
+    """One row of ``bench ingest``: ``n`` videos, bare work against ingest (``sound``:
+    transcripts on, and the bare side decodes and transcribes the sound too)."""
     from retrieval.ingest import build_document, ingest
     from retrieval.media import read_pcm_wav
     from retrieval.models import ModelHub
@@ -49,8 +52,10 @@ def measure_videos(n: int, scratch: Path, clip_overrides: dict[str, Any], repeat
     from retrieval.video_demo import make_video_catalog
 
     common.say(f"videos: making {n} videos from the demo's photos and espeak-ng narration", quiet)
-    catalog = make_video_catalog(DEMO_CATALOG, scratch / "catalog", n)
-    base = {"enable_captions": False, "enable_transcripts": True, "enable_clip": True,
+    catalog = scratch.parent / "video-catalog" / "catalog.jsonl"
+    if not catalog.is_file():  # both rows ingest the same videos
+        catalog = make_video_catalog(DEMO_CATALOG, catalog.parent, n)
+    base = {"enable_captions": False, "enable_transcripts": sound, "enable_clip": True,
             "speech_backend": "faster-whisper", **clip_overrides}
     settings = Settings.load(env={}, data_dir=str(scratch / "run0"), **base)
     hub = ModelHub(settings)
@@ -70,13 +75,15 @@ def measure_videos(n: int, scratch: Path, clip_overrides: dict[str, Any], repeat
             for k, item in enumerate(items):
                 folder = Path(tmp) / str(k)
                 folder.mkdir()
-                wav = _decode(item.video, folder, settings)
+                wav = _decode(item.video, folder, settings, sound)
                 got = sorted(folder.glob("f_*.jpg"))
                 frames += got
                 frames_seen += len(got)
-                samples = read_pcm_wav(wav)  # the numpy read of a 16 kHz PCM WAV
-                segments, _ = speech._model.transcribe(samples, vad_filter=speech.vad, **opts)
-                transcript = " ".join(" ".join(s.text.strip() for s in segments).split())
+                transcript = ""
+                if sound:
+                    samples = read_pcm_wav(wav)  # the numpy read of a 16 kHz PCM WAV
+                    segments, _ = speech._model.transcribe(samples, vad_filter=speech.vad, **opts)
+                    transcript = " ".join(" ".join(s.text.strip() for s in segments).split())
                 documents.append(build_document(item, video=video_lines(transcript, [])))
             bare.encode(documents, frames)
         return frames_seen
@@ -116,7 +123,8 @@ def measure_videos(n: int, scratch: Path, clip_overrides: dict[str, Any], repeat
     ratios = sorted(r / f for r, f in zip(raws, firsts, strict=True))
     raw_s, first_s, second_s = _median(raws), _median(firsts), _median(seconds)
     return {
-        "catalog": f"demo videos (frames + sound, {frames_ingested} frames)", "items": n,
+        "catalog": f"demo videos ({'frames + sound' if sound else 'frames only'}, {frames_ingested} frames)",
+        "items": n,
         "clip": hub.model_id("clip"),
         "raw_items_per_s": round(n / raw_s, 2), "ingest_items_per_s": round(n / first_s, 2),
         "ratio": round(_median(ratios), 3), "cpu_ratio": round(_median(cpu_ratios), 3),
@@ -127,7 +135,7 @@ def measure_videos(n: int, scratch: Path, clip_overrides: dict[str, Any], repeat
     }
 
 
-def _decode(video: Path, folder: Path, settings) -> Path:
+def _decode(video: Path, folder: Path, settings, sound: bool = True) -> Path:
     """The bare decode: ffmpeg's scene-cut frames at the size ingest uses, and the sound."""
     from retrieval.video import FRAME_SIDE
 
@@ -137,7 +145,8 @@ def _decode(video: Path, folder: Path, settings) -> Path:
     wav = folder / "sound.wav"
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(video), "-vf", f"{scale},{select}",
                     "-fps_mode", "vfr", "-frames:v", str(settings.video_max_frames), "-q:v", "3",
-                    str(folder / "f_%03d.jpg"), "-map", "0:a:0", "-ac", "1", "-ar", "16000", str(wav)],
+                    str(folder / "f_%03d.jpg"),
+                    *(["-map", "0:a:0", "-ac", "1", "-ar", "16000", str(wav)] if sound else [])],
                    check=True, capture_output=True)
     return wav
 
