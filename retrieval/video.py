@@ -24,6 +24,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -31,7 +32,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import MissingDependency
+from .errors import require_program
 from .media import SAMPLE_RATE, file_sha256
 from .media_checks import VideoError, VideoInfo, check_video_limits, probe_video
 
@@ -88,12 +89,12 @@ class VideoMedia:
 
 
 def _ffmpeg() -> None:
-    if not shutil.which("ffmpeg"):
-        raise MissingDependency("ffmpeg", purpose="videos (apt install ffmpeg)")
+    require_program("ffmpeg", "videos")
 
 
 def _last_line(text: str) -> str:
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    """The last thing ffmpeg said, without its "[mov,mp4,... @ 0x55d0...]" source tag."""
+    lines = [re.sub(r"^\[[^\]]*@ 0x[0-9a-f]+\]\s*", "", ln.strip()) for ln in text.splitlines() if ln.strip()]
     line = lines[-1] if lines else ""
     return line if len(line) <= 200 else line[:197] + "..."
 

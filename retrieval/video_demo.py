@@ -11,13 +11,12 @@ and a neighbour's and says the product's description.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import tempfile
 import wave
 from pathlib import Path
 
-from .errors import MissingDependency
+from .errors import require_program
 
 VOICE = "en-us"
 WPM = 150
@@ -25,8 +24,7 @@ WPM = 150
 
 def speak(text: str, path: Path, voice: str = VOICE, speed: int = WPM) -> Path:
     """A WAV file of ``text`` read by espeak-ng."""
-    if not shutil.which("espeak-ng"):
-        raise MissingDependency("espeak-ng", purpose="spoken narration (apt install espeak-ng)")
+    require_program("espeak-ng", "spoken narration")
     subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(path), text],
                    check=True, capture_output=True)
     return path
@@ -43,8 +41,7 @@ def make_video(photos: list[Path], out: Path, narration: str | None = None, seco
     boxed to ``size``, with ``narration`` spoken over it (silence when None; no audio
     track at all when ``audio`` is false). The last photo stays up until the narration
     ends."""
-    if not shutil.which("ffmpeg"):
-        raise MissingDependency("ffmpeg", purpose="making videos (apt install ffmpeg)")
+    require_program("ffmpeg", "making videos")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     w, h = size

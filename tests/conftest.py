@@ -53,6 +53,16 @@ def isolated_environment(tmp_path_factory):
         yield
 
 
+@pytest.fixture(scope="session")
+def loaded_models():
+    """The models this test session has loaded, for the hubs that ask to share them:
+    ``ModelHub(settings, models=loaded_models)`` loads each model (real or tiny) once a
+    session instead of once a test. Hubs without it load their own."""
+    from retrieval.models import LoadedModels
+
+    return LoadedModels()
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings whose data folder is a fresh temporary directory, built without

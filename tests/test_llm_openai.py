@@ -168,3 +168,86 @@ def test_a_whole_turn_through_the_server_route(server, settings, shared_datasets
     # the server's fixed answer is no JSON: constraints and rewrite fell back, counted
     assert reply.llm_checks["constraints"]["failed"] == 1 and reply.llm_checks["rewrite"]["failed"] == 1
     assert reply.llm_checks["reason"]["asked"] == 2
+
+
+class _KeepAliveHandler(_Handler):
+    """HTTP/1.1 with keep-alive; answers 503 to the first ``failures`` requests."""
+
+    protocol_version = "HTTP/1.1"
+    failures = 0
+    ports: list = []
+
+    def do_POST(self):
+        type(self).ports.append(self.client_address[1])
+        if type(self).failures > 0:
+            type(self).failures -= 1
+            self.rfile.read(int(self.headers["Content-Length"]))
+            data = b'{"error": "overloaded"}'
+            self.send_response(503)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
+        super().do_POST()
+
+
+@pytest.fixture
+def keepalive_server():
+    _KeepAliveHandler.requests, _KeepAliveHandler.ports, _KeepAliveHandler.failures = [], [], 0
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _KeepAliveHandler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd, _KeepAliveHandler
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_calls_reuse_one_connection(keepalive_server):
+    httpd, h = keepalive_server
+    llm = _llm(httpd)
+    for _ in range(4):
+        assert llm.generate(MESSAGES) == ANSWER
+    assert len(h.ports) == 4 and len(set(h.ports)) == 1, "every call opened a new connection"
+    llm.close()
+
+
+def test_a_5xx_answer_is_tried_again(keepalive_server, monkeypatch):
+    import assistant.llm.openai_compat as backend
+
+    monkeypatch.setattr(backend, "RETRY_PAUSE", 0.01)
+    httpd, h = keepalive_server
+    h.failures = 2
+    assert _llm(httpd).generate(MESSAGES) == ANSWER
+    assert len(h.ports) == 3
+    h.failures = 3  # more than the retries: the last answer's error is reported
+    with pytest.raises(ModelUnavailable, match="HTTP 503: .*overloaded"):
+        _llm(httpd).generate(MESSAGES)
+    assert len(h.ports) == 3 + 1 + backend.RETRIES
+
+
+def test_a_server_that_comes_up_during_the_retries_is_reached(monkeypatch):
+    import socket
+
+    import assistant.llm.openai_compat as backend
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()  # nothing listens there yet
+    started = []
+
+    def start_then_pause(seconds):
+        if not started:  # the server starts during the first pause
+            _KeepAliveHandler.requests, _KeepAliveHandler.ports, _KeepAliveHandler.failures = [], [], 0
+            httpd = ThreadingHTTPServer(("127.0.0.1", port), _KeepAliveHandler)
+            threading.Thread(target=httpd.serve_forever, daemon=True).start()
+            started.append(httpd)
+
+    monkeypatch.setattr(backend.time, "sleep", start_then_pause)
+    try:
+        assert OpenAICompatLLM(f"http://127.0.0.1:{port}", "m", timeout=5).generate(MESSAGES) == ANSWER
+    finally:
+        for httpd in started:
+            httpd.shutdown()
+            httpd.server_close()
+    assert len(_KeepAliveHandler.ports) == 1

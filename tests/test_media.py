@@ -74,8 +74,8 @@ def test_media_cache_round_trip_and_persistence(tmp_path):
 
 
 def test_blip_captions_real_photos_and_cache_hits(settings, tiny_blip_dir, shared_datasets, tmp_path,
-                                                  monkeypatch):
-    hub = ModelHub(settings.replace(caption_model=str(tiny_blip_dir), caption_batch_size=2))
+                                                  monkeypatch, loaded_models):
+    hub = ModelHub(settings.replace(caption_model=str(tiny_blip_dir), caption_batch_size=2), models=loaded_models)
     captioner = hub.captioner()
     assert isinstance(captioner, BlipCaptioner) and captioner.model_id == str(tiny_blip_dir)
     calls = _counting(monkeypatch, captioner, "caption")
@@ -105,8 +105,9 @@ def test_blip_accepts_grey_images_and_paths(tiny_blip_dir, shared_datasets):
     assert len(out) == 2 and all(isinstance(t, str) for t in out)
 
 
-def test_broken_and_missing_images_are_reported_not_raised(settings, tiny_blip_dir, shared_datasets, tmp_path):
-    hub = ModelHub(settings.replace(caption_model=str(tiny_blip_dir)))
+def test_broken_and_missing_images_are_reported_not_raised(settings, tiny_blip_dir, shared_datasets, tmp_path,
+                                                           loaded_models):
+    hub = ModelHub(settings.replace(caption_model=str(tiny_blip_dir)), models=loaded_models)
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"this is not a jpeg")
     missing = tmp_path / "missing.jpg"
@@ -152,10 +153,10 @@ def test_captions_switched_off_and_fake_captioner(settings, shared_datasets):
 # ---- transcripts ----------------------------------------------------------------------------
 
 
-def test_whisper_checkpoint_through_the_hub(settings, tiny_whisper_path, spoken_wav):
+def test_whisper_checkpoint_through_the_hub(settings, tiny_whisper_path, spoken_wav, loaded_models):
     import whisper
 
-    hub = ModelHub(settings.replace(whisper_model=str(tiny_whisper_path)))
+    hub = ModelHub(settings.replace(whisper_model=str(tiny_whisper_path)), models=loaded_models)
     assert {s.role: s.state for s in hub.status()}["whisper"] == "available"
     transcriber = hub.transcriber()
     assert isinstance(transcriber, WhisperTranscriber)

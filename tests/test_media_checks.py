@@ -4,6 +4,7 @@ photo queries refuse a bad file with the same message, naming the file and what 
 from __future__ import annotations
 
 import wave
+from pathlib import Path
 
 import pytest
 
@@ -71,3 +72,16 @@ def test_voice_file_checks_name_the_file(settings, tmp_path):
     for check in (lambda: check_voice_file(photo_as_voice, settings), lambda: load_audio(photo_as_voice, settings)):
         message = _message(check)
         assert "memo.wav could not be decoded as audio" in message and "WAV, MP3" in message
+
+
+def test_a_missing_system_program_is_not_a_pip_install(monkeypatch):
+    from retrieval import video_demo
+    from retrieval.errors import MissingProgram, require_program
+
+    assert require_program("sh")  # present: its path
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(MissingProgram) as e:
+        video_demo.speak("hello", Path("/tmp/never-written.wav"))
+    message = str(e.value)
+    assert "'espeak-ng' is needed for spoken narration" in message
+    assert "apt install espeak-ng" in message and "pip" not in message

@@ -23,7 +23,7 @@ from retrieval.errors import ModelUnavailable
 from retrieval.fakes import FakeCaptioner, FakeClipEncoder, FakeTextEncoder, FakeTranscriber
 from retrieval.models import ModelHub, resolve_text_model
 from retrieval.prefetch import prefetch
-from retrieval.settings import DEFAULT_TEXT_MODEL, REPO_ROOT
+from retrieval.settings import DEFAULT_TEXT_MODEL, REPO_ROOT, Settings
 from retrieval.types import Captioner, ClipEncoder, TextEncoder, Transcriber
 from tests.tiny_models import TINY_CLIP_DIM
 
@@ -232,9 +232,12 @@ def test_clip_loads_once_across_threads(settings, tiny_clip_dir):
     for t in threads:
         t.join()
     assert len(got) == 4 and all(g is got[0] for g in got)
-    # another hub with the same settings reuses the loaded weights
-    assert ModelHub(settings.replace(clip_model=str(tiny_clip_dir))).clip() is got[0]
-    assert ModelHub(settings.replace(clip_model=str(tiny_clip_dir), image_batch_size=3)).clip() is not got[0]
+    # another hub with the same settings given the first hub's models reuses the loaded weights
+    assert ModelHub(settings.replace(clip_model=str(tiny_clip_dir)), models=hub.models).clip() is got[0]
+    assert ModelHub(settings.replace(clip_model=str(tiny_clip_dir), image_batch_size=3),
+                    models=hub.models).clip() is not got[0]
+    # and a hub of its own loads its own: nothing is shared behind the caller's back
+    assert ModelHub(settings.replace(clip_model=str(tiny_clip_dir))).clip() is not got[0]
 
 
 def test_clip_folder_without_weights_is_refused(settings, tiny_clip_dir, tmp_path):
@@ -322,3 +325,15 @@ def test_hub_id_found_in_the_local_cache(settings, tmp_path, tiny_blip_dir, monk
     captioner = hub.captioner()
     assert captioner.model_id == "local-test/tiny-blip"  # the hub id, not the cache folder
     assert len(captioner.caption([Image.new("RGB", (20, 20))])) == 1
+
+
+def test_the_roles_are_spelled_out_once(settings):
+    from retrieval.models import ROLES, roles_table
+
+    assert list(ROLES) == ["text", "clip", "caption", "whisper"]
+    for role, spec in ROLES.items():
+        assert spec.default == getattr(Settings.load(env={}), spec.setting)
+        assert ModelHub(settings).model_id(role) == spec.model_id(settings)
+        assert f"{role}" in roles_table() and spec.setting in roles_table()
+    off = {s.role: s.reason for s in ModelHub(settings.replace(enable_captions=False)).status()}
+    assert off["caption"] == "enable_captions is false"

@@ -121,7 +121,7 @@ def _records(settings: Settings) -> dict[str, dict[str, tuple]]:
     return out
 
 
-def test_ingest_killed_at_random_points_recovers_exactly(tmp_path, tiny_clip_dir):
+def test_ingest_killed_at_random_points_recovers_exactly(tmp_path, tiny_clip_dir, loaded_models):
     data = tmp_path / "data"
     env = _env(data, tiny_clip_dir)
     catalog = tmp_path / "catalog.jsonl"
@@ -141,7 +141,7 @@ def test_ingest_killed_at_random_points_recovers_exactly(tmp_path, tiny_clip_dir
     final_rows = catalog_version(len(KILL_AT) + 1)
     faults.write_jsonl(catalog, final_rows)
     settings = _settings(data, tiny_clip_dir)
-    ingest(settings, catalog, hub=ModelHub(settings), progress=False, prune=True)
+    ingest(settings, catalog, hub=ModelHub(settings, models=loaded_models), progress=False, prune=True)
 
     ids = {r["id"] for r in final_rows}
     with_image = {r["id"] for r in final_rows if r.get("image")}
@@ -152,7 +152,7 @@ def test_ingest_killed_at_random_points_recovers_exactly(tmp_path, tiny_clip_dir
 
     # record for record equal to a clean build of the same catalog
     clean_settings = _settings(tmp_path / "clean", tiny_clip_dir)
-    ingest(clean_settings, catalog, hub=ModelHub(clean_settings), progress=False)
+    ingest(clean_settings, catalog, hub=ModelHub(clean_settings, models=loaded_models), progress=False)
     clean = _records(clean_settings)
     for kind in KINDS:
         assert set(recovered[kind]) == set(clean[kind]), kind
@@ -169,5 +169,5 @@ def test_ingest_killed_at_random_points_recovers_exactly(tmp_path, tiny_clip_dir
     results = json.loads(found.stdout)
     assert len(results) == 5 and {r["id"] for r in results} <= ids
     # and it is consistent: one more ingest has nothing to do
-    again = ingest(settings, catalog, hub=ModelHub(settings), progress=False, prune=True)
+    again = ingest(settings, catalog, hub=ModelHub(settings, models=loaded_models), progress=False, prune=True)
     assert (again.added, again.updated, again.removed, again.unchanged) == (0, 0, 0, len(ids))

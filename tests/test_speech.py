@@ -34,10 +34,11 @@ def _no_whisper_checkpoints(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def transcriber():
+def transcriber(loaded_models):
     from retrieval.settings import Settings
 
-    return ModelHub(Settings.load(env={}, data_dir="/nonexistent", speech_backend="faster-whisper")).transcriber()
+    return ModelHub(Settings.load(env={}, data_dir="/nonexistent", speech_backend="faster-whisper"),
+                    models=loaded_models).transcriber()
 
 
 def _read_wav(path: Path) -> np.ndarray:
@@ -187,13 +188,13 @@ def test_bad_voice_messages_get_a_clear_message_and_the_session_goes_on(demo_cha
     assert reply.items and first.items  # the session went on
 
 
-def test_catalog_audio_is_transcribed_and_cached_under_the_faster_whisper_id(settings, tmp_path):
+def test_catalog_audio_is_transcribed_and_cached_under_the_faster_whisper_id(settings, tmp_path, loaded_models):
     from retrieval.media import MediaText
 
     if not shutil.which("espeak-ng"):
         pytest.skip("espeak-ng is not installed")
     wav = speak("fresh orange juice", tmp_path / "juice.wav")
-    media = MediaText(ModelHub(settings), progress=False)
+    media = MediaText(ModelHub(settings, models=loaded_models), progress=False)
     first = media.transcripts([wav])
     assert "orange juice" in first[str(wav)].lower()
     cached = media.cache.get_many([__import__("retrieval.media", fromlist=["x"]).file_sha256(wav)],

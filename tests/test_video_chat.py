@@ -153,3 +153,12 @@ def _duration(path: Path) -> float:
     from retrieval.media_checks import probe_video
 
     return probe_video(path).duration
+
+
+def test_a_video_sent_as_bytes_is_read_and_leaves_no_upload_behind(settings, rows, videos):
+    index = RecordingIndex(rows)
+    ears = HearingTranscriber(SAID)
+    rec = _rec(settings, index, whisper=ears)
+    reply = rec.chat().send(video=videos["said"].read_bytes())
+    assert reply.transcript == SAID and reply.video["name"] == "video" and Path(reply.video["frame"]).is_file()
+    assert not list((Path(rec.settings.cache_dir) / "video").glob("*.upload"))

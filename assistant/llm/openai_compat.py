@@ -1,4 +1,9 @@
-"""OpenAI-compatible HTTP backend (vLLM, TGI, llama.cpp server ...), standard library only.
+"""OpenAI-compatible HTTP backend (vLLM, TGI, llama.cpp server, Ollama ...) over httpx.
+
+One ``httpx.Client`` per backend keeps its connections open between the calls of a turn
+(a turn makes about eight), and a call that cannot connect, loses its connection or gets a
+5xx answer is tried again, twice at most, after a short pause; the timeout
+(``llm_timeout``) holds for every try.
 
 ``/v1/chat/completions`` for text, server-sent events for streaming, and ``logprobs`` with
 ``top_logprobs`` on a one-token answer for label scoring. Servers cap ``top_logprobs``
@@ -10,12 +15,19 @@ from __future__ import annotations
 
 import json
 import math
-import urllib.error
-import urllib.request
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import httpx
+
 from .base import LLM, LLMUnavailable, Message, StopFilter, cut_at_stop, normalise_label_probs
+
+# tries after the first, and the pause before each (seconds)
+RETRIES = 2
+RETRY_PAUSE = 0.5
+# what a retry may fix: no connection, a connection the server dropped, a 5xx answer
+_TRANSIENT = (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
 
 
 class OpenAICompatLLM(LLM):
@@ -32,32 +44,59 @@ class OpenAICompatLLM(LLM):
         self.api_key = api_key
         self.timeout = timeout
         self.top_logprobs = top_logprobs
+        headers = {"Accept": "application/json"}
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
+        self._client = httpx.Client(timeout=timeout, headers=headers)
 
     @classmethod
     def from_settings(cls, settings) -> OpenAICompatLLM:
         return cls(settings.llm_base_url, settings.llm_api_model, settings.llm_api_key, settings.llm_timeout)
 
+    def close(self) -> None:
+        """Close the kept connections (they also close when the object goes)."""
+        self._client.close()
+
     # ---- HTTP -------------------------------------------------------------------------
-    def _open(self, payload: dict[str, Any]):
+    def _open(self, payload: dict[str, Any]) -> httpx.Response:
+        """The server's answer with its body still to read; the caller closes it."""
         body = {"model": self.model, "temperature": 0, **payload}
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
-        req = urllib.request.Request(self.url, data=json.dumps(body).encode(), headers=headers, method="POST")
-        try:
-            return urllib.request.urlopen(req, timeout=self.timeout)
-        except urllib.error.HTTPError as e:
-            detail = e.read(500).decode("utf-8", "replace").strip()
-            raise LLMUnavailable(self.model_id, f"{self.url} answered HTTP {e.code}: {detail}",
-                                 "check llm_base_url, llm_api_model and llm_api_key") from e
-        except (TimeoutError, urllib.error.URLError, ConnectionError) as e:
-            reason = getattr(e, "reason", e)
-            raise LLMUnavailable(self.model_id, f"cannot reach {self.url}: {reason}",
-                                 "start the server or fix llm_base_url (or unset it to use the local model)") from e
+        request = self._client.build_request("POST", self.url, json=body)
+        for attempt in range(RETRIES + 1):
+            last = attempt == RETRIES
+            try:
+                resp = self._client.send(request, stream=True)
+            except _TRANSIENT as e:
+                if not last:
+                    time.sleep(RETRY_PAUSE * (attempt + 1))
+                    continue
+                raise self._unreachable(e) from e
+            except httpx.HTTPError as e:  # a timeout: the time allowed is spent, no retry
+                raise self._unreachable(e) from e
+            if resp.status_code >= 500 and not last:
+                resp.close()
+                time.sleep(RETRY_PAUSE * (attempt + 1))
+                continue
+            if resp.status_code >= 400:
+                detail = resp.read()[:500].decode("utf-8", "replace").strip()
+                resp.close()
+                raise LLMUnavailable(self.model_id, f"{self.url} answered HTTP {resp.status_code}: {detail}",
+                                     "check llm_base_url, llm_api_model and llm_api_key")
+            return resp
+        raise AssertionError("unreachable")  # the last try returns or raises
+
+    def _unreachable(self, e: httpx.HTTPError) -> LLMUnavailable:
+        return LLMUnavailable(self.model_id, f"cannot reach {self.url}: {type(e).__name__}: {e}",
+                              "start the server or fix llm_base_url (or unset it to use the local model)")
 
     def _post(self, payload: dict[str, Any]) -> dict[str, Any]:
-        with self._open(payload) as resp:
+        resp = self._open(payload)
+        try:
             raw = resp.read()
+        except httpx.HTTPError as e:
+            raise self._unreachable(e) from e
+        finally:
+            resp.close()
         try:
             data = json.loads(raw)
             data["choices"][0]
@@ -82,12 +121,9 @@ class OpenAICompatLLM(LLM):
         if stop:
             payload["stop"] = list(stop)
         watch = StopFilter(stop)
-        with self._open(payload) as resp:
-            for raw in resp:
-                line = raw.decode("utf-8", "replace").strip()
-                if not line.startswith("data:"):
-                    continue  # blank separators, comments, "event:" lines
-                data = line[5:].strip()
+        resp = self._open(payload)
+        try:
+            for data in self._events(resp):
                 if data == "[DONE]":
                     break
                 try:
@@ -100,9 +136,21 @@ class OpenAICompatLLM(LLM):
                     yield text
                 if watch.stopped:
                     return
+        finally:
+            resp.close()
         rest = watch.flush()
         if rest:
             yield rest
+
+    def _events(self, resp: httpx.Response) -> Iterator[str]:
+        """The ``data:`` fields of a server-sent event stream, as they arrive."""
+        try:
+            for line in resp.iter_lines():
+                line = line.strip()
+                if line.startswith("data:"):  # not blank separators, comments, "event:" lines
+                    yield line[5:].strip()
+        except httpx.HTTPError as e:  # the connection broke or stalled mid-answer
+            raise self._unreachable(e) from e
 
     def score_labels(self, messages: Sequence[Message], labels: Sequence[str]) -> dict[str, float]:
         data = self._post({"messages": list(messages), "max_tokens": 1, "logprobs": True,

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -76,11 +75,9 @@ def _significant(x: float) -> float:
 
 def speak(text: str, path: Path, voice: str = VOICE, speed: int = WPM) -> Path:
     """A WAV file of ``text`` spoken by espeak-ng (22.05 kHz mono, as espeak writes it)."""
-    if not shutil.which("espeak-ng"):
-        from retrieval.errors import ChatrecError
+    from retrieval.errors import require_program
 
-        raise ChatrecError("espeak-ng is not installed (apt install espeak-ng): the speech "
-                           "figures are measured on sentences it speaks")
+    require_program("espeak-ng", "the speech figures, measured on sentences it speaks")
     subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(path), text],
                    check=True, capture_output=True)
     return path

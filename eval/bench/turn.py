@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -326,10 +325,9 @@ def _voice_turns(settings, work: Path, bare, n: int) -> dict[str, Any]:
 
 def _spoken(path: Path, text: str) -> Path:
     if not path.is_file():
-        if not shutil.which("espeak-ng"):
-            from retrieval.errors import MissingDependency
+        from retrieval.errors import require_program
 
-            raise MissingDependency("espeak-ng", purpose="the voice turns of bench turn (apt install espeak-ng)")
+        require_program("espeak-ng", "the voice turns of bench turn")
         path.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(["espeak-ng", "-w", str(path), text], check=True, capture_output=True)
     return path

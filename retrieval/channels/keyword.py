@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from scipy import sparse
+
 from ..text import tokens
 from .base import Channel, Hit, Search
 from .registry import register
@@ -24,9 +26,9 @@ class KeywordIndex:
     """BM25 over each item's title (words counted ``title_boost`` times) and document.
 
     A title word in the query is the strongest lexical evidence (the user named the item),
-    the document's words the next. Postings are kept as one CSR structure (token ->
-    rows, precomputed BM25 weights), so a query costs a few vector additions whatever
-    the catalog size. Tokens found in more than ``max_df`` of the items (and over 1,000
+    the document's words the next. Postings are kept as one items x tokens scipy.sparse
+    matrix by token (CSC: a token's column holds its rows and precomputed BM25 weights), so
+    a query costs a few vector additions whatever the catalog size. Tokens found in more than ``max_df`` of the items (and over 1,000
     of them) carry almost no information and are skipped at query time.
     """
 
@@ -60,19 +62,18 @@ class KeywordIndex:
         self._vocab = dict(vocab)
         rows = np.repeat(np.arange(self._n, dtype=np.int32), np.asarray(per_row, dtype=np.int64))
         tok = np.asarray(tok_ids, dtype=np.int32)
-        tf = np.asarray(tfs, dtype=np.float32)
-        order = np.argsort(tok, kind="stable")  # stable: rows stay sorted within a token
-        self._rows = rows[order]
-        df = np.bincount(tok, minlength=len(vocab))
-        self._offsets = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
+        # items x tokens, by token (CSC): a token's postings are one column, its rows sorted
+        tf = sparse.csc_array((np.asarray(tfs, dtype=np.float32), (rows, tok)), shape=(self._n, len(vocab)))
+        df = np.diff(tf.indptr)
         length = np.asarray(lengths or [0.0], dtype=np.float32)
         avg = float(length.mean()) or 1.0
         n = max(self._n, 1)
         idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
-        tf = tf[order]
-        norm = k1 * (1 - b + b * length[self._rows] / avg) if self._n else np.zeros(0, np.float32)
-        self._weights = (idf[tok[order]] * tf * (k1 + 1) / (tf + norm)).astype(np.float32)
-        # which rows hold each token in their title (the evidence's "title" flag), same CSR form
+        norm = k1 * (1 - b + b * length[tf.indices] / avg) if self._n else np.zeros(0, np.float32)
+        weights = idf[np.repeat(np.arange(len(vocab)), df)] * tf.data * (k1 + 1) / (tf.data + norm)
+        self._postings_by_token = sparse.csc_array((weights.astype(np.float32), tf.indices, tf.indptr),
+                                                   shape=tf.shape)
+        # which rows hold each token in their title (the evidence's "title" flag), same form
         title_rows: list[int] = []
         title_tok: list[int] = []
         vocab_get = self._vocab.get
@@ -80,21 +81,22 @@ class KeywordIndex:
             for t in dict.fromkeys(tokens(title)):
                 title_rows.append(row)
                 title_tok.append(vocab_get(t))
-        t_tok = np.asarray(title_tok, dtype=np.int64)
-        t_order = np.argsort(t_tok, kind="stable")
-        self._title_rows = np.asarray(title_rows, dtype=np.int32)[t_order]
-        self._title_offsets = np.concatenate(
-            [[0], np.cumsum(np.bincount(t_tok, minlength=len(vocab)))]).astype(np.int64)
+        self._in_title = sparse.csc_array(
+            (np.ones(len(title_rows), dtype=bool), (np.asarray(title_rows, dtype=np.int32),
+                                                    np.asarray(title_tok, dtype=np.int64))),
+            shape=(self._n, len(vocab)))
 
     def __len__(self) -> int:
         return self._n
 
     def _postings(self, token: str):
+        """``(rows, BM25 weights)`` of the items holding ``token``, rows ascending."""
         j = self._vocab.get(token)
         if j is None:
             return None
-        lo, hi = self._offsets[j], self._offsets[j + 1]
-        return self._rows[lo:hi], self._weights[lo:hi]
+        m = self._postings_by_token
+        lo, hi = m.indptr[j], m.indptr[j + 1]
+        return m.indices[lo:hi], m.data[lo:hi]
 
     def find(self, text: str, n: int, keep: Callable[[str], bool] | None = None,
              allowed=None) -> list[Hit]:
@@ -135,10 +137,10 @@ class KeywordIndex:
             # membership test per word instead of one lookup per (row, word)
             member = {t: in_sorted(rows, rows_block) for t, (rows, _) in query.items()}
             in_title = np.zeros(len(rows_block), dtype=bool)
+            titles = self._in_title
             for t in query:
                 j = self._vocab[t]
-                in_title |= in_sorted(self._title_rows[self._title_offsets[j]:self._title_offsets[j + 1]],
-                                    rows_block)
+                in_title |= in_sorted(titles.indices[titles.indptr[j]:titles.indptr[j + 1]], rows_block)
             for k, row in enumerate(rows_block):
                 item_id = self.ids[row]
                 if keep is not None and not keep(item_id):
