@@ -23,10 +23,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from retrieval.catalog import RESERVED_KEYS
+from retrieval.channels.values import ATTRIBUTE_MAX_VALUES
 
 # a field with at most this many distinct text values is a kind of thing (category,
-# genre, brand): its values may also be reached by meaning; others are names (casts)
-FEW_VALUES = 64
+# genre, brand; the attribute channel's fields): its values may also be reached by
+# meaning; others are names (casts)
+FEW_VALUES = ATTRIBUTE_MAX_VALUES
 # the text encoder's cosine between a phrase and a value from which the phrase names it;
 # measured on the development scenarios (eval/scenarios): 0.65 let groups in, 0.75-0.85 and
 # off scored alike; the lowest of those keeps the most synonyms

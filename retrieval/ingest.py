@@ -144,7 +144,9 @@ def ingest(settings: Settings, catalog_path: str | Path, hub=None, prune: bool =
 
     with stopwatch(stages, "diff"):
         old_docs = store.hashes("docs")
-        old_clip = store.hashes("docs_clip") if clip is not None else {}
+        old_clip_meta = store.metadatas("docs_clip") if clip is not None else {}
+        old_clip = {i: m.get("content_hash", "") for i, m in old_clip_meta.items()}
+        old_images = store.hashes("images") if clip is not None else {}
         doc_hash = {i.id: _hash("doc", DOC_FORMAT, text.model_id, documents[i.id], metas[i.id])
                     for i in items}
         clip_hash = {}
@@ -152,7 +154,8 @@ def ingest(settings: Settings, catalog_path: str | Path, hub=None, prune: bool =
             clip_hash = {i.id: _hash("clip", DOC_FORMAT, clip.model_id, documents[i.id], metas[i.id],
                                      digests.get(str(i.image)) if i.image else None) for i in items}
         doc_changed = [i for i in items if old_docs.get(i.id) != doc_hash[i.id]]
-        clip_changed = [i for i in items if clip is not None and old_clip.get(i.id) != clip_hash[i.id]]
+        clip_changed = [i for i in items if clip is not None and (old_clip.get(i.id) != clip_hash[i.id]
+                                                                   or _image_lost(i, old_clip_meta, old_images))]
         touched = {i.id for i in doc_changed} | {i.id for i in clip_changed}
         report.added = sum(1 for i in items if i.id not in old_docs)
         report.updated = sum(1 for i in touched if i in old_docs)
@@ -160,7 +163,7 @@ def ingest(settings: Settings, catalog_path: str | Path, hub=None, prune: bool =
         catalog_ids = {i.id for i in items}
         # every collection, not only docs: a run killed after writing a new item's image
         # vector but before its document leaves that vector behind for a later prune
-        indexed = set(old_docs) | set(old_clip) | set(store.hashes("images")) | set(stored_frames(store))
+        indexed = set(old_docs) | set(old_clip) | set(old_images) | set(stored_frames(store))
         gone = sorted(indexed - catalog_ids)
 
     # pictures first: a picture PIL cannot decode is known before the documents are
@@ -387,6 +390,16 @@ def _embed_texts(store: Store, kind: str, encode, changed: Sequence[Item], docum
             store.upsert(kind, ids, encode(texts), [dict(metas[i], content_hash=hashes[i]) for i in ids],
                          texts if with_documents else None)
             bar.update(len(chunk))
+
+
+def _image_lost(item: Item, old_clip_meta: dict[str, dict], old_images: dict[str, str]) -> bool:
+    """The stored CLIP record says the item's picture was embedded, but no image vector of
+    that state is there. A run killed after deleting a dropped picture's vector and before
+    its CLIP record took the new state leaves this; if the next catalog brings the picture
+    back, the hashes agree again and only this check re-embeds it."""
+    meta = old_clip_meta.get(item.id)
+    return bool(item.image and meta and meta.get("image") == str(item.image)
+                and old_images.get(item.id) != meta.get("content_hash"))
 
 
 def _embed_images(store: Store, clip, changed: Sequence[Item], metas, hashes, settings: Settings,

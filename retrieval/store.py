@@ -134,11 +134,15 @@ class Store:
 
     def hashes(self, kind: str) -> dict[str, str]:
         """``{id: content_hash}`` of every record of ``kind``, fetched in one call."""
+        return {i: m.get("content_hash", "") for i, m in self.metadatas(kind).items()}
+
+    def metadatas(self, kind: str) -> dict[str, dict]:
+        """``{id: metadata}`` of every record of ``kind``, fetched in one call."""
         col = self.collection(kind)
         if col is None:
             return {}
         got = col.get(include=["metadatas"])
-        return {i: (m or {}).get("content_hash", "") for i, m in zip(got["ids"], got["metadatas"], strict=True)}
+        return {i: dict(m or {}) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
 
     def upsert(self, kind: str, ids: list[str], embeddings, metadatas: list[dict],
                documents: list[str] | None = None) -> None:

@@ -130,7 +130,7 @@ class ReadCount:
 class ChannelHit:
     """How one retrieval channel found a candidate."""
 
-    channel: str  # one of settings.CHANNELS
+    channel: str  # a registered channel name (retrieval.channels.names())
     rank: int  # 1-based rank within that channel
     score: float  # the channel's own similarity score (higher is better)
     # what matched: e.g. {"words": [...]} or {"liked": "item id"} or {"photo": True}

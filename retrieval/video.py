@@ -24,6 +24,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -92,7 +93,8 @@ def _ffmpeg() -> None:
 
 
 def _last_line(text: str) -> str:
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    """The last thing ffmpeg said, without its "[mov,mp4,... @ 0x55d0...]" source tag."""
+    lines = [re.sub(r"^\[[^\]]*@ 0x[0-9a-f]+\]\s*", "", ln.strip()) for ln in text.splitlines() if ln.strip()]
     line = lines[-1] if lines else ""
     return line if len(line) <= 200 else line[:197] + "..."
 

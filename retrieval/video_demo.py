@@ -22,9 +22,11 @@ VOICE = "en-us"
 WPM = 150
 
 
-def speak(text: str, path: Path, voice: str = VOICE, speed: int = WPM) -> Path:
-    """A WAV file of ``text`` read by espeak-ng."""
-    require_program("espeak-ng", "spoken narration")
+def speak(text: str, path: Path, voice: str = VOICE, speed: int = WPM,
+          purpose: str = "spoken narration") -> Path:
+    """A WAV file of ``text`` read by espeak-ng (22.05 kHz mono, as espeak writes it); the
+    one home of the espeak-ng call (the transcribe bench speaks through it too)."""
+    require_program("espeak-ng", purpose)
     subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(path), text],
                    check=True, capture_output=True)
     return path

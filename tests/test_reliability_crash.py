@@ -174,3 +174,28 @@ def test_ingest_killed_at_random_points_recovers_exactly(tmp_path, tiny_clip_dir
     # and it is consistent: one more ingest has nothing to do
     again = ingest(settings, catalog, hub=ModelHub(settings, models=loaded_models), progress=False, prune=True)
     assert (again.added, again.updated, again.removed, again.unchanged) == (0, 0, 0, len(ids))
+
+
+def test_a_picture_whose_vector_a_killed_run_deleted_comes_back(tmp_path, tiny_clip_dir):
+    """The state a run leaves when killed after deleting a dropped picture's vector but
+    before the item's CLIP record took the new state (found by the random kills above, at
+    'CLIP image vectors 24/69'): the catalog then brings the picture back, the hashes agree
+    with the stored CLIP record again, and the picture's vector must still be rebuilt."""
+    data = tmp_path / "data"
+    catalog = tmp_path / "catalog.jsonl"
+    rows = faults.demo_rows()[:6]
+    faults.write_jsonl(catalog, rows)
+    settings = _settings(data, tiny_clip_dir)
+    ingest(settings, catalog, hub=ModelHub(settings), progress=False)
+    pictured = [r["id"] for r in rows if r.get("image")]
+    assert len(pictured) >= 2
+    lost = pictured[0]
+    Store(settings).delete("images", [lost])  # what the killed run left behind
+
+    ingest(settings, catalog, hub=ModelHub(settings), progress=False)
+    recovered = _records(settings)
+    assert set(recovered["images"]) == set(pictured)
+    clean_settings = _settings(tmp_path / "clean", tiny_clip_dir)
+    ingest(clean_settings, catalog, hub=ModelHub(clean_settings), progress=False)
+    clean = _records(clean_settings)
+    np.testing.assert_allclose(recovered["images"][lost][2], clean["images"][lost][2], atol=1e-5)

@@ -72,7 +72,13 @@ def clips(tmp_path_factory) -> dict[str, Path]:
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
                     "color=c=red:s=7680x4320:r=5:d=0.2", "-c:v", "libx264", "-preset", "ultrafast",
                     str(d / "huge.mp4")], check=True)
-    for name in ("truncated", "empty", "notes", "audio_only", "huge"):
+    # an MP4 with its index first, cut in the middle (a download that stopped): the first
+    # part still decodes
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(out["narrated"]), "-c", "copy",
+                    "-movflags", "+faststart", str(d / "whole.mp4")], check=True)
+    raw = (d / "whole.mp4").read_bytes()
+    (d / "partial.mp4").write_bytes(raw[: int(len(raw) * 0.6)])
+    for name in ("truncated", "empty", "notes", "audio_only", "huge", "partial"):
         out[name] = d / f"{name}.mp4"
     return out
 
@@ -143,7 +149,7 @@ def _fake_hub(settings, transcriber=None):
 
 
 def test_each_bad_video_is_reported_and_nothing_else_is_lost(settings, clips, tmp_path):
-    bad = ["truncated", "empty", "no_audio", "audio_only", "huge", "long", "notes"]
+    bad = ["truncated", "empty", "no_audio", "audio_only", "huge", "long", "notes", "partial"]
     rows = _demo_rows(5)
     rows += [{"id": f"v-{name}", "title": f"Video row {name}", "video": str(clips[name])} for name in bad]
     rows.append({"id": "v-good", "title": "Fruit basket", "video": str(clips["frames"])})
@@ -158,7 +164,7 @@ def test_each_bad_video_is_reported_and_nothing_else_is_lost(settings, clips, tm
     reasons = {p.item_id: p for p in report.problems if p.field == "video"}
     expected = {"truncated": "cut short", "empty": "empty", "no_audio": "no audio track",
                 "audio_only": "no video stream", "huge": "video_max_pixels", "long": "video_max_seconds",
-                "notes": "not a video"}
+                "notes": "not a video", "partial": "partial file); indexed with the"}
     for name, says in expected.items():
         p = reasons[f"v-{name}"]
         assert f"{name}.mp4" in p.reason and says in p.reason, p
@@ -167,8 +173,8 @@ def test_each_bad_video_is_reported_and_nothing_else_is_lost(settings, clips, tm
     assert not [p for p in report.problems if p.item_id and not p.item_id.startswith("v-")]
     # the videos that could be read have their frames; the others none
     frames = {m["item_id"] for _, m, _ in store.iter_records("frames")}
-    assert frames == {"v-good", "v-no_audio"}
-    assert report.videos == 2
+    assert frames == {"v-good", "v-no_audio", "v-partial"}
+    assert report.videos == 3
 
 
 def test_unchanged_videos_cost_nothing_on_reingest(settings, clips, tmp_path, monkeypatch):

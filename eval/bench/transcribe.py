@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -75,12 +74,9 @@ def _significant(x: float) -> float:
 
 def speak(text: str, path: Path, voice: str = VOICE, speed: int = WPM) -> Path:
     """A WAV file of ``text`` spoken by espeak-ng (22.05 kHz mono, as espeak writes it)."""
-    from retrieval.errors import require_program
+    from retrieval.video_demo import speak as espeak
 
-    require_program("espeak-ng", "the speech figures, measured on sentences it speaks")
-    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(path), text],
-                   check=True, capture_output=True)
-    return path
+    return espeak(text, path, voice, speed, purpose="the speech figures, measured on sentences it speaks")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
