@@ -12,6 +12,7 @@ above (see docs/architecture.md).
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from importlib import import_module
@@ -42,7 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     """Run ``chatrec ARGS``; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help", "help"):
-        print(USAGE)
+        try:
+            print(USAGE)
+        except BrokenPipeError:  # piped into head: not an error
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (Python flushes it at exit)
         return 0 if argv else 2
     # the first word that names a command (retrieval's global options may come first)
     for position, word in enumerate(argv):
