@@ -1,10 +1,12 @@
 """Fixtures every test module may use. Nothing here downloads anything.
 
-Markers (pyproject.toml): ``model`` for a test that builds or loads a real or tiny model
+Markers (pyproject.toml): ``model`` for a test that builds or runs a real or tiny model
 (PyTorch or CTranslate2), itself or through a fixture; ``browser``, ``server``, ``slow``.
-The ``model`` marker is checked: a test without it that builds a model, or uses a fixture
-that did, errors with a message saying so. ``pytest -m "not model and not browser and not
-server"`` is the quick loop; the default run (and CI) runs them all but ``slow``.
+The ``model`` marker is checked (tests/model_marker.py): a test without it that builds or
+runs a model, or uses a fixture that built one, errors with a message saying so. The
+default run (and CI) runs every test but the ``slow`` ones; the quick loop is
+``pytest -m "not slow and not model and not browser and not server"`` (a ``-m`` of one's own
+replaces the default ``not slow``).
 """
 
 from __future__ import annotations
