@@ -19,7 +19,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from retrieval.errors import ChatrecError
+from retrieval.errors import CatalogError, ChatrecError
 
 
 def _bench(name: str, argv: list[str]) -> int:
@@ -137,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
 
             read_scenarios(args.scenarios)  # a missing or empty file fails before any index work
             settings = settings.replace(top_k=args.k, candidate_count=max(settings.candidate_count, args.k))
+        else:
+            _check_inputs(args)  # a typo fails at once, before any index work
         index = _open_index(settings, args)
         if args.command == "dialogues":
             return _dialogues(settings, index, args)
@@ -165,6 +167,15 @@ def main(argv: list[str] | None = None) -> int:
     except (ChatrecError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return getattr(e, "exit_code", 2)
+
+
+def _check_inputs(args) -> None:
+    """The dataset, the --train file and each --interactions log of ``run`` / ``fit`` exist."""
+    named = [("dataset", args.dataset), ("--train file", getattr(args, "train", None))]
+    named += [("interaction log", path) for path in args.interactions]
+    for what, value in named:
+        if value is not None and not Path(value).is_file():
+            raise CatalogError(f"{what} {value} does not exist")
 
 
 def _fit(settings, index, args, command: str) -> dict:
