@@ -28,6 +28,25 @@ def movie_slice(folder: Path, redial: Path, n: int) -> tuple[Path, Path, list[st
     return folder / "movies.jsonl", folder / "id2info.json", keep
 
 
+def dialogue_split(folder: Path, redial: Path, first: int, then: int, others: int) -> tuple[Path, Path, Path]:
+    """The first ``first`` dev dialogues and the ``then`` after them as two ReDial files,
+    and a catalog of every movie either mentions plus ``others`` movies neither does:
+    ``(first file, then file, catalog)``."""
+    from eval.datasets import MENTION
+
+    lines = (redial / "dev_dialogues.jsonl").read_text(encoding="utf-8").splitlines()
+    head, tail = folder / "first.jsonl", folder / "then.jsonl"
+    head.write_text("\n".join(lines[:first]) + "\n", encoding="utf-8")
+    tail.write_text("\n".join(lines[first:first + then]) + "\n", encoding="utf-8")
+    mentioned = set(MENTION.findall("\n".join(lines[:first + then])))
+    convert_redial_movies(redial / "movies_id2info.json", folder / "all.jsonl")
+    rows = [json.loads(x) for x in (folder / "all.jsonl").read_text(encoding="utf-8").splitlines()]
+    keep = [r for r in rows if r["id"] in mentioned] + [r for r in rows if r["id"] not in mentioned][:others]
+    catalog = folder / "movies.jsonl"
+    catalog.write_text("".join(json.dumps(r) + "\n" for r in keep), encoding="utf-8")
+    return head, tail, catalog
+
+
 def movie_slice_index(catalog: Path, data_dir: Path, redial: Path, keep: list[str]) -> CatalogIndex:
     """``catalog`` ingested into ``data_dir`` (text only), searching with an EASE model of
     the dev dialogues restricted to ``keep``."""

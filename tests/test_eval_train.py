@@ -12,13 +12,13 @@ from eval.__main__ import main
 from eval.datasets import MENTION
 from eval.hits import gather
 from eval.runner import RunOptions, run
-from retrieval.convert import convert_redial_movies
 from retrieval.dialogues import read_conversations
 from retrieval.fakes import FakeTextEncoder
 from retrieval.index import CatalogIndex
 from retrieval.models import ModelHub
 from retrieval.train_encoder import TrainOptions
 from retrieval.types import Query
+from tests.movie_slice import dialogue_split
 
 N_DEV, N_TEST = 14, 8
 
@@ -39,17 +39,7 @@ def _count(path) -> tuple[int, int]:
 @pytest.fixture(scope="module")
 def split(shared_datasets, tmp_path_factory):
     root = tmp_path_factory.mktemp("eval_train")
-    lines = (shared_datasets / "redial" / "dev_dialogues.jsonl").read_text().splitlines()
-    dev, test = root / "dev.jsonl", root / "test.jsonl"
-    dev.write_text("\n".join(lines[:N_DEV]) + "\n")
-    test.write_text("\n".join(lines[N_DEV:N_DEV + N_TEST]) + "\n")
-    mentioned = set(MENTION.findall("\n".join(lines[:N_DEV + N_TEST])))
-    full = root / "all.jsonl"
-    convert_redial_movies(shared_datasets / "redial" / "movies_id2info.json", full)
-    rows = [json.loads(x) for x in full.read_text().splitlines()]
-    keep = [r for r in rows if r["id"] in mentioned] + [r for r in rows if r["id"] not in mentioned][:80]
-    catalog = root / "movies.jsonl"
-    catalog.write_text("".join(json.dumps(r) + "\n" for r in keep))
+    dev, test, catalog = dialogue_split(root, shared_datasets / "redial", N_DEV, N_TEST, others=80)
     return root, dev, test, catalog
 
 

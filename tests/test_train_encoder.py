@@ -10,10 +10,8 @@ import json
 import numpy as np
 import pytest
 
-from eval.datasets import MENTION
 from retrieval.__main__ import main as cli
 from retrieval.catalog import read_catalog
-from retrieval.convert import convert_redial_movies
 from retrieval.dialogues import DialogueIndex, read_conversations
 from retrieval.errors import IndexMismatch
 from retrieval.index import CatalogIndex
@@ -28,6 +26,7 @@ from retrieval.train_encoder import (
     train,
     training_pairs,
 )
+from tests.movie_slice import dialogue_split
 
 pytestmark = pytest.mark.model
 
@@ -36,20 +35,8 @@ N_DIALOGUES = 40
 
 @pytest.fixture(scope="module")
 def slice_files(shared_datasets, tmp_path_factory):
-    """The first dev dialogues and a catalog of every movie they mention (plus 60 others)."""
     root = tmp_path_factory.mktemp("train_encoder")
-    lines = (shared_datasets / "redial" / "dev_dialogues.jsonl").read_text().splitlines()
-    dialogues = root / "dialogues.jsonl"
-    dialogues.write_text("\n".join(lines[:N_DIALOGUES]) + "\n")
-    held_out = root / "held_out.jsonl"
-    held_out.write_text("\n".join(lines[N_DIALOGUES:N_DIALOGUES + 20]) + "\n")
-    mentioned = set(MENTION.findall("\n".join(lines[:N_DIALOGUES + 20])))
-    full = root / "all.jsonl"
-    convert_redial_movies(shared_datasets / "redial" / "movies_id2info.json", full)
-    rows = [json.loads(x) for x in full.read_text().splitlines()]
-    keep = [r for r in rows if r["id"] in mentioned] + [r for r in rows if r["id"] not in mentioned][:60]
-    catalog = root / "movies.jsonl"
-    catalog.write_text("".join(json.dumps(r) + "\n" for r in keep))
+    dialogues, held_out, catalog = dialogue_split(root, shared_datasets / "redial", N_DIALOGUES, 20, others=60)
     return root, dialogues, held_out, catalog
 
 
