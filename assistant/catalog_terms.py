@@ -44,6 +44,8 @@ MAX_SHARE = 0.25
 # a word of a request is read as a kind when this close to it ("veggies" -> Vegetables 0.81,
 # "animated" -> animation 0.85; "berries" -> Fruit 0.73 stays a word)
 EXPANSION_SIMILARITY = 0.8
+# single-word vectors kept for expand (a few MB); the cache starts over past this many
+WORD_VECTORS_KEPT = 20_000
 # a phrase stands for a kind when at least this many items say it, this share of them
 # has the kind, this many times the kind's share of the catalog, and the phrase is this
 # close to it in meaning ("cartoon" -> animation, not "zombie" -> horror)
@@ -182,6 +184,7 @@ class CatalogTerms:
         # re-entrant: the lazily built views build on one another (vocabulary -> words by length)
         self._lock = threading.RLock()
         self._value_vectors: Any = None
+        self._word_vectors: dict[str, Any] = {}
 
     # ---- numeric fields --------------------------------------------------------------------
     def year_field(self) -> str | None:
@@ -405,6 +408,17 @@ class CatalogTerms:
             return []
         import numpy as np
 
+        pairs, vectors = self._kind_vectors()
+        if not pairs:
+            return []
+        q = np.asarray(self.encoder.encode([text]), dtype=np.float32)[0]
+        sims = vectors @ (q / max(float(np.linalg.norm(q)), 1e-9))
+        return [(float(sims[i]), *pairs[i]) for i in np.argsort(-sims)]
+
+    def _kind_vectors(self) -> tuple[list[tuple[str, str]], Any]:
+        """The values of the few-valued fields and their unit vectors, encoded once."""
+        import numpy as np
+
         with self._lock:
             if self._value_vectors is None:
                 pairs = [(f, v) for f in sorted(self.few) for v in self.value_counts[f]]
@@ -412,12 +426,22 @@ class CatalogTerms:
                                      else np.zeros((0, 1)), dtype=np.float32)
                 norms = np.linalg.norm(vectors, axis=1, keepdims=True) if len(pairs) else 1.0
                 self._value_vectors = (pairs, vectors / np.maximum(norms, 1e-9))
-        pairs, vectors = self._value_vectors
-        if not pairs:
-            return []
-        q = np.asarray(self.encoder.encode([text]), dtype=np.float32)[0]
-        sims = vectors @ (q / max(float(np.linalg.norm(q)), 1e-9))
-        return [(float(sims[i]), *pairs[i]) for i in np.argsort(-sims)]
+            return self._value_vectors
+
+    def _unit_word_vectors(self, words: list[str]) -> Any:
+        """Unit vectors of single words, each encoded once per catalog (a conversation
+        repeats its words turn after turn); the ones not seen yet in one call."""
+        import numpy as np
+
+        missing = [w for w in words if w not in self._word_vectors]
+        if missing:
+            q = np.asarray(self.encoder.encode(missing), dtype=np.float32)
+            q /= np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-9)
+            with self._lock:
+                if len(self._word_vectors) > WORD_VECTORS_KEPT:
+                    self._word_vectors.clear()
+                self._word_vectors.update(zip(missing, q, strict=True))
+        return np.stack([self._word_vectors[w] for w in words])
 
     def items_saying(self, words: tuple[str, ...], where: str = "text") -> set[str]:
         """Items whose title (``where="title"``), own text (title, description, caption,
@@ -490,13 +514,10 @@ class CatalogTerms:
             return text
         import numpy as np
 
-        self.similarities("")  # the kinds' vectors
-        pairs, vectors = self._value_vectors
+        pairs, vectors = self._kind_vectors()
         if not pairs:
             return text
-        q = np.asarray(self.encoder.encode(words), dtype=np.float32)
-        q /= np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-9)
-        sims = q @ vectors.T
+        sims = self._unit_word_vectors(words) @ vectors.T
         added = []
         for row in sims:
             k = int(np.argmax(row))
