@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import re
-import wave
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from retrieval.errors import InputError
 from retrieval.index import FieldInfo
 from retrieval.ingest import IngestReport
 from retrieval.types import Problem
+from tests import faults
 from webui import uploads
 from webui.cards import card_html, key_facts
 from webui.service import EMPTY_MESSAGE, ChatService, Options, new_session, status_markdown
@@ -291,25 +291,16 @@ def test_upload_over_size_limit(rows, settings, shared_datasets):
     assert "over the limit" in last_reply(final)
 
 
-def _wav(path: Path, seconds: float) -> Path:
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes(b"\x00\x00" * int(16000 * seconds))
-    return path
-
-
 def test_voice_message_too_long(rows, settings, tmp_path):
     short = settings.replace(max_audio_seconds=1.0)
     service = ChatService(FakeRecommender(rows, short), short)
-    final = run_turn(service, new_session(), "", audio=str(_wav(tmp_path / "long.wav", 2.5)))[-1]
+    final = run_turn(service, new_session(), "", audio=str(faults.silent_wav(tmp_path / "long.wav", 2.5)))[-1]
     assert "over the limit of 1 s" in last_reply(final)
     assert service.base.calls == []
 
 
 def test_voice_message_is_passed_under_our_own_name(service, tmp_path):
-    upload = _wav(tmp_path / "my secret name.wav", 0.5)
+    upload = faults.silent_wav(tmp_path / "my secret name.wav", 0.5)
     final = run_turn(service, new_session(), "", audio=str(upload))[-1]
     sent = service.base.calls[-1]["audio"]
     assert sent and Path(sent).name.startswith("voice-") and "secret" not in sent

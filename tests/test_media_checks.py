@@ -3,7 +3,6 @@ photo queries refuse a bad file with the same message, naming the file and what 
 
 from __future__ import annotations
 
-import wave
 from pathlib import Path
 
 import pytest
@@ -12,18 +11,10 @@ from assistant import inputs
 from retrieval.errors import InputError
 from retrieval.media_checks import check_voice_file, load_audio, load_image, sniff_kind
 from retrieval.settings import DEMO_CATALOG
+from tests import faults
 from webui import uploads
 
 PHOTO = DEMO_CATALOG.parent / "images" / "Granny-Smith.jpg"
-
-
-def _silent_wav(path, seconds: float):
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes(b"\x00\x00" * int(16000 * seconds))
-    return path
 
 
 def _message(call) -> str:
@@ -61,7 +52,7 @@ def test_index_draft_decodes_a_jpeg_smaller_but_not_below_the_size(settings):
 
 
 def test_voice_file_checks_name_the_file(settings, tmp_path):
-    long = _silent_wav(tmp_path / "my memo.wav", 2.5)
+    long = faults.silent_wav(tmp_path / "my memo.wav", 2.5)
     message = _message(lambda: check_voice_file(long, settings.replace(max_audio_seconds=1.0)))
     assert "my memo.wav" in message and "over the limit of 1 s (setting max_audio_seconds)" in message
     # a file kept as a file is not decoded: a silent one passes here and is refused when read
