@@ -67,9 +67,12 @@ def reason_from_evidence(candidate: Candidate, query: str, constraints: list[dic
         if values:
             parts.append(f"It has the {_values_text(values)} you named.")
     if "dialogues" in channels:
-        request = (channels["dialogues"].detail or {}).get("request")
-        parts.append(f"People who asked for something like this (\u201c{request}\u201d) were recommended it."
-                     if request else "People who asked for something like this were recommended it.")
+        detail = channels["dialogues"].detail or {}
+        request = detail.get("request")
+        # "recommended" absent (an older hit): a recommender's suggestion, as before
+        what = "were recommended it" if detail.get("recommended", True) else "brought it up themselves"
+        parts.append(f"People who asked for something like this (\u201c{request}\u201d) {what}."
+                     if request else f"People who asked for something like this {what}.")
     if not parts and "popularity" in channels:
         parts.append("It is one of the most popular items in the catalog.")
     if not parts:

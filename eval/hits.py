@@ -38,7 +38,7 @@ from .fit import folds_by_dialogue
 from .systems import TurnHits, collect_hits
 
 # bump when a channel's computation changes, so cached hits are recomputed
-HITS_VERSION = 4
+HITS_VERSION = 5
 COLLAB_MODES = ("auto", "cv", "log", "index", "none")
 
 
@@ -325,7 +325,7 @@ def _cache_key(index, dataset: Path, *parts) -> str:
     trained_on = [str(train.resolve()), train.stat().st_size, train.stat().st_mtime_ns] if train else None
     blob = _json.dumps([str(dataset.resolve()), stat.st_size, stat.st_mtime_ns, parts[:5], inter, parts[6],
                         trained_on, index.settings.dialogue_neighbours, index.settings.dialogue_sharpness,
-                        index.settings.dialogue_conversation_weight,
+                        index.settings.dialogue_conversation_weight, index.settings.dialogue_seeker_weight,
                         str(index.settings.index_dir), index.count(), read_manifest(index.settings),
                         index.settings.channel_depth, index.settings.text_model,
                         # channels (and how they are computed) change the hits: a new

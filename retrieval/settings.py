@@ -120,6 +120,9 @@ class Settings:
     # a neighbour's vote for what its recommender suggested elsewhere in that conversation,
     # relative to its vote for what it suggested right then
     dialogue_conversation_weight: float = 0.5
+    # a neighbour's vote for what its user brought up (a film they liked, say), relative
+    # to its vote for what its recommender suggested right then
+    dialogue_seeker_weight: float = 0.5
 
     # --- the conversation ---------------------------------------------------------------
     # diets and allergies beyond the built-in ones (assistant/diets.py), or more words for
@@ -169,9 +172,9 @@ class Settings:
             problems.append(f"video_max_seconds must be above 0, not {self.video_max_seconds}")
         if self.dialogue_sharpness < 0:
             problems.append(f"dialogue_sharpness must be >= 0, not {self.dialogue_sharpness}")
-        if not 0.0 <= self.dialogue_conversation_weight <= 1.0:
-            problems.append(f"dialogue_conversation_weight must be between 0 and 1, not "
-                            f"{self.dialogue_conversation_weight}")
+        for name in ("dialogue_conversation_weight", "dialogue_seeker_weight"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                problems.append(f"{name} must be between 0 and 1, not {getattr(self, name)}")
         if self.top_k > self.candidate_count:
             problems.append(f"top_k ({self.top_k}) cannot exceed candidate_count ({self.candidate_count})")
         if not 1 <= self.chroma_port <= 65535:

@@ -99,18 +99,18 @@ def test_plain_jsonl_logs_and_bad_rows(tmp_path):
 def test_neighbours_vote_by_similarity(logged, log):
     query = logged[5].text
     vector = FakeTextEncoder().encode([query])[0]
-    hits = log.find(vector, 20, neighbours=15, sharpness=2.0, conversation_weight=0.5)
+    hits = log.find(vector, 20, neighbours=15, sharpness=2.0, conversation_weight=0.5, seeker_weight=0.25)
     assert hits
     # recomputed by hand: the 15 most similar logged contexts, each adding sim**2 to its
-    # targets and half that to what its conversation suggested in other turns
+    # targets, half that to what its conversation suggested in other turns and a quarter
+    # to what its user brought up
     sims = log.vectors @ vector
     top = np.argsort(-sims, kind="stable")[:15]
     votes: dict[str, float] = {}
     for r in top:
-        for item in logged[r].targets:
-            votes[item] = votes.get(item, 0.0) + max(float(sims[r]), 0.0) ** 2
-        for item in logged[r].elsewhere:
-            votes[item] = votes.get(item, 0.0) + 0.5 * max(float(sims[r]), 0.0) ** 2
+        for items, share in ((logged[r].targets, 1.0), (logged[r].elsewhere, 0.5), (logged[r].seeker, 0.25)):
+            for item in items:
+                votes[item] = votes.get(item, 0.0) + share * max(float(sims[r]), 0.0) ** 2
     # every hit carries its votes, best first, and no item left out has more
     assert len(hits) == min(20, len(votes))
     for item, score, _ in hits:
@@ -130,7 +130,8 @@ def test_neighbours_vote_by_similarity(logged, log):
 
 def test_keep_filters_and_sharpness_zero_counts_votes(logged, log):
     vector = FakeTextEncoder().encode([logged[0].text])[0]
-    everything = log.find(vector, 50, neighbours=len(log), sharpness=0.0, conversation_weight=0.0)
+    everything = log.find(vector, 50, neighbours=len(log), sharpness=0.0, conversation_weight=0.0,
+                          seeker_weight=0.0)
     counts: dict[str, int] = {}
     for t in logged:
         for item in t.targets:
@@ -140,7 +141,7 @@ def test_keep_filters_and_sharpness_zero_counts_votes(logged, log):
     assert everything[0][1] == max(counts.values())
     banned = {everything[0][0], everything[1][0]}
     kept = log.find(vector, 50, keep=lambda i: i not in banned, neighbours=len(log), sharpness=0.0,
-                    conversation_weight=0.0)
+                    conversation_weight=0.0, seeker_weight=0.0)
     assert not banned & {i for i, _, _ in kept}
     assert log.find(vector, 0) == [] and DialogueIndex([], np.zeros((0, 4)), "m").find(vector[:4], 5) == []
 
@@ -153,6 +154,58 @@ def test_elsewhere_lists_the_conversations_other_suggestions(logged):
     for t in logged:
         assert set(t.elsewhere) == set(by_conversation[t.conversation]) - set(t.targets)
         assert len(set(t.elsewhere)) == len(t.elsewhere)
+
+
+def test_seeker_lists_what_the_user_brought_up(dialogues, logged):
+    """A logged turn's ``seeker`` items are the movies its conversation's user (not its
+    recommender) brought up first, less what the recommender suggested anywhere in it."""
+    turns = read_redial(dialogues)
+    said: dict[str, set[str]] = {}
+    by_recommender: dict[str, set[str]] = {}
+    for t in turns:
+        by_recommender.setdefault(t.dialogue, set()).update(t.recommended)
+        by_recommender[t.dialogue].update(t.new_targets)
+        said.setdefault(t.dialogue, set()).update(t.mentioned)
+    assert sum(len(t.seeker) for t in logged) > len(logged)  # users name films in most conversations
+    for t in logged:
+        assert set(t.seeker) == said[t.conversation] - by_recommender[t.conversation]
+        assert not set(t.seeker) & (set(t.targets) | set(t.elsewhere))
+        assert len(set(t.seeker)) == len(t.seeker)
+
+
+def test_seeker_votes_weigh_their_share_and_say_so(tmp_path):
+    """An item only a neighbour's user named gets ``seeker_weight`` of that neighbour's
+    vote, and its reason says people brought it up rather than were recommended it."""
+    from retrieval.dialogues import logged_turn, with_elsewhere
+
+    turns = with_elsewhere([logged_turn("c1", ["any space films?", "try this"], ["m1"], ["any space films?"]),
+                            logged_turn("c2", ["something scary"], ["m3"], ["something scary"])],
+                           said={"c1": ["m2", "m1"], "c2": ["m4"]})
+    assert [t.seeker for t in turns] == [("m2",), ("m4",)]
+    vectors = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
+    log = DialogueIndex(turns, vectors, "m")
+    hits = {i: (v, d) for i, v, d in log.find(np.array([1.0, 0.0]), 10, neighbours=1, sharpness=1.0,
+                                              seeker_weight=0.4)}
+    assert set(hits) == {"m1", "m2"}  # one neighbour: c1
+    assert hits["m1"][0] == pytest.approx(1.0) and hits["m2"][0] == pytest.approx(0.4)
+    assert hits["m1"][1]["recommended"] and not hits["m2"][1]["recommended"]
+    assert "m2" not in {i for i, _, _ in log.find(np.array([1.0, 0.0]), 10, neighbours=1, seeker_weight=0.0)}
+    # stored and read back; a log saved before seeker votes (four fields a turn) still loads
+    log.save(tmp_path)
+    assert DialogueIndex.load(tmp_path).turns == turns
+    with np.load(tmp_path / DIALOGUES_FILE) as data:
+        meta = json.loads(data["meta"].tobytes().decode("utf-8"))
+    meta["turns"] = [row[:4] for row in meta["turns"]]
+    np.savez_compressed(tmp_path / DIALOGUES_FILE, vectors=vectors,
+                        meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8))
+    assert [t.seeker for t in DialogueIndex.load(tmp_path).turns] == [(), ()]
+    # the reason follows the kind of vote
+    said = reason_from_evidence(Candidate(id="m2", title="Gravity", score=1.0,
+                                          evidence=[ChannelHit("dialogues", 1, 0.4, hits["m2"][1])]), "", [], {})
+    told = reason_from_evidence(Candidate(id="m1", title="Moon", score=1.0,
+                                          evidence=[ChannelHit("dialogues", 1, 1.0, hits["m1"][1])]), "", [], {})
+    assert "brought it up themselves" in said and "any space films?" in said
+    assert "were recommended it" in told
 
 
 def test_without_equals_a_fresh_build_on_the_rest(logged, log):
@@ -180,9 +233,10 @@ def test_a_turn_never_votes_with_its_own_conversation(dialogues, logged):
     conversations = sorted({t.dialogue for t in turns})
     folds = {c: i % 3 for i, c in enumerate(conversations)}
     df = DialogueFolds("cv", FakeIndex(), dialogues, folds)
+    # the conversations that can vote for an item: those suggesting it or whose user named it
     suggested_in: dict[str, set[str]] = {}
     for t in logged:
-        for item in t.targets:
+        for item in t.targets + t.seeker:
             suggested_in.setdefault(item, set()).add(t.conversation)
     checked = 0
     for turn in turns:
@@ -300,11 +354,11 @@ def test_the_reason_quotes_a_neighbour_request():
 
 def test_cv_hits_come_from_the_other_folds_only(movie_index, dialogues):
     """The evaluation's gather: in each fold the channel's items are among those the other
-    folds' recommenders suggested."""
+    folds' recommenders suggested or their users named."""
     turns, hits, cf, _ = gather(movie_index, dialogues, folds=3, progress=False, cache=False)
     suggested_by_fold: dict[int, set[str]] = {}
     for t in read_conversations(dialogues):
-        suggested_by_fold.setdefault(cf.folds[t.conversation], set()).update(t.targets)
+        suggested_by_fold.setdefault(cf.folds[t.conversation], set()).update(t.targets + t.seeker)
     used = 0
     for turn, h in zip(turns, hits, strict=True):
         allowed = set().union(*(s for f, s in suggested_by_fold.items() if f != cf.fold_of(turn)))

@@ -194,7 +194,8 @@ def dialogue_log(settings, encoder, n: int, titles: dict[str, str], work: Path, 
     for q in queries:
         start = time.perf_counter()
         log.find(q, settings.channel_depth, neighbours=settings.dialogue_neighbours,
-                 sharpness=settings.dialogue_sharpness, conversation_weight=settings.dialogue_conversation_weight)
+                 sharpness=settings.dialogue_sharpness, conversation_weight=settings.dialogue_conversation_weight,
+                 seeker_weight=settings.dialogue_seeker_weight)
         times.append(time.perf_counter() - start)
     p = common.percentiles(times)
     return {"logged_turns": len(log), "real_turns": len(real), "find_p50_ms": common.ms(p["p50"]),

@@ -1,5 +1,6 @@
 """``dialogues``: the logged conversation contexts nearest the query's dense vector vote
-for what their recommender suggested (``retrieval.dialogues.DialogueIndex``)."""
+for what their recommender suggested and what their user brought up
+(``retrieval.dialogues.DialogueIndex``)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ class Dialogues(Channel):
     def find(self, search: Search) -> list[Hit]:
         s = search.index.settings
         return search.index.dialogue_index().find(search.vector, search.depth, search.keep, s.dialogue_neighbours,
-                                                  s.dialogue_sharpness, s.dialogue_conversation_weight)
+                                                  s.dialogue_sharpness, s.dialogue_conversation_weight,
+                                                  s.dialogue_seeker_weight)
 
     def available(self, index) -> bool:
         return index.dialogue_index() is not None
