@@ -80,7 +80,8 @@ def test_train_hits_come_from_dev_conversations_only(split, fake_index):
     _, dev, test, _ = split
     turns, hits, cf, info = gather(fake_index, test, train=dev, progress=False, cache=False)
     dev_items = {i for line in dev.read_text().splitlines() for i in MENTION.findall(line)}
-    suggested = {i for t in read_conversations(dev) for i in t.targets}
+    # what the dev conversations' recommenders suggested or their users named
+    suggested = {i for t in read_conversations(dev) for i in t.targets + t.seeker}
     test_only = {i for line in test.read_text().splitlines() for i in MENTION.findall(line)} - dev_items
     assert test_only  # the split has movies only its own conversations name
     assert cf.mode == "train" and cf.dialogue_folds.mode == "train"
