@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--without", default="", metavar="CHANNELS",
                      help="comma-separated channels every fused system leaves out (the figure without them)")
     run.add_argument("--encoder", action="store_true",
-                   help="fine-tune the text encoder too, per fold (slow on CPU: ~15 min a fold on ReDial)")
+                   help="fine-tune the text encoder too: per fold, or with --train once on TRAIN (~8 min on ReDial dev, CPU)")
     run.add_argument("--encoder-epochs", type=int, default=1, help="fine-tuning epochs (with --encoder)")
     run.add_argument("--encoder-layers", type=int, default=2,
                    help="top transformer layers fine-tuned (with --encoder; 0 = all)")

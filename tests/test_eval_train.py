@@ -129,3 +129,28 @@ def test_encoder_is_fine_tuned_per_fold_on_the_other_folds(split, tiny_text_dir,
     # the index is back on its own encoder and vectors afterwards
     assert index.text_encoder().model_id == str(tiny_text_dir)
     assert index.channel_hits(Query(text="a scary movie"))["dense"]
+
+
+@pytest.mark.model
+def test_train_with_encoder_fine_tunes_once_on_dev(split, tiny_text_dir, tmp_path):
+    """--train with --encoder: the fusion is fitted on DEV's hits searched with the plain
+    encoder, and one encoder fine-tuned on every DEV turn searches TEST."""
+    from retrieval.settings import Settings
+
+    _, dev, test, catalog = split
+    settings = Settings.load(env={}, data_dir=str(tmp_path / "data"), text_model=str(tiny_text_dir),
+                             enable_clip=False, enable_captions=False, enable_transcripts=False,
+                             enable_llm=False)
+    index = CatalogIndex.build(settings, catalog, progress=False)
+    options = RunOptions(train=dev, folds=3, progress=False, cache=False, systems=["learned"],
+                         encoder=TrainOptions(epochs=1, layers=0, batch_size=8, lr=1e-3, hard_negatives=1))
+    result, _ = run(settings, test, options, out_dir=tmp_path / "out", index=index)
+    assert "encoder" not in result["train"]  # DEV's hits: the plain encoder
+    tuned = result["dataset"]["encoder"]["folds"]
+    assert set(tuned) == {"0"} and tuned["0"]["turns"] == len(read_conversations(dev))
+    assert tuned["0"]["pairs"] > 0 and len(tuned["0"]["losses"]) == 1
+    learned = result["systems"]["learned"]["new"]
+    assert learned["targets"] == result["dataset"]["new_targets"]
+    assert 0 <= learned["recall@10"]["mean"] <= learned["recall@50"]["mean"] <= 1
+    # the index is back on its own encoder afterwards
+    assert index.text_encoder().model_id == str(tiny_text_dir)
