@@ -32,6 +32,7 @@ from pathlib import Path
 
 from retrieval.channels import names as channel_names
 from retrieval.collab import LIKE_RATING, CollabModel, read_interactions
+from retrieval.dialogues import voting
 
 from .datasets import Turn, detect_format, load_turns, redial_dialogues
 from .fit import folds_by_dialogue
@@ -324,8 +325,7 @@ def _cache_key(index, dataset: Path, *parts) -> str:
     encoder = parts[8] if len(parts) > 8 else None
     trained_on = [str(train.resolve()), train.stat().st_size, train.stat().st_mtime_ns] if train else None
     blob = _json.dumps([str(dataset.resolve()), stat.st_size, stat.st_mtime_ns, parts[:5], inter, parts[6],
-                        trained_on, index.settings.dialogue_neighbours, index.settings.dialogue_sharpness,
-                        index.settings.dialogue_conversation_weight, index.settings.dialogue_seeker_weight,
+                        trained_on, voting(index.settings),
                         str(index.settings.index_dir), index.count(), read_manifest(index.settings),
                         index.settings.channel_depth, index.settings.text_model,
                         # channels (and how they are computed) change the hits: a new

@@ -49,6 +49,14 @@ REQUEST_CHARS = 120
 
 Hit = tuple[str, float, dict]
 
+
+def voting(settings) -> dict[str, float]:
+    """The keyword arguments of :meth:`DialogueIndex.find` that ``settings`` decide (the
+    one list of them: the channel, the benchmark and the evaluation's cache key use it)."""
+    return {"neighbours": settings.dialogue_neighbours, "sharpness": settings.dialogue_sharpness,
+            "conversation_weight": settings.dialogue_conversation_weight,
+            "seeker_weight": settings.dialogue_seeker_weight}
+
 # the kinds of vote a logged turn casts (the share of each is a setting)
 _TARGET, _ELSEWHERE, _SEEKER = 0, 1, 2
 
@@ -283,10 +291,9 @@ class DialogueIndex:
         top = top[np.argsort(-sims[top], kind="stable")]
         weights = np.maximum(sims[top], 0.0) ** sharpness
         counts = self._indptr[top + 1] - self._indptr[top]
-        cols = np.concatenate([self._columns[self._indptr[r]:self._indptr[r + 1]] for r in top]) \
-            if counts.sum() else np.zeros(0, dtype=np.int64)
-        kinds = np.concatenate([self._kind[self._indptr[r]:self._indptr[r + 1]] for r in top]) \
-            if counts.sum() else np.zeros(0, dtype=np.int64)
+        # the neighbours' votes, gathered once: positions in _columns / _kind, row by row
+        at = np.repeat(self._indptr[top] - (np.cumsum(counts) - counts), counts) + np.arange(counts.sum())
+        cols, kinds = self._columns[at], self._kind[at]
         share = np.array([1.0, conversation_weight, seeker_weight])[kinds]
         votes = np.zeros(len(self.items), dtype=np.float64)
         np.add.at(votes, cols, np.repeat(weights, counts) * share)

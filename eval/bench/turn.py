@@ -175,7 +175,7 @@ def dialogue_log(settings, encoder, n: int, titles: dict[str, str], work: Path, 
     ``n``; none when ``n`` is 0) and time the channel's own search over it."""
     import numpy as np
 
-    from retrieval.dialogues import DIALOGUES_FILE, DialogueIndex, read_conversations
+    from retrieval.dialogues import DIALOGUES_FILE, DialogueIndex, read_conversations, voting
 
     path = settings.index_dir / DIALOGUES_FILE
     if n <= 0:
@@ -193,9 +193,7 @@ def dialogue_log(settings, encoder, n: int, titles: dict[str, str], work: Path, 
     times = []
     for q in queries:
         start = time.perf_counter()
-        log.find(q, settings.channel_depth, neighbours=settings.dialogue_neighbours,
-                 sharpness=settings.dialogue_sharpness, conversation_weight=settings.dialogue_conversation_weight,
-                 seeker_weight=settings.dialogue_seeker_weight)
+        log.find(q, settings.channel_depth, **voting(settings))
         times.append(time.perf_counter() - start)
     p = common.percentiles(times)
     return {"logged_turns": len(log), "real_turns": len(real), "find_p50_ms": common.ms(p["p50"]),

@@ -4,6 +4,7 @@ for what their recommender suggested and what their user brought up
 
 from __future__ import annotations
 
+from ..dialogues import voting
 from .base import Channel, Hit, Search
 from .registry import register
 
@@ -17,10 +18,8 @@ class Dialogues(Channel):
         return bool(search.text) and search.index.dialogue_index() is not None
 
     def find(self, search: Search) -> list[Hit]:
-        s = search.index.settings
-        return search.index.dialogue_index().find(search.vector, search.depth, search.keep, s.dialogue_neighbours,
-                                                  s.dialogue_sharpness, s.dialogue_conversation_weight,
-                                                  s.dialogue_seeker_weight)
+        return search.index.dialogue_index().find(search.vector, search.depth, search.keep,
+                                                  **voting(search.index.settings))
 
     def available(self, index) -> bool:
         return index.dialogue_index() is not None
