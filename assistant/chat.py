@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
+from retrieval.dialogues import context_text
 from retrieval.errors import ChatrecError, InputError, ModelUnavailable
 from retrieval.timing import stopwatch
 from retrieval.types import Candidate, Query
@@ -340,8 +341,12 @@ class _Turn:
         if allowed is not None:
             # "only the organic ones": every other item is left out (by id: no field says it)
             exclude |= set(self.rec.titles()) - allowed
+        # the dialogues channel compares the conversation itself with logged ones, both
+        # roles as they were said: the rewritten request alone matched them less well
+        # (ReDial held out: R@10 0.206 -> see README)
+        context = context_text([m["content"] for m in self.state.messages])
         query = Query(text=query_text, image=self.photo, where=cons.to_where(constraints), exclude=exclude,
-                      liked=seeds, k=self.candidates)
+                      liked=seeds, k=self.candidates, context=context)
         found = self.rec.index.search(query)
         if not found:
             found = self._relaxed(query, constraints)

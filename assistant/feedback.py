@@ -30,6 +30,10 @@ _NEG_AFTER = ["was boring", "is boring", "was bad", "is bad", "was awful", "was 
               "is not for me", "was too", "is too"]
 _POS_AFTER = ["was great", "is great", "was good", "is good", "was amazing", "is amazing", "was awesome",
               "was fun", "is my favorite", "is my favourite", "was excellent", "rocks"]
+# "I have not seen X", "never heard of X": the user does not know X yet, which says nothing
+# against it (often the opposite: "... I need to see that"); the "not" is not a rejection
+_UNSEEN_BEFORE = [f"{n} {v}" for n in ("not", "never", "not yet", "havent", "hadnt", "hasnt")
+                  for v in ("seen", "watched", "heard of", "heard about", "tried", "read", "seen or heard of")]
 _BREAK = re.compile(r"[.!?;:\n]|\bbut\b|\bhowever\b|\balthough\b|\bthough\b|\bwhereas\b", re.I)
 _JOIN = {"and", "or", "nor", "", "also", "plus"}
 
@@ -59,7 +63,8 @@ def classify_mentions(text: str, mentions: list[Mention]) -> list[str]:
         after_text = text[m.end: nxt]
         b = _BREAK.search(after_text)
         after = text_words(after_text[: b.start()] if b else after_text, join_apostrophes=True)[:5]
-        if _has(window, _NEG_BEFORE) or _has(after, _NEG_AFTER):
+        unseen = _has(window, _UNSEEN_BEFORE)
+        if (_has(window, _NEG_BEFORE) and not unseen) or _has(after, _NEG_AFTER):
             label = "rejected"
         elif _has(window, _POS_BEFORE) or _has(after, _POS_AFTER):
             label = "liked"
@@ -83,10 +88,15 @@ _WISH = re.compile(r"(?i)\b(?:would|['’]d|wanna|want\s+to|to)\s+(?:really\s+)?
 _KNOWN_AFTER = re.compile(r"^[^.!?;:]*?\b(was|were)\b", re.I)
 
 
+_NOT_YET = re.compile(r"(?i)(?:\bnot|\bnever|n['’]t|\b(?:have|has|had)nt)\s+(?:yet\s+|even\s+|really\s+)?$")
+
+
 def knows_item(before: str, after: str) -> bool:
     """Whether the words around a named item say the user knows it already (``before``:
-    the text up to the name, ``after``: the text just after it)."""
+    the text up to the name, ``after``: the text just after it). "I have not seen X" does
+    not: X is new to them."""
     m = _KNOWN_BEFORE.search(before)
-    if m and not _WISH.search(before[max(0, m.start() - 12): m.end()]):
+    if m and not _WISH.search(before[max(0, m.start() - 12): m.end()]) \
+            and not _NOT_YET.search(before[max(0, m.start() - 16): m.start()]):
         return True
     return bool(_KNOWN_AFTER.search(after))

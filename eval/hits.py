@@ -58,7 +58,7 @@ class CollabFolds:
 
     def __init__(self, mode: str, dataset: Path, fmt: str, interactions: list, item_ids: set[str],
                  k: int, seed: int, index=None, train: Path | None = None):
-        self.mode, self.k = mode, k
+        self.mode, self.k, self.dataset = mode, k, dataset
         self.extra = training_log(dataset, fmt, interactions)
         self.item_ids = item_ids
         self.models: dict[int, CollabModel | None] = {}
@@ -100,6 +100,22 @@ class CollabFolds:
         if self._log is False:
             self._log = CollabModel.fit(self.extra, self.item_ids, min_rating=LIKE_RATING)
         return self._log
+
+    def full_model(self):
+        """The collaborative model of every conversation of the dataset (``cv``), of the
+        training conversations (``train``) or of the logs (``log``): the model the ``collab``
+        weight fitted on these turns stands for, which ``python -m eval fit`` saves beside
+        the index so that search uses it. None in ``index`` and ``none`` modes (the index
+        keeps its own)."""
+        if self.mode not in ("cv", "log", "train"):
+            return None
+        # no conversation is in fold -1: nothing left out
+        model = self.model(0 if self.mode == "train" else -1)
+        if model is not None:
+            model.meta["source"] = (f"--interactions logs ({len(self.extra)} rows)" if self.mode == "log"
+                                    else f"the {len(self.dialogues)} conversations of "
+                                    f"{self.train if self.mode == 'train' else self.dataset}")
+        return model
 
     def for_turn(self, turn: Turn):
         return self.model(self.fold_of(turn) if self.mode == "cv" else 0)
@@ -324,13 +340,18 @@ def _cache_key(index, dataset: Path, *parts) -> str:
     train = parts[7]
     encoder = parts[8] if len(parts) > 8 else None
     trained_on = [str(train.resolve()), train.stat().st_size, train.stat().st_mtime_ns] if train else None
+    # in index mode the channels read the models saved beside the index, which python -m
+    # eval fit rewrites without touching the manifest
+    saved = ([[p.name, p.stat().st_size, p.stat().st_mtime_ns]
+              for p in sorted(Path(index.settings.index_dir).glob("collab*.npz"))]
+             if parts[4] == "index" else None)
     blob = _json.dumps([str(dataset.resolve()), stat.st_size, stat.st_mtime_ns, parts[:5], inter, parts[6],
                         trained_on, voting(index.settings),
                         str(index.settings.index_dir), index.count(), read_manifest(index.settings),
                         index.settings.channel_depth, index.settings.text_model,
                         # channels (and how they are computed) change the hits: a new
                         # version never reads an old file
-                        channel_names(), HITS_VERSION] + ([{"fine-tuned encoder": encoder}] if encoder else []),
+                        channel_names(), HITS_VERSION] + ([saved] if saved else []) + ([{"fine-tuned encoder": encoder}] if encoder else []),
                        default=str, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 

@@ -319,9 +319,10 @@ class CatalogIndex:
         from .channels import channels as registered
 
         text = (query.text or "").strip()
-        if len(text) > self.settings.max_message_chars:
-            raise InputError(f"query text has {len(text)} characters; the limit is "
-                             f"{self.settings.max_message_chars} (max_message_chars)")
+        for name, value in (("text", text), ("context", (query.context or "").strip())):
+            if len(value) > self.settings.max_message_chars:
+                raise InputError(f"query {name} has {len(value)} characters; the limit is "
+                                 f"{self.settings.max_message_chars} (max_message_chars)")
         where = normalise_where(query.where)
         if where:
             where = adapt_to_lists(where, {n for n, f in self.fields().items() if f.type == "list"})

@@ -174,6 +174,10 @@ class Query:
     liked: list[str] = field(default_factory=list)
     # how many fused candidates to return; None = settings.candidate_count
     k: int | None = None
+    # the recent conversation, written as the dialogues log writes its contexts
+    # (retrieval.dialogues.context_text): the dialogues channel compares it with them;
+    # "" = the text (a rewritten request would match logged conversations less well)
+    context: str = ""
 
 
 # ---- the model roles: one narrow interface each ------------------------------------------

@@ -60,6 +60,22 @@ def test_likes_and_dislikes_from_words(matcher, redial_titles):
     assert classify_mentions(text, ms) == ["liked", "rejected"]
     text = "Have you seen Jaws?"
     assert classify_mentions(text, matcher.find_mentions(text)) == ["neutral"]
+    # not having seen a film is no rejection of it (ReDial users say it of what they then
+    # want to see); a plain "not" still is
+    for text in ("I have not seen Jaws and I need to see that.", "I never heard of Jaws, is it good?",
+                 "No, I have not yet watched Jaws"):
+        assert classify_mentions(text, matcher.find_mentions(text)) == ["neutral"], text
+    text = "I have not seen Jaws but not Titanic (1997) please"
+    assert classify_mentions(text, matcher.find_mentions(text)) == ["neutral", "rejected"]
+
+
+def test_an_unseen_item_is_not_known():
+    from assistant.feedback import knows_item
+
+    assert knows_item("I have seen ", "") and knows_item("we watched ", "")
+    assert not knows_item("I have not seen ", "") and not knows_item("I haven't seen ", "")
+    assert not knows_item("I never watched ", "")
+    assert not knows_item("I havent seen ", "") and not knows_item("not yet seen ", "")
 
 
 def test_state_round_trips_through_json_and_keeps_likes_exclusive():

@@ -34,9 +34,20 @@ class Search:
     running: frozenset[str]  # the channels run this time
     vector: Any = None  # the query text's dense vector, for the channels that need it
     hits: dict[str, list[Hit]] = field(default_factory=dict)  # hits found so far
+    _context_vector: Any = None
 
     def runs(self, channel: str) -> bool:
         return channel in self.running
+
+    def context_vector(self):
+        """The dense vector of ``query.context`` (encoded once), or the text's when the
+        query has no other context. Called on the encoding thread, after ``vector``."""
+        context = (self.query.context or "").strip()
+        if not context or context == self.text:
+            return self.vector
+        if self._context_vector is None:
+            self._context_vector = self.index.encode_query("text", lambda encoder: encoder.encode([context])[0])
+        return self._context_vector
 
 
 class Channel:

@@ -1,6 +1,6 @@
-"""``dialogues``: the logged conversation contexts nearest the query's dense vector vote
-for what their recommender suggested and what their user brought up
-(``retrieval.dialogues.DialogueIndex``)."""
+"""``dialogues``: the logged conversation contexts nearest the query's conversation
+(``Query.context``, else its text) vote for what their recommender suggested and what
+their user brought up (``retrieval.dialogues.DialogueIndex``)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ class Dialogues(Channel):
         return bool(search.text) and search.index.dialogue_index() is not None
 
     def find(self, search: Search) -> list[Hit]:
-        return search.index.dialogue_index().find(search.vector, search.depth, search.keep,
+        return search.index.dialogue_index().find(search.context_vector(), search.depth, search.keep,
                                                   **voting(search.index.settings))
 
     def available(self, index) -> bool:
