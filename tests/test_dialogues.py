@@ -325,6 +325,37 @@ def test_search_runs_the_channel_with_the_dense_vector(movie_index, logged):
     assert movie_index.stats()["channels"]["dialogues"] is True
 
 
+def test_the_channel_compares_the_conversation_when_given(movie_index, logged):
+    """``Query.context`` (the chat's recent messages, written as the log writes contexts)
+    is what the dialogues channel compares with the log; the other channels keep the text."""
+    turn = logged[3]
+    by_context = movie_index.channel_hits(Query(text="something fun tonight", context=turn.text))
+    by_text = movie_index.channel_hits(Query(text=turn.text))
+    plain = movie_index.channel_hits(Query(text="something fun tonight"))
+    assert by_context["dialogues"] == by_text["dialogues"] != plain["dialogues"]
+    assert by_context["dense"] == plain["dense"] != by_text["dense"]
+
+
+def test_the_chat_sends_its_conversation_as_the_context(movie_index):
+    from assistant import Recommender
+
+    rec = Recommender.from_settings(movie_index.settings.replace(enable_llm=False), index=movie_index)
+    queries = []
+    search = movie_index.search
+    movie_index.search = lambda q: (queries.append(q), search(q))[1]
+    try:
+        chat = rec.chat()
+        chat.send("I want a funny movie for tonight")
+        chat.send("something older please")
+    finally:
+        del movie_index.search
+    said = [m["content"] for m in chat.state.messages]
+    assert len(said) == 4 and said[2] == "something older please"
+    # both roles, as said, up to the message being answered
+    assert queries[-1].context == context_text(said[:3])
+    assert said[1] in queries[-1].context and queries[-1].text != queries[-1].context
+
+
 def test_a_log_of_another_model_is_left_out(movie_index):
     folder = movie_index.settings.index_dir
     log = DialogueIndex.load(folder)

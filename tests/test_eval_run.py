@@ -71,6 +71,23 @@ def test_run_writes_all_three_outputs(redial_slice, monkeypatch):
     assert code == 0
     weights = load_fusion(root / "data" / "indexes" / "default")
     assert weights and max(weights.values()) == 1.0 and "dense" in weights
+    # the collab channel searches with the model its weight was fitted for: the 20
+    # conversations' co-mentions, not a model ingest fitted from some other log
+    from retrieval.collab import CollabModel
+
+    collab = CollabModel.load(root / "data" / "indexes" / "default")
+    assert collab is not None and collab.meta["users"] == 20
+    assert "20 conversations of" in collab.meta["source"] and str(dialogues) in collab.meta["source"]
+    # an ingest replacing it from another log says the weights need fitting again
+    from retrieval.ingest import ingest
+    from retrieval.settings import Settings
+
+    ids = [json.loads(x)["id"] for x in catalog.read_text().splitlines()[:4]]
+    log = root / "log.csv"
+    log.write_text("user,item,rating\n" + "".join(f"u{k % 2},{i},5\n" for k, i in enumerate(ids)))
+    with pytest.warns(UserWarning, match="python -m eval fit again"):
+        ingest(Settings.load(settings_file, env={}), catalog, interactions=log, progress=False)
+    assert "source" not in CollabModel.load(root / "data" / "indexes" / "default").meta
 
 
 @pytest.mark.slow
