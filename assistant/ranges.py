@@ -70,6 +70,15 @@ _NEGATED = re.compile(r"(?i)\b(?:not|no|nothing|except|excluding|exclude|without
                       r"(?:from\s+|in\s+|of\s+|made\s+|released\s+)?$")
 
 
+# a year told as a fact about a film or the user, not asked for: "that movie came out in
+# 1979", "I saw it in 2005", "it was released in the 90s" (ReDial users say such things
+# mid-conversation; read as a condition, it filtered every later answer)
+_PAST_FACT = re.compile(r"(?i)\b(?:it|(?:that|this)\s+(?:movie|film|one|show|book|song|game)|they|he|she|i|we)"
+                        r"(?:\s+(?:just|first|only|actually|originally|probably))?"
+                        r"\s+(?:came\s+out|was\s+(?:released|made|out|filmed|shot)|were\s+(?:released|made)"
+                        r"|(?:saw|watched|seen)\s+(?:it|that|this)(?:\s+one)?)\s*$")
+
+
 def _number(text: str) -> float:
     digits = re.search(r"\d+(?:[.,]\d+)?", text).group(0).replace(",", ".")
     value = float(digits)
@@ -150,6 +159,11 @@ def read_ranges(text: str, taken: list[tuple[int, int]]) -> list[Range]:
                         continue  # "cheaper than 20" is a number, read above
                 new = [Range("relative", op, None, word, s, e, ref=ref, field_hint=hint)]
             before = text[max(0, s - 40):s]
+            verb = re.match(r"(?i)(?:released|made)\s+", m.group(0))  # "was [released in 1999]"
+            if kind != "relative" and new and new[0].field == "year" and \
+                    _PAST_FACT.search(before + (verb.group(0) if verb else "")):
+                taken.append((s, e))  # read, and no condition
+                continue
             cue = _NEGATED.search(before)
             if cue or re.match(r"(?i)(?:not|no)\s", m.group(0)):
                 for rg in new:

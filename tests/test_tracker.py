@@ -282,6 +282,17 @@ def test_instead_of_searches_like_it_and_recent_reads_the_catalog(grocery, movie
     assert [c["value"] for c in state.constraints] == [[1975, 1979]]
 
 
+def test_a_year_told_as_a_fact_is_no_condition(movies):
+    # ReDial: "wow..that movie came out in 1979" then "Now I kind of want action" filtered
+    # every later answer to 1979
+    for text in ("wow..that movie came out in 1979", "I saw it in 2005 with my wife",
+                 "it was released in 1999, right?", "I think it came out in the 90s"):
+        assert _run(movies, text).constraints == [], text
+    for text, label in (("something from 1979", "year: 1979"), ("movies released in 1999", "year: 1999"),
+                        ("I want a movie that was made in 1990", "year: 1990")):
+        assert [c["label"] for c in _run(movies, text).constraints] == [label], text
+
+
 def test_retracting_a_field_and_idioms(grocery, movies):
     tracker, state = _tracker(movies), SessionState()
     tracker.update(state, "a western, nothing before 2000")
