@@ -33,7 +33,8 @@ _POS_AFTER = ["was great", "is great", "was good", "is good", "was amazing", "is
 # "I have not seen X", "never heard of X": the user does not know X yet, which says nothing
 # against it (often the opposite: "... I need to see that"); the "not" is not a rejection
 _UNSEEN_BEFORE = [f"{n} {v}" for n in ("not", "never", "not yet", "havent", "hadnt", "hasnt")
-                  for v in ("seen", "watched", "heard of", "heard about", "tried", "read", "seen or heard of")]
+                  for v in ("seen", "watched", "heard of", "heard about", "tried", "read", "had", "tasted",
+                            "eaten", "played", "bought", "listened to")]
 _BREAK = re.compile(r"[.!?;:\n]|\bbut\b|\bhowever\b|\balthough\b|\bthough\b|\bwhereas\b", re.I)
 _JOIN = {"and", "or", "nor", "", "also", "plus"}
 
