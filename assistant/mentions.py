@@ -245,6 +245,10 @@ class TitleMatcher:
         found = []
         for k in np.flatnonzero(distances <= limit).tolist():
             title, d = self._fuzzy_titles[lo + k], int(distances[k])
+            if window.endswith("s") and not title.endswith("s") and window[:-1] in (title, title[:-1]):
+                # a plural is a kind, not a title: "scary movies" asks for horror, not for
+                # Scary Movie (nor Scary Movie 3, one letter away)
+                continue
             if d <= typo_budget(len(title)):
                 ends = 0 if title[:3] == window[:3] else 1 if title[-3:] == window[-3:] else 2
                 found.append((ends, self._fuzzy_order[lo + k], d, self._fuzzy_ids[lo + k]))
