@@ -397,3 +397,25 @@ def test_cv_hits_come_from_the_other_folds_only(movie_index, dialogues):
         used += bool(h.channels.get("dialogues"))
     assert used > len(turns) / 2
     assert "fold" in cf.dialogue_folds.describe()
+
+
+def test_index_mode_hits_are_cached_per_saved_collab_model(movie_index, dialogues):
+    """``python -m eval fit`` rewrites ``collab.npz`` without touching the manifest: hits
+    read in index mode (which search with it) are not served from the old model's cache;
+    cross-validated ones (which fit their own) keep theirs."""
+    from eval.hits import _cache_key
+    from retrieval.collab import CollabModel
+
+    def key(mode):
+        return _cache_key(movie_index, dialogues, "redial", None, 0, 3, mode, [], True, None)
+
+    before = key("index"), key("cv")
+    assert key("index") == before[0]
+    folder = movie_index.settings.index_dir
+    ids = list(movie_index.titles())[:3]
+    CollabModel.fit([(u, i, None) for u in ("a", "b") for i in ids], ids).save(folder)
+    try:
+        assert key("index") != before[0] and key("cv") == before[1]
+    finally:
+        for name in ("collab.npz", "collab.json"):
+            (folder / name).unlink()
