@@ -341,10 +341,10 @@ class _Turn:
         if allowed is not None:
             # "only the organic ones": every other item is left out (by id: no field says it)
             exclude |= set(self.rec.titles()) - allowed
-        # the dialogues channel compares the conversation itself with logged ones, both
-        # roles as they were said, as the log writes them: the tracked request alone matched
-        # them less well (ReDial held out, the assistant: R@50 0.378 -> 0.385)
-        context = context_text([m["content"] for m in self.state.messages])
+        # the dialogues channel may compare the conversation itself with logged ones, both
+        # roles as they were said, as the log writes them (settings.dialogue_chat_context)
+        context = (context_text([m["content"] for m in self.state.messages])
+                   if self.settings.dialogue_chat_context else "")
         query = Query(text=query_text, image=self.photo, where=cons.to_where(constraints), exclude=exclude,
                       liked=seeds, k=self.candidates, context=context)
         found = self.rec.index.search(query)

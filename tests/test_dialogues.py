@@ -339,21 +339,26 @@ def test_the_channel_compares_the_conversation_when_given(movie_index, logged):
 def test_the_chat_sends_its_conversation_as_the_context(movie_index):
     from assistant import Recommender
 
-    rec = Recommender.from_settings(movie_index.settings.replace(enable_llm=False), index=movie_index)
     queries = []
     search = movie_index.search
     movie_index.search = lambda q: (queries.append(q), search(q))[1]
     try:
-        chat = rec.chat()
-        chat.send("I want a funny movie for tonight")
-        chat.send("something older please")
+        for on in (False, True):
+            settings = movie_index.settings.replace(enable_llm=False, dialogue_chat_context=on)
+            chat = Recommender.from_settings(settings, index=movie_index).chat()
+            chat.send("I want a funny movie for tonight")
+            chat.send("something older please")
+            said = [m["content"] for m in chat.state.messages]
+            assert len(said) == 4 and said[2] == "something older please"
+            if on:
+                # both roles, as said, up to the message being answered
+                assert queries[-1].context == context_text(said[:3])
+                assert said[1] in queries[-1].context and queries[-1].text != queries[-1].context
+            else:
+                # the default: the channel searches with the request (one encoding a turn)
+                assert queries[-1].context == ""
     finally:
         del movie_index.search
-    said = [m["content"] for m in chat.state.messages]
-    assert len(said) == 4 and said[2] == "something older please"
-    # both roles, as said, up to the message being answered
-    assert queries[-1].context == context_text(said[:3])
-    assert said[1] in queries[-1].context and queries[-1].text != queries[-1].context
 
 
 def test_a_log_of_another_model_is_left_out(movie_index):
