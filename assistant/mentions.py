@@ -223,18 +223,23 @@ class TitleMatcher:
             limit = typo_budget(len(window))
             if not limit or n == 1 and (words[i] in self._common or words[i] in self._words):
                 continue
-            for d, item_id in self._near(window, limit):
+            last = words[i + n - 1]
+            # "scary movies" asks for a kind of film, not for Scary Movie (nor Scary Movie 3,
+            # one letter away); "red onions" still names Red Onion
+            kind = last.endswith("s") and last[:-1] in self._common
+            for d, item_id in self._near(window, limit, kind):
                 if best is None or (d, -n) < best[0]:
                     best = ((d, -n), n, [item_id])
                 elif d == best[0][0] and n == best[1] and item_id not in best[2]:
                     best[2].append(item_id)
         return (best[1], best[2], False) if best else None
 
-    def _near(self, window: str, limit: int) -> list[tuple[int, str]]:
+    def _near(self, window: str, limit: int, kind: bool = False) -> list[tuple[int, str]]:
         """``(distance, id)`` of the titles within ``limit`` edits of ``window`` and within
         their own typo budget, wherever the typos are. Ties keep a fixed order: titles that
         start like the window first, then those that end like it, then the rest, each in
-        catalog order."""
+        catalog order. ``kind``: the window ends in the plural of a common word, which is
+        no typo of a title without it."""
         lo = bisect_left(self._fuzzy_lengths, len(window) - limit)
         hi = bisect_right(self._fuzzy_lengths, len(window) + limit)
         if lo == hi:
@@ -245,9 +250,7 @@ class TitleMatcher:
         found = []
         for k in np.flatnonzero(distances <= limit).tolist():
             title, d = self._fuzzy_titles[lo + k], int(distances[k])
-            if window.endswith("s") and not title.endswith("s") and window[:-1] in (title, title[:-1]):
-                # a plural is a kind, not a title: "scary movies" asks for horror, not for
-                # Scary Movie (nor Scary Movie 3, one letter away)
+            if kind and not title.endswith("s") and window[:-1] in (title, title[:-1]):
                 continue
             if d <= typo_budget(len(title)):
                 ends = 0 if title[:3] == window[:3] else 1 if title[-3:] == window[-3:] else 2

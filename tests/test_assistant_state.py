@@ -37,9 +37,12 @@ def test_titles_found_despite_case_punctuation_and_year(matcher, redial_titles):
 def test_small_typos_in_longer_titles(matcher, redial_titles):
     assert any("Godfather" in t for t in _names(matcher, redial_titles, "i loved the godfater"))
     assert any("Spider-Man" in t for t in _names(matcher, redial_titles, "spiderman was fun"))
-    # a plural one letter from a title is a kind of film, not the title
+    # the plural of a common word ending a title is a kind of film, not the title
     assert _names(matcher, redial_titles, "I am looking for scary movies.") == []
     assert any("Scary Movie" in t for t in _names(matcher, redial_titles, "I want to watch scary movie 3"))
+    # while a plural of a product's name is that product
+    onions = TitleMatcher({"r1": "Red Onion", "y1": "Yellow Onion"})
+    assert onions.find("no red onions please") == ["r1"]
     # short words are not fuzzily matched to titles
     assert _names(matcher, redial_titles, "it was up to me to see it") == []
 
