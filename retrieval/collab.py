@@ -168,6 +168,15 @@ class CollabModel:
         (index_dir / meta_file).write_text(json.dumps(self.meta, indent=2), encoding="utf-8")
         return path
 
+    @staticmethod
+    def saved_meta(index_dir: str | Path, name: str = "collab") -> dict:
+        """The ``meta`` of the model ``name`` saved in ``index_dir`` without reading the
+        model ({} when there is none or it is unreadable)."""
+        try:
+            return dict(json.loads((Path(index_dir) / _files(name)[1]).read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
+            return {}
+
     @classmethod
     def load(cls, index_dir: str | Path, name: str = "collab") -> CollabModel | None:
         """The model ``name`` saved in ``index_dir``, or None when there is none.

@@ -27,7 +27,7 @@ from typing import Any
 
 from .catalog import STORE_KEYS
 from .dialogues import DIALOGUES_FILE
-from .errors import CatalogError, ModelUnavailable
+from .errors import ModelUnavailable
 from .settings import Settings
 from .store import KINDS, Store, to_metadata
 from .timing import stopwatch
@@ -455,11 +455,7 @@ def _fit_collab(settings: Settings, interactions, item_ids: list[str], report: I
         rows = interactions
     from .fusion import FUSION_FILE
 
-    try:
-        previous = CollabModel.load(settings.index_dir)
-    except CatalogError:
-        previous = None  # unreadable: replaced below
-    fitted_for = previous.meta.get("source") if previous is not None else None
+    fitted_for = CollabModel.saved_meta(settings.index_dir).get("source")
     if fitted_for and (settings.index_dir / FUSION_FILE).is_file():
         # python -m eval fit saved the model its fusion weights were fitted with
         warnings.warn(f"the collaborative model fitted from {fitted_for} (saved by python -m eval fit, "

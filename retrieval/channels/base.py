@@ -34,7 +34,7 @@ class Search:
     running: frozenset[str]  # the channels run this time
     vector: Any = None  # the query text's dense vector, for the channels that need it
     hits: dict[str, list[Hit]] = field(default_factory=dict)  # hits found so far
-    _context_vector: Any = None
+    _context_vector: Any = field(default=None, init=False, repr=False)  # context_vector(), once
 
     def runs(self, channel: str) -> bool:
         return channel in self.running
