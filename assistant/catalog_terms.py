@@ -505,25 +505,35 @@ class CatalogTerms:
         """``text`` with the kind each of its words means appended, when a word is not a
         kind itself but close to one ("veggies" -> "Vegetables", "animated" -> "animation"),
         so the search and the topic tracker read the catalog's own word."""
-        if self.encoder is None:
-            return text
+        added = self.near_kinds(text)
+        return text if not added else f"{text} ({' '.join(added)})"
+
+    def near_kinds(self, text: str, *, prefixes: bool = False) -> list[str]:
+        """The kinds the words of ``text`` that are no kind themselves are close to in
+        meaning ("veggies" -> "Vegetables"; needs the text encoder); with ``prefixes``, also
+        the one kind a short word begins ("veg", "doc"), for a word said alone as a kind."""
         from .reading import content_words
 
         words = [w for w in dict.fromkeys(content_words(text)) if len(w) >= 3 and not self.kinds_in(w)]
         if not words:
-            return text
-        import numpy as np
-
-        pairs, vectors = self._kind_vectors()
-        if not pairs:
-            return text
-        sims = self._unit_word_vectors(words) @ vectors.T
+            return []
         added = []
-        for row in sims:
-            k = int(np.argmax(row))
-            if row[k] >= EXPANSION_SIMILARITY and pairs[k][1] not in added:
-                added.append(pairs[k][1])
-        return text if not added else f"{text} ({' '.join(added)})"
+        pairs, vectors = self._kind_vectors() if self.encoder is not None else ([], None)
+        if pairs:
+            import numpy as np
+
+            sims = self._unit_word_vectors(words) @ vectors.T
+            for row in sims:
+                k = int(np.argmax(row))
+                if row[k] >= EXPANSION_SIMILARITY and pairs[k][1] not in added:
+                    added.append(pairs[k][1])
+        if prefixes and not added:
+            kinds = {v for f in self.few for v in self.value_counts[f]}
+            for w in words:
+                begun = [v for v in kinds if len(w) <= 5 and v.lower().startswith(w)]
+                if len(begun) == 1 and begun[0] not in added:
+                    added.append(begun[0])
+        return added
 
     def people_in(self, text: str) -> list[tuple[str, str]]:
         """Values of fields of names (casts, directors: many values) that ``text`` names

@@ -302,15 +302,3 @@ def satisfied(c: dict[str, Any], metadata: dict[str, Any]) -> bool:
     if kind_of(c) != "filter" or metadata.get(c["field"]) is None:
         return False
     return where_matches(_filter_where(c), metadata)
-    v, ref, op = metadata.get(c["field"]), c["value"], c["op"]
-    if v is None:
-        return False
-    try:
-        return {
-            "=": lambda: v == ref, "!=": lambda: v != ref, "<": lambda: v < ref, "<=": lambda: v <= ref,
-            ">": lambda: v > ref, ">=": lambda: v >= ref, "in": lambda: v in ref,
-            "contains": lambda: isinstance(v, list) and ref in v,
-            "between": lambda: ref[0] <= v <= ref[1],
-        }[op]()
-    except TypeError:
-        return False

@@ -109,6 +109,7 @@ def read_ranges(text: str, taken: list[tuple[int, int]]) -> list[Range]:
                     # "the 90s" -> 1990s, "the 00s" / "10s" / "20s" -> this century
                     lo = 2000 + d * 10 if d <= 2 else 1900 + d * 10
                 hi = lo + 9
+                decade = lo
                 part = (g.get("part") or "").lower()
                 if part == "early":
                     hi = lo + 4
@@ -116,7 +117,7 @@ def read_ranges(text: str, taken: list[tuple[int, int]]) -> list[Range]:
                     lo, hi = lo + 3, lo + 7
                 elif part == "late":
                     lo = lo + 5
-                label = f"{part + ' ' if part else ''}{lo if not part else g['d2'] or g['d1'] or ''}0s".strip()
+                label = f"{part} {decade}s" if part else f"{decade}s"
                 new = [Range("year", ">=", lo, label, s, e), Range("year", "<=", hi, label, s, e)]
             elif kind == "recent":
                 # the catalog's latest years: the tracker reads "recent" against them

@@ -87,6 +87,7 @@ at with from by about as into what which who how when where why good nice great 
 instead actually now wait forget never mind again still either rather kind sort type lot lots
 sure not no don't dont im i'm i'd id i've ive let's lets tell option options pick choice
 item items thing things stuff product products after all
+he him his she her hers they them their theirs half without though tho older newer recent cheaper pricier
 """.split())
 GENERIC_HEADS = ("ones", "one", "stuff", "things", "thing", "products", "product", "items", "item",
                  "movies", "movie", "films", "film", "flavours", "flavour", "flavors", "flavor",
@@ -106,7 +107,8 @@ _TRAILING = ("please", "pls", "plz", "thanks", "thank you", "btw", "by the way",
              "inside", "produce", "either", "at all",
              "any more", "at all", "for me", "again",
              "now", "today", "then", "either", "though", "tonight", "this time", "this evening",
-             "after all", "in it", "in them", "included", "whatsoever", "ok", "okay")
+             "after all", "in it", "in them", "included", "whatsoever", "ok", "okay", "at the moment", "right now",
+             "for now", "these days", "lately", "tbh", "honestly")
 
 _WORD = r"[\w'’&.+-]*\w"
 _BOUNDARY = re.compile(
@@ -141,6 +143,8 @@ _EXCLUDE_CUE = re.compile(r"""(?ix)\b(?:
         |can['’]?t\s+eat|cannot\s+eat|can['’]?t\s+have|cannot\s+have|can['’]?t\s+drink|cannot\s+drink
         |can['’]?t\s+handle|cannot\s+handle)
   | (?:i\s+am|i['’]m|we\s+are|we['’]re|i\s+get|i\s+got)\s+(?:so\s+|really\s+|a\s+bit\s+|totally\s+)?(?:tired|sick|bored)\s+of
+  | (?:(?:i\s+am|i['’]m|im|we\s+are|we['’]re)\s+)?(?:s+o+\s+|really\s+|a\s+bit\s+|totally\s+|kinda\s+|completely\s+)?(?:(?:burnt|burned)\s+out\s+on|fed\s+up\s+with|done\s+with|sick\s+of|tired\s+of)
+  | (?:(?:i\s+am|i['’]m|im|we\s+are|we['’]re)\s+)?boycott(?:ing)?
   | (?:i\s+am|i['’]m|we\s+are|we['’]re)\s+(?:so\s+|really\s+|totally\s+|kind\s+of\s+)?(?:not\s+(?:a\s+)?(?:big\s+|huge\s+)?fan\s+of|not\s+into|done\s+with|over)
   | (?:my\s+\w+|he|she|they|the\s+kids|kids|everyone|nobody\s+here)\s+(?:really\s+)?(?:won['’]?t|will\s+not|doesn['’]?t|does\s+not|don['’]?t|do\s+not|can['’]?t|cannot)\s+(?:eat|drink|stand|like|want|have|tolerate|handle)
   | (?:my\s+\w+|he|she|they)\s+(?:really\s+)?(?:hates?|dislikes?|is\s+allergic\s+to|are\s+allergic\s+to)
@@ -153,6 +157,12 @@ _EXCLUDE_CUE = re.compile(r"""(?ix)\b(?:
   | keep\s+away\s+from | stay\s+away\s+from | spare\s+me(?:\s+the)?
   | but\s+not | and\s+not | not | no
 )\s+""")
+# someone already named: "skip him", "not by her", "I can't stand the guy"
+_PERSON = re.compile(r"(?i)(?:him|her|his|hers|(?:(?:the|that|this)\s+)?(?:guy|man|woman|dude|lady))(?:\s+(?:stuff|movies|films|work))?")
+# a clause saying what the ruled-out things show, and its subject and verb
+_CONTENT_CLAUSE = re.compile(r"(?i)\s*(?:where|in\s+which|(?:that|which)\s+(?:has|have|involves?|shows?))\s+")
+_CLAUSE_SUBJECT = re.compile(r"(?i)^(?:(?:someone|somebody|anyone|anybody|people|a\s+character|characters|a\s+person|they|it)\s+)?"
+                             r"(?:has|have|had|is|are|was|gets?|got|being|involves?|shows?)\s+(?:a\s+|an\s+|the\s+)?")
 # after "not" / "no" these are not exclusions ("not sure", "not too sweet", "no idea")
 _NOT_AN_EXCLUSION = re.compile(r"""(?ix)^(?:
     sure|too|very|so|that|really|quite|overly|exactly|much|necessarily|only|just|bad|yet|now|
@@ -336,6 +346,7 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
     ref_spans = [(x.start, x.end) for x in r.references]
 
     r.ranges = read_ranges(text, taken)
+    _rule_out_ranges(text, r.ranges)
 
     # "a different brand", "other directors": not the ones of the items shown
     for m in re.finditer(rf"(?i)\b(?:a\s+)?(?:different|another|other)\s+(?P<f>{_FIELD_WORD})(?:s)?\b", text):
@@ -343,10 +354,14 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
             r.different.append(m.group("f").lower().rstrip("s"))
             taken.append((m.start(), m.end()))
     # "only the organic ones": a word the items must say
-    for m in re.finditer(r"(?i)\bonly\s+(?:the\s+|those\s+|ones\s+)?(?P<x>[\w'’-]+(?:\s+[\w'’-]+)?)\s+(?:ones|kind|kinds|stuff|products|ones\s+please)\b"
-                         r"|\bonly\s+(?P<y>organic|ecological|eco|vegan|fresh|local|swedish|italian|spanish)\b", text):
-        if _spans_free(m.start(), m.end(), taken):
-            r.only.append(clean_phrase(m.group("x") or m.group("y")))
+    for m in re.finditer(r"(?i)\b(?:only|just)\s+(?:the\s+|those\s+|ones\s+)?(?P<x>[\w'’-]+(?:\s+[\w'’-]+)?)\s+(?:ones|kind|kinds|stuff|products|ones\s+please)\b"
+                         r"|\bonly\s+(?P<y>organic|ecological|eco|vegan|fresh|local|swedish|italian|spanish)\b"
+                         # "just the veg though": one word closing the clause
+                         r"|\b(?:just|only)\s+(?:the\s+|those\s+)(?P<z>[\w'’-]+)(?=\s*(?:though|tho|please|pls|then)?\s*(?:$|[.!?,;]))",
+                         text):
+        phrase = clean_phrase(m.group("x") or m.group("y") or m.group("z"))
+        if _spans_free(m.start(), m.end(), taken) and content_words(phrase):
+            r.only.append(phrase)
             taken.append((m.start(), m.end()))
 
     # "more from the same director", "others with its lead actor"
@@ -403,8 +418,22 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
         if any(s <= m.end() < e for s, e in ref_spans):
             continue  # "not the first one": a reference, read above
         phrases, end = _object_after(text, m.end(), taken=taken)
-        phrases = [p for p in phrases if _spans_free(p.start, p.end, taken) and not is_reference(p.text)]
+        said = [p for p in phrases if _spans_free(p.start, p.end, taken)]
+        # "no movies where ...": a generic head alone names nothing to rule out
+        phrases = [p for p in said if not is_reference(p.text) and (content_words(p.text) or _PERSON.fullmatch(p.text))]
+        # "no tearjerkers where someone has cancer or is dying": what the clause names too
+        clause = _CONTENT_CLAUSE.match(text, end) if said else None
+        if clause:
+            told, clause_end = _object_after(text, clause.end(), taken=taken)
+            for p in told:
+                p.text = _CLAUSE_SUBJECT.sub("", p.text).strip()
+                if content_words(p.text) and _spans_free(p.start, p.end, taken):
+                    phrases.append(p)
+                    end = clause_end
         if not phrases:
+            if said and all(p.text.lower() in ("them", "it", "those", "these", "that", "this") for p in said):
+                # "my partner hates them": about what was already named; not a request
+                taken.append((m.start(), end))
             continue
         r.exclude.extend(phrases)
         if cue in ("without", "w/o", "hold the", "minus"):
@@ -454,6 +483,33 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
     return r
 
 
+# a range governed by an exclusion cue: "not into 80s stuff", "I'm tired of 90s movies"
+_RANGE_AFTER_CUE = re.compile(_EXCLUDE_CUE.pattern + r"(?:(?:the|any|anything|something|movies?|films?|stuff|ones?"
+                              r"|from|in|of|made|released|all)\s+)*$")
+# a complaint about what was shown: "these are all so 80s", "they're way too 90s"
+_RANGE_COMPLAINT = re.compile(r"(?i)\b(?:these|those|they|them|all\s+of\s+them|it|this|that)\s*"
+                              r"(?:are\s+|is\s+|['’]re\s+|['’]s\s+|looks?\s+|feels?\s+|seems?\s+)?(?:all\s+)?"
+                              r"(?:(?:so|too|way\s+too|very|pretty|kinda|kind\s+of|a\s+bit|really|super)\s+)+$")
+
+
+def _rule_out_ranges(text: str, ranges: list[Range]) -> None:
+    """Negate the ranges an exclusion cue governs, or that complain about the items shown;
+    a range both asked for and ruled out in one message ("these are so 80s, not into 80s
+    stuff") is ruled out."""
+    for rg in ranges:
+        if rg.negated or rg.field == "relative":
+            continue
+        # the range's own leading words ("of", "from the") may be the cue's object words
+        lead = re.match(r"(?i)\s*(?:(?:from|in|of|during|the)\s+)*", text[rg.start:])
+        before = text[:rg.start + lead.end()].rstrip() + " "
+        if _RANGE_AFTER_CUE.search(before[-80:]) or _RANGE_COMPLAINT.search(before[-60:]):
+            rg.negated = True
+    ruled_out = {(rg.field, rg.label) for rg in ranges if rg.negated}
+    for rg in ranges:
+        if not rg.negated and (rg.field, rg.label) in ruled_out:
+            rg.negated = True
+
+
 def _is_request(text: str, taken: list[tuple[int, int]]) -> bool:
     """A request frame whose object is a thing of its own ("any drink?"), not a refinement
     ("anything similar?", "another one")."""
@@ -494,6 +550,10 @@ def _retractions(text: str, taken: list[tuple[int, int]]) -> list[Phrase]:
         if not m:
             m = re.search(r"(?ix)(?:^|,)\s*(?:actually,?\s+)?(?P<x>[\w\s'-]{1,30}?)\s+after\s+all\b", c)
         if not m:
+            # "ok fine, Tropicana then": giving in to what was ruled out
+            m = re.search(r"(?ix)\b(?:ok(?:ay)?|fine|alright|all\s+right)[,\s]+(?:(?:fine|then|i\s+guess)[,\s]+)?"
+                          r"(?P<x>[\w\s'’-]{1,30}?)\s+(?:then|it\s+is)\b", c)
+        if not m:
             m = re.search(r"(?ix)\b(?:forget|ignore|scratch|drop|disregard)\s+(?:about\s+)?(?:the|that|my)\s+(?P<x>[\w\s'-]{1,30}?)\s+"
                           r"(?:thing|bit|part|rule|condition|filter|restriction)\b", c)
         if not m:
@@ -507,7 +567,7 @@ def _retractions(text: str, taken: list[tuple[int, int]]) -> list[Phrase]:
                           r"\s+(?:about|on|regarding)\s+(?P<x>[\w\s'-]{1,30}?)(?=\s*(?:$|[,;]|\s+(?:then|now|please)\b))", c)
         if m and _spans_free(base + m.start(), base + m.end(), taken):
             phrase = clean_phrase(m.group("x"))
-            if phrase and not re.search(r"(?i)\b(?:not|no|never)\b", phrase):
+            if phrase and content_words(phrase) and not re.search(r"(?i)\b(?:not|no|never)\b", phrase):
                 # the wish stays a request: only its verb leaves the search text
                 out.append(Phrase(phrase, base + m.start(), base + m.start("x")))
     return out

@@ -70,10 +70,11 @@ class Tracker:
         self._references(state, r, u)
         self._retractions(state, r, u)
 
-        words = content_words(r.topic_text) or list(r.instead_of)
+        topic_text = self._without_ruled_out_people(state, r)
+        words = content_words(topic_text) or list(r.instead_of)
         if words:
             # the catalog's own words: typos of kinds mended, near-kinds named ("veggies")
-            topic = self.terms.expand(self.terms.correct(" ".join([r.topic_text] + r.instead_of)))
+            topic = self.terms.expand(self.terms.correct(" ".join([topic_text] + r.instead_of)))
             u.shifted = bool(state.topic) and (r.shift_cue or (not r.refine_cue and (
                 r.request or self._names_another_kind(state, topic))))
             if u.shifted:
@@ -97,10 +98,23 @@ class Tracker:
         new += self._only(r, u)
         new += self._preferences(r, u)
         if new:
-            state.constraints = cons.merge(state.constraints, new)
+            state.constraints = cons.merge(_without_contradicted(state.constraints, new), new)
         u.narrowing = (bool(new) or any(x.feeling == "rejected" for x in r.references)) and not words \
             and not r.more_cue and not r.retract
         return u
+
+    def _without_ruled_out_people(self, state: SessionState, r: Reading) -> str:
+        """The topic text without the person a pronoun rules out: "half of these have
+        Johnny Depp, I can't stand him" asks for nothing with Johnny Depp in it."""
+        text = r.topic_text
+        if any(p.text.lower() in _PRONOUNS for p in r.exclude):
+            person = self._last_person(state, r.text)
+            if person:
+                # the name, or its surname alone ("Spielberg movies are overrated, skip him")
+                for name in (person, person.split()[-1]):
+                    text = re.sub(rf"(?i)\b{re.escape(name)}(?:['’]s)?\b", " ", text)
+                text = " ".join(text.split())
+        return text
 
     # ---- each kind -------------------------------------------------------------------------
     def _references(self, state: SessionState, r: Reading, u: Understanding) -> None:
@@ -137,7 +151,7 @@ class Tracker:
 
     def _retractions(self, state: SessionState, r: Reading, u: Understanding) -> None:
         for p in r.retract:
-            field_rx = next((rx for words, rx in _FIELD_WORDS + [(("year", "years", "decade", "date"), _YEAR_RX)]
+            field_rx = next((rx for words, rx in _FIELD_WORDS + [(_YEAR_WORDS, _YEAR_RX)]
                              if p.text.lower() in words), None)
             if field_rx is not None:
                 # "forget the year thing": every condition on that field goes
@@ -188,6 +202,11 @@ class Tracker:
                 for item in titled:
                     state.reject(item)
                 u.notes.append(f"no {p.text}")
+                series = self._series(p.text, r.text[p.start:p.end + 12]) - set(titled)
+                if series:
+                    # "not the Indiana Jones ones", "no Harry Potter": every title saying it
+                    out.append({"kind": "exclude", "phrase": p.text.lower(), "items": sorted(series),
+                                "label": f"not: {p.text}", "source": "user"})
                 continue
             if p.text.lower() in _PRONOUNS:
                 # "without him": the person last named ("too much Johnny Depp ... without him")
@@ -207,12 +226,31 @@ class Tracker:
             u.notes.append(f"no {p.text}")
         return out
 
+    def _series(self, phrase: str, said: str) -> set[str]:
+        """The items whose titles say a title ruled out, when it reads as a series: a name
+        of two words or more ("Harry Potter"), or one said of several ("the Alien movies");
+        "skip Up" stays the one film."""
+        words = terms(phrase)
+        if len(words) < 2 and not _SERIES_HEAD.search(said):
+            return set()
+        return self.terms.items_saying(words, where="title")
+
     def _last_person(self, state: SessionState, text: str) -> str | None:
         """The name of the person last talked about: in this message, else the ones before."""
         for said in [text] + [m["content"] for m in reversed(state.messages) if m.get("role") == "user"][:4]:
             people = self.terms.people_in(said)
             if people:
                 return people[-1][1]
+            # a surname alone ("Spielberg movies are overrated, skip him"), when it names one person
+            for word in reversed(re.findall(r"\b[A-Z][\w'’-]{2,}", said)):
+                values, how = self.terms.values_named((word.lower(),), fuzzy=False)
+                counts: dict[str, int] = {}
+                for f, v in values:
+                    if f not in self.terms.few:
+                        counts[v] = counts.get(v, 0) + self.terms.value_counts.get(f, {}).get(v, 0)
+                ranked = sorted(counts.items(), key=lambda kv: -kv[1])
+                if how in ("value", "part") and ranked and (len(ranked) == 1 or ranked[0][1] > 2 * ranked[1][1]):
+                    return ranked[0][0]  # the one person it names, or the one far better known
         return None
 
     def _different(self, state: SessionState, r: Reading, u: Understanding) -> list[dict[str, Any]]:
@@ -243,6 +281,10 @@ class Tracker:
                 continue  # "only Swedish ones": a wanted origin, read with the countries
             res = self.terms.resolve(phrase)
             items = self.terms.items_with(res.values) | res.items
+            for kind in [] if items else self.terms.near_kinds(phrase, prefixes=True):
+                # "just the veg": the kind it is short for
+                near = self.terms.resolve(kind)
+                items |= self.terms.items_with(near.values) | near.items
             if not items:
                 u.unresolved.append(phrase)
                 continue
@@ -459,7 +501,13 @@ _FIELD_WORDS = [
 ]
 _PERFORMER = re.compile(r"star|cast|actor|actress|perform|feat|voice", re.I)
 _YEAR_RX = re.compile(r"year|date|decade", re.I)
-_PRONOUNS = ("him", "her", "them", "his", "hers", "their", "his stuff", "her stuff", "his movies", "her movies")
+# "forget the year thing", "old is fine", "older ones are ok too": every year condition goes
+_YEAR_WORDS = ("year", "years", "decade", "decades", "date", "old", "older", "new", "newer", "recent", "age")
+_SERIES_HEAD = re.compile(r"(?i)\b(?:ones|movies|films|series|franchise|sequels|saga|trilogy|stuff)\b")
+_PRONOUNS = ("him", "her", "them", "his", "hers", "their", "his stuff", "her stuff", "his movies", "her movies",
+             "the guy", "that guy", "this guy", "the man", "that man", "the woman", "that woman", "the dude",
+             "that dude", "the lady", "that lady", "his films", "her films", "his work", "her work",
+             "guy", "man", "woman", "dude", "lady")
 # "recent": the catalog's newest year minus this many
 RECENT_YEARS = 5
 
@@ -496,7 +544,43 @@ def _outside(name: str, group: list[Range]) -> dict[str, Any]:
         g = group[0]
         where = {name: {flip[g.op]: g.value}}
         label = f"not: {cons.filter_label(name, g.op, g.value)}"
-    return {"kind": "exclude", "phrase": label, "where": where, "items": [], "label": label, "source": "user"}
+    return {"kind": "exclude", "field": name, "phrase": label, "where": where, "items": [], "label": label,
+            "source": "user"}
+
+
+def _range_values(c: dict[str, Any]) -> list[float]:
+    """Values a range condition allows, sampled: enough to tell whether two conditions on
+    a field of years or amounts still share one."""
+    op, v = c.get("op"), c.get("value")
+    if op == "between":
+        lo, hi = v
+        return [lo + (hi - lo) * i / 20 for i in range(21)]
+    if op in ("<", "<="):
+        return [v - d for d in (0, 0.5, 1, 2, 5, 10, 20, 50, 100)]
+    if op in (">", ">="):
+        return [v + d for d in (0, 0.5, 1, 2, 5, 10, 20, 50, 100)]
+    return [v] if op == "=" else []
+
+
+def _range_exclusion(c: dict[str, Any]) -> bool:
+    return cons.kind_of(c) == "exclude" and bool(c.get("field")) and bool(c.get("where")) and not c.get("values")
+
+
+def _without_contradicted(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The user's newest word on a numeric field wins: "westerns from the 60s" after
+    "nothing before 2000" drops the exclusion no 60s film passes, and "not from the 80s"
+    after "from the 80s" drops the range it rules out whole (keeping both would leave
+    nothing to show)."""
+    from retrieval.filters import where_matches
+
+    def clash(o: dict[str, Any], c: dict[str, Any]) -> bool:
+        if cons.kind_of(c) == "filter" and _range_exclusion(o) and o["field"] == c["field"]:
+            return not any(where_matches(o["where"], {c["field"]: x}) for x in _range_values(c))
+        if _range_exclusion(c) and cons.kind_of(o) == "filter" and o.get("field") == c["field"]:
+            return not any(where_matches(c["where"], {o["field"]: x}) for x in _range_values(o))
+        return False
+
+    return [o for o in old if not any(clash(o, c) for c in new)]
 
 
 def _where_not(values) -> dict | None:
