@@ -110,6 +110,9 @@ _TRAILING = ("please", "pls", "plz", "thanks", "thank you", "btw", "by the way",
              "after all", "in it", "in them", "included", "whatsoever", "ok", "okay", "at the moment", "right now",
              "for now", "these days", "lately", "tbh", "honestly")
 
+# "right now" before "now": a phrase ends without either
+_TRAILING_LONGEST_FIRST = sorted(_TRAILING + GENERIC_HEADS, key=lambda t: -len(t.split()))
+
 _WORD = r"[\w'’&.+-]*\w"
 _BOUNDARY = re.compile(
     r"[.,;:!?()\n]|\s(?:but|and\s+(?:i|we|it|maybe|also|please|something|anything|show|give)|so|because|"
@@ -269,7 +272,7 @@ def clean_phrase(text: str) -> str:
                 changed = True
                 break
         low = " ".join(words).lower()
-        for trail in _TRAILING + GENERIC_HEADS:
+        for trail in _TRAILING_LONGEST_FIRST:
             if low.endswith(" " + trail) or (low == trail and trail in _TRAILING):
                 words = words[: len(words) - len(trail.split())]
                 changed = True
@@ -487,7 +490,7 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
 _RANGE_AFTER_CUE = re.compile(_EXCLUDE_CUE.pattern + r"(?:(?:the|any|anything|something|movies?|films?|stuff|ones?"
                               r"|from|in|of|made|released|all)\s+)*$")
 # a complaint about what was shown: "these are all so 80s", "they're way too 90s"
-_RANGE_COMPLAINT = re.compile(r"(?i)\b(?:these|those|they|them|all\s+of\s+them|it|this|that)\s*"
+_RANGE_COMPLAINT = re.compile(r"(?i)\b(?:these|those|they|them|all\s+of\s+them|it|this|that)\s*(?:all\s+)?"
                               r"(?:are\s+|is\s+|['’]re\s+|['’]s\s+|looks?\s+|feels?\s+|seems?\s+)?(?:all\s+)?"
                               r"(?:(?:so|too|way\s+too|very|pretty|kinda|kind\s+of|a\s+bit|really|super)\s+)+$")
 
@@ -549,10 +552,13 @@ def _retractions(text: str, taken: list[tuple[int, int]]) -> list[Phrase]:
                           r"(?:a\s+|an\s+|some\s+|the\s+)?(?P<x>[\w\s'-]{1,40}?)(?=\s*(?:$|[,]|\s+(?:now|after\s+all|again|then)\b))", c)
         if not m:
             m = re.search(r"(?ix)(?:^|,)\s*(?:actually,?\s+)?(?P<x>[\w\s'-]{1,30}?)\s+after\s+all\b", c)
+        giving_in = False
         if not m:
-            # "ok fine, Tropicana then": giving in to what was ruled out
+            # "ok fine, Tropicana then": giving in to what was ruled out (only that, whole:
+            # "ok, yoghurt then" after "no Arla" asks for yoghurt, it allows no Arla one)
             m = re.search(r"(?ix)\b(?:ok(?:ay)?|fine|alright|all\s+right)[,\s]+(?:(?:fine|then|i\s+guess)[,\s]+)?"
                           r"(?P<x>[\w\s'’-]{1,30}?)\s+(?:then|it\s+is)\b", c)
+            giving_in = bool(m)
         if not m:
             m = re.search(r"(?ix)\b(?:forget|ignore|scratch|drop|disregard)\s+(?:about\s+)?(?:the|that|my)\s+(?P<x>[\w\s'-]{1,30}?)\s+"
                           r"(?:thing|bit|part|rule|condition|filter|restriction)\b", c)
@@ -569,5 +575,5 @@ def _retractions(text: str, taken: list[tuple[int, int]]) -> list[Phrase]:
             phrase = clean_phrase(m.group("x"))
             if phrase and content_words(phrase) and not re.search(r"(?i)\b(?:not|no|never)\b", phrase):
                 # the wish stays a request: only its verb leaves the search text
-                out.append(Phrase(phrase, base + m.start(), base + m.start("x")))
+                out.append(Phrase(phrase, base + m.start(), base + m.start("x"), cue="giving in" if giving_in else ""))
     return out

@@ -160,6 +160,14 @@ class Tracker:
                     state.constraints = kept
                     u.notes.append(f"no more conditions on {p.text}")
                 continue
+            if p.cue == "giving in":
+                # only the exclusion that said it goes, nothing is carved out of a wider one
+                kept = [c for c in state.constraints if not (cons.kind_of(c) == "exclude"
+                                                             and c.get("phrase", "").lower() == p.text.lower())]
+                if len(kept) < len(state.constraints):
+                    state.constraints = kept
+                    u.notes.append(f"{p.text} allowed again")
+                continue
             reached = self.terms.reach(p.text)
             if not reached:
                 continue
@@ -280,7 +288,8 @@ class Tracker:
             if self.terms.country(phrase):
                 continue  # "only Swedish ones": a wanted origin, read with the countries
             res = self.terms.resolve(phrase)
-            items = self.terms.items_with(res.values) | res.items
+            # a kind by name ("just the fruit"): its items, not every text saying the word
+            items = self.terms.items_with(res.values) | (res.items if res.how != "value" else set())
             for kind in [] if items else self.terms.near_kinds(phrase, prefixes=True):
                 # "just the veg": the kind it is short for
                 near = self.terms.resolve(kind)
@@ -574,6 +583,9 @@ def _without_contradicted(old: list[dict[str, Any]], new: list[dict[str, Any]]) 
     from retrieval.filters import where_matches
 
     def clash(o: dict[str, Any], c: dict[str, Any]) -> bool:
+        if cons.kind_of(o) == "want" and cons.kind_of(c) == "exclude" and o.get("values") and \
+                {tuple(v) for v in o["values"]} <= {tuple(v) for v in c.get("values") or ()}:
+            return True  # "films by Tarantino", then "nothing by him": he is no longer wanted
         if cons.kind_of(c) == "filter" and _range_exclusion(o) and o["field"] == c["field"]:
             return not any(where_matches(o["where"], {c["field"]: x}) for x in _range_values(c))
         if _range_exclusion(c) and cons.kind_of(o) == "filter" and o.get("field") == c["field"]:

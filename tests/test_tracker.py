@@ -57,6 +57,7 @@ def _run(terms, *messages, shown=None) -> SessionState:
     for m in messages:
         if shown is not None:
             state.shown = list(shown)
+        state.messages.append({"role": "user", "content": m})  # as the chat keeps them
         tracker.update(state, m)
     return state
 
@@ -328,3 +329,90 @@ def test_a_different_brand_and_only_the_organic_ones(grocery):
     assert "Garant-Ecological-Medium-Fat-Milk" in only["only"] and "Arla-Standard-Milk" not in only["only"]
     # "cow's milk" is said nowhere whole: its head word, a kind, is what is ruled out
     assert not any(grocery.meta[i]["category"] == "Milk" for i in _kept(grocery, _run(grocery, "I can't have cow's milk")))
+
+
+# ---- ruled-out ranges, the newest word on a field, series, people by pronoun --------------------
+
+@pytest.mark.parametrize("text, negated", [
+    ("I'm sick of 70s movies", True), ("honestly not into anything from the nineties", True),
+    ("those are way too 2000s for me", True), ("they all feel so 90s, something else?", True),
+    ("I love the 80s", False), ("a horror film from the 90s, no gore", False),
+    ("something from before 1990", False), ("please nothing before 1990", True),
+])
+def test_a_range_under_an_exclusion_cue_or_a_complaint_is_ruled_out(text, negated):
+    ranges = read(text).ranges
+    assert ranges and all(r.negated == negated for r in ranges), [(r.label, r.negated) for r in ranges]
+
+
+def test_the_newest_word_on_the_year_wins(movies):
+    state = _run(movies, "a western but nothing before 1990", "ok older is fine, westerns from the 50s")
+    assert [c["label"] for c in state.constraints] == ["year: 1950–1959"]
+    state = _run(movies, "a comedy from the 90s", "no 90s stuff actually")
+    assert [c["label"] for c in state.constraints] == ["not: year 1990–1999"]
+    # a range the old exclusion still allows keeps both
+    state = _run(movies, "a western but nothing before 1990", "from 1995 onwards")
+    assert sorted(c["label"] for c in state.constraints) == ["not: year < 1990", "year ≥ 1995"]
+
+
+def _titles_tracker(terms) -> Tracker:
+    import re
+
+    def is_title(phrase: str) -> list[str]:
+        bare = {i: re.sub(r"\s*\(\d{4}\)$", "", terms.meta[i]["title"]).lower() for i in terms.ids}
+        return [i for i, t in bare.items() if t == phrase.lower()]
+
+    return Tracker(lambda: terms, diet_table(), is_title=is_title)
+
+
+def test_a_series_is_ruled_out_by_its_name_a_single_word_title_alone(movies):
+    tracker, state = _titles_tracker(movies), SessionState()
+    tracker.update(state, "an animated movie, but no Toy Story")
+    kept = _kept(movies, state) - set(state.rejected)
+    toy = {i for i in movies.ids if "Toy Story" in movies.meta[i]["title"]}
+    assert len(toy) >= 4 and toy.isdisjoint(kept)
+    tracker, state = _titles_tracker(movies), SessionState()
+    tracker.update(state, "a disaster movie but skip Titanic")
+    kept = _kept(movies, state) - set(state.rejected)
+    titles = {movies.meta[i]["title"] for i in kept}
+    assert "Titanic II (2010)" in titles and "Titanic (1997)" not in titles
+    tracker, state = _titles_tracker(movies), SessionState()
+    tracker.update(state, "a disaster movie but none of the Titanic films")
+    assert not any("Titanic" in movies.meta[i]["title"] for i in _kept(movies, state) - set(state.rejected))
+
+
+def test_a_pronoun_or_a_surname_rules_out_the_person_and_leaves_the_topic(movies):
+    state = _run(movies, "Scorsese films are way too long for me, skip him. a gangster movie?")
+    assert [c["label"] for c in state.constraints] == ["not: Martin Scorsese"]
+    assert "scorsese" not in " ".join(state.topic).lower() and "gangster" in " ".join(state.topic).lower()
+    state = _run(movies, "films by Quentin Tarantino", "too violent, nothing by him please")
+    assert [c["label"] for c in state.constraints] == ["not: Quentin Tarantino"]
+    state = _run(movies, "a crime movie, no Al Pacino, I can't stand the guy")
+    assert [c["label"] for c in state.constraints] == ["not: Al Pacino"]
+
+
+def test_just_the_kind_narrows_the_request(grocery):
+    state = _run(grocery, "anything from the Netherlands?", "just the fruit please")
+    (only,) = [c for c in state.constraints if c.get("only")]
+    assert {grocery.meta[i]["group"] for i in only["only"]} == {"Fruit"}
+    state = _run(grocery, "what do you have from Spain?", "only the veg")
+    (only,) = [c for c in state.constraints if c.get("only")]
+    assert {grocery.meta[i]["group"] for i in only["only"]} == {"Vegetables"}
+
+
+def test_giving_in_takes_an_exclusion_back(grocery):
+    state = _run(grocery, "a juice, but no Tropicana", "alright, Tropicana then")
+    assert state.constraints == []
+    assert read("ok, show me something else then").retract == []
+
+
+@pytest.mark.parametrize("text, phrases", [
+    ("a romance, no movies where someone has amnesia", ["amnesia"]),
+    ("no films that have zombies in them", ["zombies"]),
+    ("no apples that are sour", ["apples"]),
+    ("I'm so done with vampires, something else", ["vampires"]),
+    ("we're boycotting Valio right now", ["Valio"]),
+    ("burned out on musicals lately", ["musicals"]),
+    ("no movies please", []),
+])
+def test_exclusions_of_clauses_and_weariness(text, phrases):
+    assert [p.text for p in read(text).exclude] == phrases
