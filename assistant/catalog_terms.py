@@ -44,6 +44,12 @@ MAX_SHARE = 0.25
 # a word of a request is read as a kind when this close to it ("veggies" -> Vegetables 0.81,
 # "animated" -> animation 0.85; "berries" -> Fruit 0.73 stays a word)
 EXPANSION_SIMILARITY = 0.8
+# short forms people type for a kind, which a sentence encoder does not place near it
+# ("veg" is 0.6 from "vegetables"); read as the words they stand for (English only)
+SHORT_FOR = {"veg": "vegetables", "veggie": "vegetables", "doc": "documentary", "docs": "documentary",
+             "docu": "documentary", "docus": "documentary", "scifi": "sci-fi", "romcom": "romance comedy",
+             "romcoms": "romance comedy", "rom-com": "romance comedy", "rom-coms": "romance comedy",
+             "toon": "animation", "toons": "animation", "flick": "movie", "flicks": "movies"}
 # single-word vectors kept for expand (a few MB); the cache starts over past this many
 WORD_VECTORS_KEPT = 20_000
 # a phrase stands for a kind when at least this many items say it, this share of them
@@ -216,6 +222,10 @@ class CatalogTerms:
         return Resolved(r.phrase, list(r.values), set(r.items), r.how)
 
     def _resolve(self, phrase: str) -> Resolved:
+        full = SHORT_FOR.get(phrase.lower().strip())
+        if full and " " not in full:
+            r = self._resolve(full)  # "no veg": vegetables
+            return Resolved(phrase, r.values, r.items, r.how)
         words = terms(phrase)
         out = Resolved(phrase)
         if not words or all(len(w) < 2 for w in words):
@@ -515,9 +525,15 @@ class CatalogTerms:
         from .reading import content_words
 
         words = [w for w in dict.fromkeys(content_words(text)) if len(w) >= 3 and not self.kinds_in(w)]
-        if not words:
-            return []
         added = []
+        for w in [w for w in words if w in SHORT_FOR]:
+            words.remove(w)
+            full = SHORT_FOR[w]
+            for kind in sorted(v for _, v in self.kinds_in(full)) + self.near_kinds(full):
+                if kind not in added:
+                    added.append(kind)
+        if not words:
+            return added
         pairs, vectors = self._kind_vectors() if self.encoder is not None else ([], None)
         if pairs:
             import numpy as np

@@ -13,7 +13,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import TYPE_CHECKING, Any
 
 from retrieval.dialogues import context_text
@@ -348,6 +348,15 @@ class _Turn:
         query = Query(text=query_text, image=self.photo, where=cons.to_where(constraints), exclude=exclude,
                       liked=seeds, k=self.candidates, context=context)
         found = self.rec.index.search(query)
+        again = (shown_before - set(self.state.rejected)) & exclude
+        if not found and again:
+            # nothing new meets the conditions ("anything else from that brand?" when both
+            # of its items were shown): the ones shown that do come back before any
+            # condition is given up
+            found = self.rec.index.search(replace(query, exclude=exclude - again))
+            if found:
+                exclude -= again
+                self._notice("Nothing I have not shown you yet fits that; these are the ones that do.")
         if not found:
             found = self._relaxed(query, constraints)
         # the index should honour exclude and the filter; this keeps the guarantee even if

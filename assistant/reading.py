@@ -108,7 +108,8 @@ _TRAILING = ("please", "pls", "plz", "thanks", "thank you", "btw", "by the way",
              "any more", "at all", "for me", "again",
              "now", "today", "then", "either", "though", "tonight", "this time", "this evening",
              "after all", "in it", "in them", "included", "whatsoever", "ok", "okay", "at the moment", "right now",
-             "for now", "these days", "lately", "tbh", "honestly")
+             "for now", "these days", "lately", "tbh", "honestly", "this week", "this month", "this year",
+             "for a while", "for the moment")
 
 # "right now" before "now": a phrase ends without either
 _TRAILING_LONGEST_FIRST = sorted(_TRAILING + GENERIC_HEADS, key=lambda t: -len(t.split()))
@@ -335,8 +336,10 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
     # vegan" takes one back
     for name, pattern in list(_DIET_PATTERNS) + list(diets or []):
         for m in re.finditer(pattern, text, re.I):
-            if re.search(r"(?i)\b(?:is|am|are|['’]m|['’]s|['’]re)\s*(?:n['’]t|not|no\s+longer)\s+(?:a\s+)?$|\bnot\s+$",
-                         text[max(0, m.start() - 20):m.start()]):
+            if re.search(r"(?i)\b(?:is|am|are|['’]m|['’]s|['’]re)\s*(?:n['’]t|not|no\s+longer)\s+(?:a\s+)?$|\bnot\s+$"
+                         # "never mind the dairy-free thing"
+                         r"|\b(?:forget|ignore|scratch|drop|disregard|never\s*mind)\s+(?:about\s+)?(?:the|that|my)\s+$",
+                         text[max(0, m.start() - 24):m.start()]):
                 r.diets_off.append(name)
             elif name not in r.diets:
                 r.diets.append(name)
@@ -560,7 +563,7 @@ def _retractions(text: str, taken: list[tuple[int, int]]) -> list[Phrase]:
                           r"(?P<x>[\w\s'’-]{1,30}?)\s+(?:then|it\s+is)\b", c)
             giving_in = bool(m)
         if not m:
-            m = re.search(r"(?ix)\b(?:forget|ignore|scratch|drop|disregard)\s+(?:about\s+)?(?:the|that|my)\s+(?P<x>[\w\s'-]{1,30}?)\s+"
+            m = re.search(r"(?ix)\b(?:forget|ignore|scratch|drop|disregard|never\s*mind)\s+(?:about\s+)?(?:the|that|my)\s+(?P<x>[\w\s'-]{1,30}?)\s+"
                           r"(?:thing|bit|part|rule|condition|filter|restriction)\b", c)
         if not m:
             m = re.search(r"(?ix)\b(?:i|we)\s+do\s+(?:need|want|like|eat|love)\s+(?:a\s+|an\s+|some\s+|the\s+)?"

@@ -160,6 +160,12 @@ class Tracker:
                     state.constraints = kept
                     u.notes.append(f"no more conditions on {p.text}")
                 continue
+            diets = [c for c in state.constraints if cons.kind_of(c) == "diet" and c.get("name") == p.text.lower()]
+            if diets:
+                # "never mind the dairy-free thing"
+                state.constraints = [c for c in state.constraints if c not in diets]
+                u.notes.append(f"no diet: {p.text}")
+                continue
             if p.cue == "giving in":
                 # only the exclusion that said it goes, nothing is carved out of a wider one
                 kept = [c for c in state.constraints if not (cons.kind_of(c) == "exclude"
@@ -306,7 +312,8 @@ class Tracker:
         """ "swedish veggies": the request's country adjectives as wanted origins (not those
         the same message rules out: "that Italian one? no Italian produce for me")."""
         out = []
-        ruled_out = {p.text.lower() for p in r.exclude}
+        # "avoiding italian produce this week": a country said in what is ruled out is not wanted
+        ruled_out = {w for p in r.exclude for w in [p.text.lower()] + content_words(p.text)}
         for word in content_words(r.topic_text) + [w for w in r.only if self.terms.country(w)]:
             values = self.terms.country(word)
             if values and word.lower() not in ruled_out:

@@ -63,6 +63,18 @@ def test_a_narrowing_message_filters_the_list_it_was_shown(rec):
     assert {r.id for r in narrowed.items} & set(shown)
 
 
+def test_when_nothing_new_fits_the_items_shown_that_fit_come_back_before_a_condition_goes(rec):
+    chat = rec.chat()
+    first = [r.id for r in chat.send("Alpro products please").items]
+    alpro = [i for i in first if i.startswith("Alpro-")]
+    assert len(alpro) >= 3
+    reply = chat.send("anything else from that brand?")
+    # every Alpro item was shown: they come back, no other brand takes their place
+    assert reply.items and all(r.id.startswith("Alpro-") for r in reply.items), [r.id for r in reply.items]
+    assert any("not shown you yet" in n for n in reply.notices), reply.notices
+    assert [c["label"] for c in reply.constraints] == ["manufacturer: Alpro"]
+
+
 def test_conflicting_conditions_are_named_and_exclusions_never_relaxed(rec):
     chat = rec.chat()
     reply = chat.send("a yoghurt from Valio, but nothing with vanilla")

@@ -416,3 +416,16 @@ def test_giving_in_takes_an_exclusion_back(grocery):
 ])
 def test_exclusions_of_clauses_and_weariness(text, phrases):
     assert [p.text for p in read(text).exclude] == phrases
+
+
+def test_a_country_said_in_an_exclusion_is_not_wanted_and_a_diet_is_put_aside(grocery):
+    state = _run(grocery, "some fruit", "i'm avoiding italian produce this week, other fruit then")
+    assert [c["label"] for c in state.constraints] == ["not: Italy"]
+    state = _run(grocery, "dairy-free milk please", "never mind the dairy-free thing, she cancelled. yoghurt?")
+    assert state.constraints == []
+
+
+def test_short_forms_of_kinds(grocery):
+    (c,) = _run(grocery, "no veg for me").constraints
+    assert c["label"] == "not: Vegetables"
+    assert not any(grocery.meta[i]["group"] == "Vegetables" for i in _kept(grocery, _run(grocery, "no veg for me")))
