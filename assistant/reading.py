@@ -64,6 +64,8 @@ class Reading:
     # "the same director", "its lead actor": (what the field is called, reference position
     # or None for the item last talked about)
     same: list[tuple[str, int | None]] = field(default_factory=list)
+    # the same, ruled out: "not a fan of that brand", "nothing else by that director"
+    not_same: list[tuple[str, int | None]] = field(default_factory=list)
     # the message without the constructions above: what the user is asking for
     topic_text: str = ""
 
@@ -377,7 +379,8 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
             word = m.group("f") or m.group("f2") or m.group("f3") or m.group("f5") or m.group("f6") or m.group("f7") or {
                 "directed": "director", "wrote": "writer", "made": "maker", "produced": "producer"}.get(
                 (m.group("f4") or "").lower(), "")
-            r.same.append((" ".join(word.lower().split()), inside[0].position if inside else None))
+            said = (" ".join(word.lower().split()), inside[0].position if inside else None)
+            (r.not_same if _AFTER_CUE.search(text[max(0, m.start() - 80):m.start()].rstrip() + " ") else r.same).append(said)
             taken.append((m.start(), m.end()))
 
     # idioms with a negation that rule nothing out: "without a doubt", "no wonder"
@@ -489,9 +492,9 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
     return r
 
 
-# a range governed by an exclusion cue: "not into 80s stuff", "I'm tired of 90s movies"
-_RANGE_AFTER_CUE = re.compile(_EXCLUDE_CUE.pattern + r"(?:(?:the|any|anything|something|movies?|films?|stuff|ones?"
-                              r"|from|in|of|made|released|all)\s+)*$")
+# what an exclusion cue governs: "not into [80s stuff]", "not a fan of [that brand]"
+_AFTER_CUE = re.compile(_EXCLUDE_CUE.pattern + r"(?:(?:the|any|anything|something|movies?|films?|stuff|ones?"
+                        r"|from|in|of|made|released|all)\s+)*$")
 # a complaint about what was shown: "these are all so 80s", "they're way too 90s"
 _RANGE_COMPLAINT = re.compile(r"(?i)\b(?:these|those|they|them|all\s+of\s+them|it|this|that)\s*(?:all\s+)?"
                               r"(?:are\s+|is\s+|['’]re\s+|['’]s\s+|looks?\s+|feels?\s+|seems?\s+)?(?:all\s+)?"
@@ -508,7 +511,7 @@ def _rule_out_ranges(text: str, ranges: list[Range]) -> None:
         # the range's own leading words ("of", "from the") may be the cue's object words
         lead = re.match(r"(?i)\s*(?:(?:from|in|of|during|the)\s+)*", text[rg.start:])
         before = text[:rg.start + lead.end()].rstrip() + " "
-        if _RANGE_AFTER_CUE.search(before[-80:]) or _RANGE_COMPLAINT.search(before[-60:]):
+        if _AFTER_CUE.search(before[-80:]) or _RANGE_COMPLAINT.search(before[-60:]):
             rg.negated = True
     ruled_out = {(rg.field, rg.label) for rg in ranges if rg.negated}
     for rg in ranges:

@@ -435,6 +435,21 @@ class Tracker:
         """ "more from the same director": the referenced item's values of that field, as
         a wanted value (the item last liked or named when no position is said)."""
         out = []
+        for word, position in r.not_same:
+            # "not a fan of that brand": its values ruled out
+            item = self._item_at(state, position)
+            rx = next((rx for words, rx in _FIELD_WORDS if word.split()[0] in words), None)
+            meta = self.terms.meta.get(item, {}) if item is not None else {}
+            name = next((f for f in meta if rx is not None and rx.search(f) and f in self.terms.value_counts), None)
+            values = _text_values(meta.get(name)) if name else []
+            if not values:
+                u.unresolved.append(f"not that {word}")
+                continue
+            pairs = [(name, v) for v in values]
+            label = f"not: {', '.join(values[:2])}" + (" …" if len(values) > 2 else "")
+            out.append({"kind": "exclude", "phrase": f"not same {word}", "values": [list(p) for p in pairs],
+                        "where": _where_not(pairs), "items": [], "label": label, "source": "user"})
+            u.notes.append(label)
         for word, position in r.same:
             item = self._item_at(state, position)
             if item is not None and word in ("year", "decade"):

@@ -429,3 +429,13 @@ def test_short_forms_of_kinds(grocery):
     (c,) = _run(grocery, "no veg for me").constraints
     assert c["label"] == "not: Vegetables"
     assert not any(grocery.meta[i]["group"] == "Vegetables" for i in _kept(grocery, _run(grocery, "no veg for me")))
+
+
+def test_that_brand_under_an_exclusion_cue_is_ruled_out(grocery):
+    state = _run(grocery, "juice please", "Actually I'm not a fan of that brand. Something else for breakfast?",
+                 shown=["Tropicana-Apple-Juice", "Bravo-Orange-Juice"])
+    assert [c["label"] for c in state.constraints] == ["not: Tropicana"]
+    kept = _kept(grocery, state)
+    assert "Tropicana-Juice-Smooth" not in kept and "Bravo-Apple-Juice" in kept
+    state = _run(grocery, "juice please", "more from that brand", shown=["Tropicana-Apple-Juice"])
+    assert [c["label"] for c in state.constraints] == ["manufacturer: Tropicana"]
