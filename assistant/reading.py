@@ -90,6 +90,7 @@ instead actually now wait forget never mind again still either rather kind sort 
 sure not no don't dont im i'm i'd id i've ive let's lets tell option options pick choice
 item items thing things stuff product products after all
 he him his she her hers they them their theirs half without though tho older newer recent cheaper pricier
+both either neither
 """.split())
 GENERIC_HEADS = ("ones", "one", "stuff", "things", "thing", "products", "product", "items", "item",
                  "movies", "movie", "films", "film", "flavours", "flavour", "flavors", "flavor",
@@ -429,7 +430,8 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
         phrases, end = _object_after(text, m.end(), taken=taken)
         said = [p for p in phrases if _spans_free(p.start, p.end, taken)]
         # "no movies where ...": a generic head alone names nothing to rule out
-        phrases = [p for p in said if not is_reference(p.text) and (content_words(p.text) or _PERSON.fullmatch(p.text))]
+        phrases = [p for p in said if not is_reference(p.text)
+                   and (content_words(p.text) or re.search(r"\d", p.text) or _PERSON.fullmatch(p.text))]
         # "no tearjerkers where someone has cancer or is dying": what the clause names too
         clause = _CONTENT_CLAUSE.match(text, end) if said else None
         if clause:

@@ -439,3 +439,8 @@ def test_that_brand_under_an_exclusion_cue_is_ruled_out(grocery):
     assert "Tropicana-Juice-Smooth" not in kept and "Bravo-Apple-Juice" in kept
     state = _run(grocery, "juice please", "more from that brand", shown=["Tropicana-Apple-Juice"])
     assert [c["label"] for c in state.constraints] == ["manufacturer: Tropicana"]
+
+
+def test_a_title_of_digits_is_ruled_out_a_generic_head_alone_is_not():
+    assert [p.text for p in read("Kubrick please, but skip 2001 and The Shining").exclude] == ["2001", "Shining"]
+    assert [p.text for p in read("no films please, just a series").exclude] == []
