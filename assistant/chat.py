@@ -240,8 +240,12 @@ class _Turn:
         matcher = self.rec.matcher()
         mentions = matcher.find_mentions(said) if said else []
         again: set[str] = set()
+        popularity = self.rec.popularity() if any(len(m.ids) > 1 for m in mentions) else {}
         for m, feeling in zip(mentions, classify_mentions(said, mentions), strict=True):
-            for item_id in m.ids:
+            # several items share the title ("Seven"): the best known is mentioned last, the
+            # one "that director" and "more like it" then mean
+            ids = sorted(m.ids, key=lambda i: -popularity.get(i, len(popularity))) if popularity else m.ids
+            for item_id in ids:
                 self.state.mention(item_id)
                 if feeling == "liked" and item_id not in self.state.rejected:
                     # a rejection is only undone by an explicit feedback(liked=True)

@@ -81,7 +81,7 @@ class TitleMatcher:
 
     def __init__(self, titles: dict[str, str], partial_words: bool | None = None,
                  documents: dict[str, str] | None = None, common: frozenset[str] = frozenset(),
-                 words: frozenset[str] = frozenset()):
+                 words: frozenset[str] = frozenset(), frequent: frozenset[str] = frozenset()):
         """``partial_words``: also match a single distinctive word of a title ("mango" for
         "Mango Class 1"); by default only for catalogs of up to 2,000 items, where such
         a word rarely collides with ordinary language. ``documents`` (``{id: text}``), when
@@ -93,10 +93,14 @@ class TitleMatcher:
         people's surnames ("Hitchcock"); a single word of ``common`` is not taken for a
         typo of a title either. ``words``: the words the catalog's texts use; such a word
         is spelled right, never a typo of a one-word title ("watching" is not "The
-        Hatching", "adventure" not "The Adventurer")."""
+        Hatching", "adventure" not "The Adventurer"). ``frequent``: words the items' own
+        texts use often; as a one-word title one names the item only written as a name
+        inside a sentence ("I loved Jaws", "Titanic (1997)"), not "no aliens" nor
+        "Aliens are scary" nor "Titanic Brad"."""
         from .reading import FILLER
 
-        self._common = COMMON | FILLER | frozenset(common)
+        self._frequent = frozenset(frequent) - COMMON - FILLER - frozenset(common)
+        self._common = COMMON | FILLER | frozenset(common) | self._frequent
         self._words = frozenset(words)
         # in a large catalog a one-word title in lower case is a word ("an action flick"),
         # a capitalised one may be a title ("I loved Flick")
@@ -158,10 +162,25 @@ class TitleMatcher:
                 continue
             self.partial[part] = sorted(ids)
 
+    @staticmethod
+    def _written_as_name(text: str, spans, i: int) -> bool:
+        """A word written as a one-word title: followed by its year, or capitalised inside
+        a sentence and not followed by another capitalised word (a person's name)."""
+        if i + 1 < len(spans) and spans[i + 1][0].isdigit():
+            return True
+        start = spans[i][1]
+        if not text[start].isupper():
+            return False
+        sentence_start = i == 0 or re.search(r"[.!?:;\n]", text[spans[i - 1][2]:start]) is not None
+        next_capital = i + 1 < len(spans) and text[spans[i + 1][1]].isupper() \
+            and not re.search(r"[.!?,:;]", text[spans[i][2]:spans[i + 1][1]])
+        return not sentence_start and not next_capital
+
     def _matchable(self, form: tuple[str, ...]) -> bool:
         if len(form) > 1:
             return not all(w in self._common for w in form)
-        return len(form[0]) >= 3 and form[0] not in self._common and not form[0].isdigit()
+        return len(form[0]) >= 3 and (form[0] not in self._common or form[0] in self._frequent) \
+            and not form[0].isdigit()
 
     def find_mentions(self, text: str) -> list[Mention]:
         """Non-overlapping mentions in reading order; exact matches win over typos."""
@@ -184,6 +203,8 @@ class TitleMatcher:
             if (hit is not None and hit[0] == 1 and hit[2] and self._capital_single
                     and not text[spans[i][1]].isupper() and not (i + 1 < len(words) and words[i + 1].isdigit())):
                 hit = None  # "an action flick" is no mention of "Flick"; "titanic (1997)" is one
+            if hit is not None and hit[0] == 1 and words[i] in self._frequent and not self._written_as_name(text, spans, i):
+                hit = None
             if hit is None:
                 i += 1
                 continue

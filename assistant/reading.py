@@ -95,7 +95,7 @@ both either neither
 GENERIC_HEADS = ("ones", "one", "stuff", "things", "thing", "products", "product", "items", "item",
                  "movies", "movie", "films", "film", "flavours", "flavour", "flavors", "flavor",
                  "kinds", "kind", "types", "type", "sorts", "sort", "options", "option", "dishes",
-                 "brands", "brand", "genre", "genres")
+                 "brands", "brand", "genre", "genres", "sequels", "sequel", "franchise", "series", "saga", "trilogy")
 _LEADING = ("the", "a", "an", "any", "more", "those", "these", "that", "this", "some", "such",
             "other", "of", "kind of", "type of", "sort of", "too much", "so much", "much", "many",
             "with", "from", "like", "really", "all", "anything with", "anything from", "food with",

@@ -66,6 +66,7 @@ class Recommender:
         self._titles: dict[str, str] | None = None
         self._matcher: TitleMatcher | None = None
         self._fields: dict[str, Any] | None = None
+        self._popularity: dict[str, int] | None = None
         self._terms: CatalogTerms | None = None
         self._terms_lock = threading.Lock()
         # raises SettingsError naming the diet at fault, before the first message
@@ -225,14 +226,13 @@ class Recommender:
         with self._cache_lock:
             if self._matcher is None:
                 self._matcher = TitleMatcher(titles, documents=self._documents_for_matching(titles),
-                                             common=common, words=words)
+                                             common=common, words=words, frequent=self._frequent_words())
             return self._matcher
 
     def _kind_words(self) -> frozenset[str]:
         """Words that are not a title on their own in this catalog: one-word kinds several
         items share ("a comedy" asks for the genre, not "The Comedy"; a kind of one item may
-        be its title: "Kiwi"), words the items' own texts use often ("no aliens", "with my
-        kids"), and the surnames of people with several items ("Hitchcock")."""
+        be its title: "Kiwi") and the surnames of people with several items ("Hitchcock")."""
         terms = self.terms()
         words = set()
         for f, counts in terms.value_counts.items():
@@ -242,9 +242,16 @@ class Recommender:
                     words.add(toks[0])
                 elif f not in terms.few and n >= 3 and len(toks) > 1:
                     words.add(toks[-1])
-        if len(terms.ids) > 2000:  # small catalogs: the matcher's own document test decides
-            words |= {w for w, n in terms.word_counts().items() if n >= COMMON_WORD_ITEMS}
         return frozenset(words)
+
+    def _frequent_words(self) -> frozenset[str]:
+        """Words the items' own texts use often ("no aliens", "with my kids"): a one-word
+        title among them is matched only when written as a name (small catalogs: the
+        matcher's own document test decides)."""
+        terms = self.terms()
+        if len(terms.ids) <= 2000:
+            return frozenset()
+        return frozenset(w for w, n in terms.word_counts().items() if n >= COMMON_WORD_ITEMS)
 
     def _documents_for_matching(self, titles: dict[str, str]) -> dict[str, str] | None:
         # single-word title matches are only tried in small catalogs; there the documents
@@ -292,6 +299,16 @@ class Recommender:
 
         return Tracker(self.terms, self.diets, is_title=is_title)
 
+    def popularity(self) -> dict[str, int]:
+        """Item id -> its rank in the collaborative model's log (0: the most interacted);
+        empty without a model. Tells which of several items sharing a title people mean."""
+        with self._cache_lock:
+            if self._popularity is None:
+                model = self.index.collab_model()
+                ranked = model.popular(len(model.pop_ids)) if model is not None else []
+                self._popularity = {i: rank for rank, (i, _) in enumerate(ranked)}
+            return self._popularity
+
     def fields(self) -> dict[str, Any]:
         with self._cache_lock:
             if self._fields is None:
@@ -301,7 +318,7 @@ class Recommender:
     def refresh(self) -> None:
         """Forget cached titles and fields (after the catalog was re-ingested)."""
         with self._cache_lock:
-            self._titles = self._matcher = self._fields = None
+            self._titles = self._matcher = self._fields = self._popularity = None
             self._mixes = {}
         with self._terms_lock:
             self._terms = None

@@ -149,3 +149,18 @@ def test_json_object_with_braces_inside_strings():
     assert parse_json_object('{not json} then {"a": "}"}') == {"a": "}"}
     assert parse_json_object('{"a": {"b": 1}') == {"b": 1}
     assert parse_json_object("{} ") == {} and parse_json_object("[1, 2]") is None
+
+
+def test_a_one_word_title_the_texts_use_often_counts_only_written_as_a_name(redial_titles):
+    # "jaws", "alien", "titanic" are words many plots use: "no aliens" is no mention, but
+    # "I loved Jaws" is, and so is a title with its year
+    m = TitleMatcher(redial_titles, frequent=frozenset({"jaws", "alien", "aliens", "titanic"}))
+
+    def titles(text):
+        return [redial_titles[i] for x in m.find_mentions(text) for i in x.ids]
+
+    assert any(t.startswith("Jaws") for t in titles("I really liked Jaws and Alien"))
+    assert any(t.startswith("Alien") for t in titles("I really liked Jaws and Alien"))
+    assert titles("Titanic (1997) is great") == ["Titanic (1997)"]
+    for text in ("no aliens please", "Aliens are scary", "titanic ships sink", "a film with Titanic Brad in it"):
+        assert titles(text) == [], text
