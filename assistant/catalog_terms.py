@@ -518,10 +518,10 @@ class CatalogTerms:
         added = self.near_kinds(text)
         return text if not added else f"{text} ({' '.join(added)})"
 
-    def near_kinds(self, text: str, *, prefixes: bool = False) -> list[str]:
+    def near_kinds(self, text: str) -> list[str]:
         """The kinds the words of ``text`` that are no kind themselves are close to in
-        meaning ("veggies" -> "Vegetables"; needs the text encoder); with ``prefixes``, also
-        the one kind a short word begins ("veg", "doc"), for a word said alone as a kind."""
+        meaning ("veggies" -> "Vegetables"; needs the text encoder) or stand for
+        (:data:`SHORT_FOR`: "veg", "doc")."""
         from .reading import content_words
 
         words = [w for w in dict.fromkeys(content_words(text)) if len(w) >= 3 and not self.kinds_in(w)]
@@ -543,12 +543,6 @@ class CatalogTerms:
                 k = int(np.argmax(row))
                 if row[k] >= EXPANSION_SIMILARITY and pairs[k][1] not in added:
                     added.append(pairs[k][1])
-        if prefixes and not added:
-            kinds = {v for f in self.few for v in self.value_counts[f]}
-            for w in words:
-                begun = [v for v in kinds if len(w) <= 5 and v.lower().startswith(w)]
-                if len(begun) == 1 and begun[0] not in added:
-                    added.append(begun[0])
         return added
 
     def people_in(self, text: str) -> list[tuple[str, str]]:

@@ -296,8 +296,8 @@ class Tracker:
             res = self.terms.resolve(phrase)
             # a kind by name ("just the fruit"): its items, not every text saying the word
             items = self.terms.items_with(res.values) | (res.items if res.how != "value" else set())
-            for kind in [] if items else self.terms.near_kinds(phrase, prefixes=True):
-                # "just the veg": the kind it is short for
+            for kind in [] if items else self.terms.near_kinds(phrase):
+                # "just the veggies": the kind it is close to
                 near = self.terms.resolve(kind)
                 items |= self.terms.items_with(near.values) | near.items
             if not items:
