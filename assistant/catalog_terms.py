@@ -49,7 +49,8 @@ EXPANSION_SIMILARITY = 0.8
 SHORT_FOR = {"veg": "vegetables", "veggie": "vegetables", "doc": "documentary", "docs": "documentary",
              "docu": "documentary", "docus": "documentary", "scifi": "sci-fi", "romcom": "romance comedy",
              "romcoms": "romance comedy", "rom-com": "romance comedy", "rom-coms": "romance comedy",
-             "toon": "animation", "toons": "animation", "flick": "movie", "flicks": "movies"}
+             "toon": "animation", "toons": "animation", "flick": "movie", "flicks": "movies",
+             "rom com": "romance comedy", "rom coms": "romance comedy"}
 # single-word vectors kept for expand (a few MB); the cache starts over past this many
 WORD_VECTORS_KEPT = 20_000
 # a phrase stands for a kind when at least this many items say it, this share of them
@@ -526,8 +527,10 @@ class CatalogTerms:
 
         words = [w for w in dict.fromkeys(content_words(text)) if len(w) >= 3 and not self.kinds_in(w)]
         added = []
-        for w in [w for w in words if w in SHORT_FOR]:
-            words.remove(w)
+        said = " ".join(text.lower().replace("-", " ").split())
+        short = [w for w in words if w in SHORT_FOR] + [k for k in SHORT_FOR if " " in k and re.search(rf"\b{k}\b", said)]
+        for w in short:
+            words = [x for x in words if x not in w.split()]
             full = SHORT_FOR[w]
             for kind in sorted(v for _, v in self.kinds_in(full)) + self.near_kinds(full):
                 if kind not in added:

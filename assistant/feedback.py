@@ -87,6 +87,8 @@ _KNOWN_BEFORE = re.compile(r"\b(love|loved|loves|like|liked|likes|enjoy|enjoyed|
                            r"[^.!?;:]*$", re.I)
 _WISH = re.compile(r"(?i)\b(?:would|['’]d|wanna|want\s+to|to)\s+(?:really\s+)?(?:love|like|enjoy|try|have)\b")
 _KNOWN_AFTER = re.compile(r"^[^.!?;:]*?\b(was|were)\b", re.I)
+_ASKS_FOR_IT = re.compile(r"(?i)^\W{0,3}(?:so\s+|and\s+)?(?:is\s+it\s+(?:in\s+(?:there|here|the\s+catalog)|available|there)"
+                          r"|do\s+you\s+(?:have|sell|carry)\s+it|have\s+you\s+got\s+it|got\s+it|can\s+i\s+(?:get|have|find)\s+it)\b")
 
 
 _NOT_YET = re.compile(r"(?i)(?:\bnot|\bnever|n['’]t|\b(?:have|has|had)nt)\s+(?:yet\s+|even\s+|really\s+)?$")
@@ -96,6 +98,8 @@ def knows_item(before: str, after: str) -> bool:
     """Whether the words around a named item say the user knows it already (``before``:
     the text up to the name, ``after``: the text just after it). "I have not seen X" does
     not: X is new to them."""
+    if _ASKS_FOR_IT.search(after):
+        return False  # "I loved Forrest Gump, is it in there?" asks for it
     m = _KNOWN_BEFORE.search(before)
     if m and not _WISH.search(before[max(0, m.start() - 12): m.end()]) \
             and not _NOT_YET.search(before[max(0, m.start() - 16): m.start()]):

@@ -76,6 +76,15 @@ def _shared_words(documents: dict[str, str]) -> dict[str, set[str]]:
     return users
 
 
+def _year_after(words: list[str]) -> str:
+    """The year just after a title ("heat 1995"), or said of it ("the one from 1997", "the
+    1997 one"); else the next word."""
+    if words and words[0].isdigit():
+        return words[0]
+    m = re.match(r"(?:the (?:one|version|film|movie) )?(?:from |of |in )?(?:the )?(1[89]\d\d|20\d\d)\b", " ".join(words))
+    return m.group(1) if m else (words[0] if words else "")
+
+
 class TitleMatcher:
     """Matches catalog titles (``{id: title}``) in free text."""
 
@@ -209,7 +218,7 @@ class TitleMatcher:
                 i += 1
                 continue
             n, ids, exact = hit
-            ids = self._by_year(ids, words[i + n] if i + n < len(words) else "")
+            ids = self._by_year(ids, _year_after(words[i + n: i + n + 4]))
             out.append(Mention(ids, spans[i][1], spans[i + n - 1][2], exact))
             i += n
         return out
@@ -279,7 +288,7 @@ class TitleMatcher:
         return [(d, item_id) for _, _, d, item_id in sorted(found)]
 
     def _by_year(self, ids: list[str], next_word: str) -> list[str]:
-        # "Heat 1995" picks the 1995 film when titles coincide
+        # "Heat 1995", "Titanic, the one from 1997": the film of that year when titles coincide
         if len(ids) > 1 and next_word.isdigit():
             same = [i for i in ids if self.years.get(i) == int(next_word)]
             return same or ids

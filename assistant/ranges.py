@@ -27,6 +27,9 @@ class Range:
     field_hint: str = ""
     # "not from the 80s": the items outside the range
     negated: bool = False
+    # "newer than that one": compared with the item talked about (named, liked), not a
+    # position in the list shown
+    talked_about: bool = False
 
 
 _DECADE_WORDS = {"twenties": 20, "thirties": 30, "forties": 40, "fifties": 50, "sixties": 60,
@@ -76,7 +79,9 @@ _NEGATED = re.compile(r"(?i)\b(?:not|no|nothing|except|excluding|exclude|without
 _PAST_FACT = re.compile(r"(?i)\b(?:it|(?:that|this)\s+(?:movie|film|one|show|book|song|game)|they|he|she|i|we)"
                         r"(?:\s+(?:just|first|only|actually|originally|probably))?"
                         r"\s+(?:came\s+out|was\s+(?:released|made|out|filmed|shot)|were\s+(?:released|made)"
-                        r"|(?:saw|watched|seen)\s+(?:it|that|this)(?:\s+one)?)\s*$")
+                        r"|(?:saw|watched|seen)\s+(?:it|that|this)(?:\s+one)?)\s*$"
+                        # "Do you have Titanic, the one from 1997?": which film, not a condition
+                        r"|\bthe\s+(?:one|version|original|remake)\s*$")
 
 
 def _number(text: str) -> float:
@@ -153,12 +158,13 @@ def read_ranges(text: str, taken: list[tuple[int, int]]) -> list[Range]:
                 op = "<" if word in ("cheaper", "less expensive", "more affordable", "older", "earlier") else ">"
                 ref = None
                 than = (g.get("than") or "").strip()
-                if than:
+                talked_about = bool(re.fullmatch(r"(?i)(?:that|this)(?:\s+(?:one|movie|film|item))?|it", than))
+                if than and not talked_about:
                     refs = read_references(than)
-                    ref = refs[0].position if refs else (0 if re.match(r"(?i)(?:that|this|it)\b", than) else None)
+                    ref = refs[0].position if refs else None
                     if ref is None:
                         continue  # "cheaper than 20" is a number, read above
-                new = [Range("relative", op, None, word, s, e, ref=ref, field_hint=hint)]
+                new = [Range("relative", op, None, word, s, e, ref=ref, field_hint=hint, talked_about=talked_about)]
             before = text[max(0, s - 40):s]
             verb = re.match(r"(?i)(?:released|made)\s+", m.group(0))  # "was [released in 1999]"
             if kind != "relative" and new and new[0].field == "year" and \

@@ -236,6 +236,7 @@ _SAME = re.compile(rf"""(?ix)\b(?:
   | the\s+(?P<f5>{_FIELD_WORD})\s+(?:of|from|in)\s+(?:it|that|this)(?:\s+one|\s+movie|\s+film|\s+item)?
   | (?:that|this)\s+(?P<f6>brand|director|maker|manufacturer|company|studio|writer|author)(?!\s+(?:is|was)\b)
   | (?:came\s+out|released|made)\s+(?:in\s+)?(?:that|the)\s+same\s+(?P<f7>year)
+  | the\s+(?P<f8>(?:lead|main)\s+(?:actors?|actress|stars?|role)|two\s+leads|leads?)(?=\s+(?:been|in|from|play|star|do|made|act))
   | (?:its|his|her|their|that\s+(?:movie|film|one|item)['’]s)\s+(?P<f2>{_FIELD_WORD})
   | (?:by|from|with)\s+(?:that|this)\s+(?P<f3>{_FIELD_WORD})
 )\b""")
@@ -322,6 +323,8 @@ def _object_after(text: str, start: int, max_words: int = 6,
     return out, end
 
 
+_DRAWN_OUT = re.compile(r"(?i)([a-z])\1{2,}\b")
+
 # ---- the reader ----------------------------------------------------------------------------
 
 
@@ -332,6 +335,8 @@ def _spans_free(s: int, e: int, taken: list[tuple[int, int]]) -> bool:
 def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
     """What ``text`` says. ``diets`` adds ``(name, regex)`` triggers to the built-in ones
     (the settings' own diets)."""
+    # "moreee like that", "soooo done with": a letter drawn out at a word's end, once
+    text = _DRAWN_OUT.sub(r"\1", text)
     r = Reading(text=text)
     taken: list[tuple[int, int]] = []
 
@@ -356,6 +361,9 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
 
     r.ranges = read_ranges(text, taken)
     _rule_out_ranges(text, r.ranges)
+    # "newer than that one" compares; it does not like or reject "that one"
+    r.references = [x for x in r.references
+                    if not any(g.field == "relative" and g.start <= x.start < g.end for g in r.ranges)]
 
     # "a different brand", "other directors": not the ones of the items shown
     for m in re.finditer(rf"(?i)\b(?:a\s+)?(?:different|another|other)\s+(?P<f>{_FIELD_WORD})(?:s)?\b", text):
@@ -377,7 +385,8 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
     for m in _SAME.finditer(text):
         if _spans_free(m.start(), m.end(), taken):
             inside = [x for x in r.references if m.start() <= x.start < m.end() + 30]
-            word = m.group("f") or m.group("f2") or m.group("f3") or m.group("f5") or m.group("f6") or m.group("f7") or {
+            word = m.group("f") or m.group("f2") or m.group("f3") or m.group("f5") or m.group("f6") or m.group("f7") \
+                or (m.group("f8") and ("leads" if re.search(r"(?i)actress|leads", m.group("f8")) else "lead")) or {
                 "directed": "director", "wrote": "writer", "made": "maker", "produced": "producer"}.get(
                 (m.group("f4") or "").lower(), "")
             said = (" ".join(word.lower().split()), inside[0].position if inside else None)

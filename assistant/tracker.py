@@ -393,13 +393,19 @@ class Tracker:
 
     def _relative_value(self, state: SessionState, rg: Range, name: str) -> float | None:
         shown = state.shown
-        if rg.ref is not None:
+        if rg.talked_about:
+            # the item last liked or named that says its value ("Groundhog Day" may be
+            # two rows, one without a year), else the first shown
+            talked = [i for i in state.liked[::-1] + state.mentioned[::-1] + shown[:1]
+                      if _is_number(self.terms.meta.get(i, {}).get(name))]
+            refs = talked[:1]
+        elif rg.ref is not None:
             pos = len(shown) + rg.ref if rg.ref < 0 else rg.ref
             refs = [shown[pos]] if 0 <= pos < len(shown) else []
         else:
             refs = list(shown)
         values = [self.terms.meta.get(i, {}).get(name) for i in refs]
-        values = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        values = [v for v in values if _is_number(v)]
         if not values:
             return None
         # "cheaper" than what was shown: below the cheapest of them
@@ -474,7 +480,9 @@ class Tracker:
                 u.unresolved.append(f"the same {word}")
                 continue
             if word.startswith("lead"):
-                values = values[:1]  # the first billed
+                # the first billed; "the lead actress", "the two leads": the first two (the
+                # catalog does not say who is an actress)
+                values = values[:2] if word == "leads" or "actress" in word else values[:1]
             pairs = [(name, v) for v in values]
             label = f"{name}: {', '.join(values[:2])}"
             out.append({"kind": "want", "field": name, "phrase": f"same {word}", "values": [list(p) for p in pairs],
@@ -524,7 +532,7 @@ class Tracker:
 # what people call a field -> the field names it may have in a catalog
 _FIELD_WORDS = [
     (("director", "directors"), re.compile(r"direct", re.I)),
-    (("actor", "actors", "actress", "star", "stars", "cast", "lead"), re.compile(r"star|cast|actor|perform", re.I)),
+    (("actor", "actors", "actress", "star", "stars", "cast", "lead", "leads"), re.compile(r"star|cast|actor|perform", re.I)),
     (("brand", "maker", "manufacturer", "company", "studio", "producer"), re.compile(r"brand|maker|manufactur|company|studio|produc", re.I)),
     (("writer", "author"), re.compile(r"writ|author", re.I)),
     (("genre",), re.compile(r"genre|category|kind|type", re.I)),
@@ -541,6 +549,10 @@ _PRONOUNS = ("him", "her", "them", "his", "hers", "their", "his stuff", "her stu
              "guy", "man", "woman", "dude", "lady")
 # "recent": the catalog's newest year minus this many
 RECENT_YEARS = 5
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _text_values(value: Any) -> list[str]:

@@ -164,3 +164,12 @@ def test_a_one_word_title_the_texts_use_often_counts_only_written_as_a_name(redi
     assert titles("Titanic (1997) is great") == ["Titanic (1997)"]
     for text in ("no aliens please", "Aliens are scary", "titanic ships sink", "a film with Titanic Brad in it"):
         assert titles(text) == [], text
+
+
+def test_the_year_said_of_a_title_picks_among_same_titles_and_asking_for_it_is_no_knowing(matcher, redial_titles):
+    from assistant.feedback import knows_item
+
+    (m,) = matcher.find_mentions("do you have Titanic, the one from 1997?")
+    assert [redial_titles[i] for i in m.ids] == ["Titanic (1997)"]
+    assert knows_item("I loved ", ", is it in there?") is False
+    assert knows_item("I loved ", ", anything like it?") is True

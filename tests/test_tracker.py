@@ -444,3 +444,27 @@ def test_that_brand_under_an_exclusion_cue_is_ruled_out(grocery):
 def test_a_title_of_digits_is_ruled_out_a_generic_head_alone_is_not():
     assert [p.text for p in read("Kubrick please, but skip 2001 and The Shining").exclude] == ["2001", "Shining"]
     assert [p.text for p in read("no films please, just a series").exclude] == []
+
+
+def test_drawn_out_words_lead_actors_and_newer_than_the_film_named(movies):
+    r = read("moreee like that 😂")
+    assert r.more_cue and r.refine_cue
+    assert [p.text for p in read("soooo done with zombies").exclude] == ["zombies"]
+    titanic = next(i for i in movies.ids if movies.meta[i]["title"] == "Titanic (1997)")
+    state = _run(movies, "What else has the lead actress been in?", shown=[titanic])
+    (c,) = state.constraints
+    assert c["label"] == "star: Leonardo DiCaprio, Kate Winslet"
+    state = _run(movies, "something with the lead actor", shown=[titanic])
+    assert [c["label"] for c in state.constraints] == ["star: Leonardo DiCaprio"]
+    # "newer than that one": the film talked about (its row with a year), not the first shown
+    state = SessionState()
+    state.mentioned = [titanic]
+    state.shown = [next(i for i in movies.ids if movies.meta[i]["title"] == "Toy Story (1995)")]
+    _tracker(movies).update(state, "something like that but newer than that one")
+    assert [c["label"] for c in state.constraints] == ["year > 1997"]
+    assert state.liked == []  # "that one" is compared, not liked
+
+
+def test_the_year_that_says_which_film_is_no_condition(movies):
+    assert _run(movies, "Do you have Titanic, the one from 1997?").constraints == []
+    assert [c["label"] for c in _run(movies, "a drama from 1997").constraints] == ["year: 1997"]
