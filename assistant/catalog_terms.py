@@ -51,6 +51,9 @@ SHORT_FOR = {"veg": "vegetables", "veggie": "vegetables", "doc": "documentary", 
              "romcoms": "romance comedy", "rom-com": "romance comedy", "rom-coms": "romance comedy",
              "toon": "animation", "toons": "animation", "flick": "movie", "flicks": "movies",
              "rom com": "romance comedy", "rom coms": "romance comedy"}
+# everyday words that hint at a kind when the message names none ("kids movie for saturday":
+# family; "an animated movie for my kids" is animation alone)
+HINT_OF = {"kids": "family", "kid": "family", "children's": "family", "childrens": "family"}
 # single-word vectors kept for expand (a few MB); the cache starts over past this many
 WORD_VECTORS_KEPT = 20_000
 # a phrase stands for a kind when at least this many items say it, this share of them
@@ -522,21 +525,37 @@ class CatalogTerms:
     def near_kinds(self, text: str) -> list[str]:
         """The kinds the words of ``text`` that are no kind themselves are close to in
         meaning ("veggies" -> "Vegetables"; needs the text encoder) or stand for
-        (:data:`SHORT_FOR`: "veg", "doc")."""
+        (:data:`SHORT_FOR`: "veg", "doc"); a word of :data:`HINT_OF` ("kids") only when
+        the text names no kind otherwise."""
         from .reading import content_words
 
         words = [w for w in dict.fromkeys(content_words(text)) if len(w) >= 3 and not self.kinds_in(w)]
-        added = []
         said = " ".join(text.lower().replace("-", " ").split())
         short = [w for w in words if w in SHORT_FOR] + [k for k in SHORT_FOR if " " in k and re.search(rf"\b{k}\b", said)]
-        for w in short:
-            words = [x for x in words if x not in w.split()]
-            full = SHORT_FOR[w]
+        hints = [w for w in words if w in HINT_OF]
+        words = [w for w in words if w not in hints and not any(w in k.split() for k in short)]
+        added: list[str] = []
+
+        def add(full: str) -> None:
             for kind in sorted(v for _, v in self.kinds_in(full)) + self.near_kinds(full):
                 if kind not in added:
                     added.append(kind)
-        if not words:
-            return added
+
+        for w in short:
+            add(SHORT_FOR[w])
+        pairs, vectors = self._kind_vectors() if self.encoder is not None and words else ([], None)
+        if pairs:
+            import numpy as np
+
+            sims = self._unit_word_vectors(words) @ vectors.T
+            for row in sims:
+                k = int(np.argmax(row))
+                if row[k] >= EXPANSION_SIMILARITY and pairs[k][1] not in added:
+                    added.append(pairs[k][1])
+        if hints and not added and not self.kinds_in(text):
+            for w in hints:
+                add(HINT_OF[w])
+        return added
         pairs, vectors = self._kind_vectors() if self.encoder is not None else ([], None)
         if pairs:
             import numpy as np

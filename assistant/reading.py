@@ -132,7 +132,7 @@ _EXCLUDE_CUE = re.compile(r"""(?ix)\b(?:
   | nothing\s+(?:from|with|by|like|of|starring|featuring|made\s+by|directed\s+by)
   | none\s+of | no\s+more | no\s+longer | not\s+any(?:more)?
   | apart\s+from | other\s+than | except(?:\s+for)? | excluding | exclude | besides
-  | (?:an?\s+)?(?:alternative|substitute|replacement)\s+(?:to|for)
+  | (?:an?\s+)?(?:alternative|substitute|replacement)\s+(?:to|for)(?!\s+(?:him|her|me|us|them|my\s|our\s|the\s+kids|kids)\b)
   | nothing\s+(?:about|involving|set\s+in|on) | not\s+about | no\s+(?:stories|films|movies)\s+about
   | (?:is|are|was|were)\s*n[o']?['’]?t\s+(?:from|made\s+from|made\s+with|with|about|containing)
   | (?:that|which)\s+(?:is|are|['’]s|['’]re)\s*(?:n[o']?['’]?t|not)

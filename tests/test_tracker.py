@@ -468,3 +468,11 @@ def test_drawn_out_words_lead_actors_and_newer_than_the_film_named(movies):
 def test_the_year_that_says_which_film_is_no_condition(movies):
     assert _run(movies, "Do you have Titanic, the one from 1997?").constraints == []
     assert [c["label"] for c in _run(movies, "a drama from 1997").constraints] == ["year: 1997"]
+
+
+def test_kids_hints_family_only_when_no_kind_is_named(movies):
+    assert movies.near_kinds("kids movie for saturday") == ["family"]
+    assert movies.near_kinds("an animation for my kids") == []  # animation is named: no hint
+    assert "romance" in movies.near_kinds("early 2000s rom com") and "comedy" in movies.near_kinds("a rom-com")
+    # "a yoghurt alternative for him" asks for a yoghurt-like thing; it rules out no one
+    assert read("and a yoghurt alternative for him?").exclude == []
