@@ -221,11 +221,28 @@ class CatalogTerms:
         """The values ``phrase`` names and the items asserting it (cached)."""
         key = ("resolve", phrase.lower())
         if key not in self._cache:
+            # a family's member whose head word names the family again ("blueberry" ->
+            # "berry" -> berries) reads as naming nothing on the way round
+            self._cache[key] = Resolved(phrase)
             self._cache[key] = self._resolve(phrase)
         r = self._cache[key]
         return Resolved(r.phrase, list(r.values), set(r.items), r.how)
 
-    def _resolve(self, phrase: str) -> Resolved:
+    def _resolve(self, phrase: str, families: bool = True) -> Resolved:
+        from .families import family
+
+        members = family(phrase) if families else ()
+        if members:
+            # "no citrus": every member the catalog names, by value or in an item's own words
+            # ("Blodgrape Juice": "as refreshing as only red grapefruit can be"); ruling out
+            # too much is the safe side of an allergy
+            out = Resolved(phrase, how="family")
+            for m in members:
+                r = self._resolve(m, families=False)
+                out.values += [v for v in r.values if v not in out.values and r.how in ("value", "part")]
+                out.items |= self.items_saying(terms(m), where="text")
+            if out.values or out.items:
+                return out
         full = SHORT_FOR.get(phrase.lower().strip())
         if full and " " not in full:
             r = self._resolve(full)  # "no veg": vegetables

@@ -476,3 +476,14 @@ def test_kids_hints_family_only_when_no_kind_is_named(movies):
     assert "romance" in movies.near_kinds("early 2000s rom com") and "comedy" in movies.near_kinds("a rom-com")
     # "a yoghurt alternative for him" asks for a yoghurt-like thing; it rules out no one
     assert read("and a yoghurt alternative for him?").exclude == []
+
+
+def test_a_family_reaches_every_member_the_catalog_names(grocery):
+    # MiniLM puts "citrus" near lemon and orange, not near grapefruit or lime: the family does
+    state = _run(grocery, "my daughter is allergic to citrus fruits, which juice can she have?")
+    kept = _kept(grocery, state)
+    assert {"Lime", "Satsumas", "Lemon", "Tropicana-Golden-Grapefruit", "God-Morgon-Red-Grapefruit-Juice",
+            "Bravo-Orange-Juice"}.isdisjoint(kept)
+    assert {"Bravo-Apple-Juice", "Tropicana-Apple-Juice", "Banana"} <= kept
+    state = _run(grocery, "no stone fruit please")
+    assert {"Peach", "Nectarine", "Plum"}.isdisjoint(_kept(grocery, state)) and "Kiwi" in _kept(grocery, state)
