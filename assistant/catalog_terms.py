@@ -193,6 +193,8 @@ class CatalogTerms:
         self._cache: dict[tuple[str, str], Any] = {}
         # re-entrant: the lazily built views build on one another (vocabulary -> words by length)
         self._lock = threading.RLock()
+        # the phrases this thread is resolving now (a family's member may name the family)
+        self._resolving = threading.local()
         self._value_vectors: Any = None
         self._word_vectors: dict[str, Any] = {}
 
@@ -221,10 +223,16 @@ class CatalogTerms:
         """The values ``phrase`` names and the items asserting it (cached)."""
         key = ("resolve", phrase.lower())
         if key not in self._cache:
-            # a family's member whose head word names the family again ("blueberry" ->
-            # "berry" -> berries) reads as naming nothing on the way round
-            self._cache[key] = Resolved(phrase)
-            self._cache[key] = self._resolve(phrase)
+            busy = self._resolving.__dict__.setdefault("keys", set())
+            if key in busy:
+                # a family's member whose head word names the family again ("blueberry" ->
+                # "berry" -> berries) names nothing on the way round
+                return Resolved(phrase)
+            busy.add(key)
+            try:
+                self._cache[key] = self._resolve(phrase)
+            finally:
+                busy.discard(key)
         r = self._cache[key]
         return Resolved(r.phrase, list(r.values), set(r.items), r.how)
 
