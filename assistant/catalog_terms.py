@@ -581,16 +581,6 @@ class CatalogTerms:
             for w in hints:
                 add(HINT_OF[w])
         return added
-        pairs, vectors = self._kind_vectors() if self.encoder is not None else ([], None)
-        if pairs:
-            import numpy as np
-
-            sims = self._unit_word_vectors(words) @ vectors.T
-            for row in sims:
-                k = int(np.argmax(row))
-                if row[k] >= EXPANSION_SIMILARITY and pairs[k][1] not in added:
-                    added.append(pairs[k][1])
-        return added
 
     def people_in(self, text: str) -> list[tuple[str, str]]:
         """Values of fields of names (casts, directors: many values) that ``text`` names

@@ -165,7 +165,13 @@ _EXCLUDE_CUE = re.compile(r"""(?ix)\b(?:
   | but\s+not | and\s+not | not | no
 )\s+""")
 # someone already named: "skip him", "not by her", "I can't stand the guy"
-_PERSON = re.compile(r"(?i)(?:him|her|his|hers|(?:(?:the|that|this)\s+)?(?:guy|man|woman|dude|lady))(?:\s+(?:stuff|movies|films|work))?")
+_PERSON = re.compile(r"(?i)(?:him|her|them|his|hers|their|(?:(?:the|that|this)\s+)?(?:guy|man|woman|dude|lady))"
+                     r"(?:\s+(?:stuff|movies|films|work))?")
+
+
+def names_a_person(phrase: str) -> bool:
+    """Whether a phrase only points at someone already named ("him", "his movies", "the guy")."""
+    return bool(_PERSON.fullmatch(phrase.strip()))
 # a clause saying what the ruled-out things show, and its subject and verb
 _CONTENT_CLAUSE = re.compile(r"(?i)\s*(?:where|in\s+which|(?:that|which)\s+(?:has|have|involves?|shows?))\s+")
 _CLAUSE_SUBJECT = re.compile(r"(?i)^(?:(?:someone|somebody|anyone|anybody|people|a\s+character|characters|a\s+person|they|it)\s+)?"
@@ -440,7 +446,7 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
         said = [p for p in phrases if _spans_free(p.start, p.end, taken)]
         # "no movies where ...": a generic head alone names nothing to rule out
         phrases = [p for p in said if not is_reference(p.text)
-                   and (content_words(p.text) or re.search(r"\d", p.text) or _PERSON.fullmatch(p.text))]
+                   and (content_words(p.text) or re.search(r"\d", p.text) or names_a_person(p.text))]
         # "no tearjerkers where someone has cancer or is dying": what the clause names too
         clause = _CONTENT_CLAUSE.match(text, end) if said else None
         if clause:

@@ -27,7 +27,7 @@ from typing import Any
 from . import constraints as cons
 from .catalog_terms import CatalogTerms, terms, values_where
 from .diets import Diet, excluded_items, triggers
-from .reading import Range, Reading, content_words, read
+from .reading import Range, Reading, content_words, names_a_person, read
 from .state import SessionState
 
 
@@ -44,6 +44,8 @@ class Understanding:
     # the message only narrowed the request ("no vanilla", "not the green ones", "from the
     # 90s"): the items shown before that still fit may be shown again
     narrowing: bool = False
+    # the person a pronoun of this message rules out ("I can't stand him"), found once
+    person: str | None = None
 
 
 class Tracker:
@@ -70,7 +72,9 @@ class Tracker:
         self._references(state, r, u)
         self._retractions(state, r, u)
 
-        topic_text = self._without_ruled_out_people(state, r)
+        if any(names_a_person(p.text) for p in r.exclude):
+            u.person = self._last_person(state, r.text)
+        topic_text = _without_person(r.topic_text, u.person)
         words = content_words(topic_text) or list(r.instead_of)
         if words:
             # the catalog's own words: typos of kinds mended, near-kinds named ("veggies")
@@ -102,19 +106,6 @@ class Tracker:
         u.narrowing = (bool(new) or any(x.feeling == "rejected" for x in r.references)) and not words \
             and not r.more_cue and not r.retract
         return u
-
-    def _without_ruled_out_people(self, state: SessionState, r: Reading) -> str:
-        """The topic text without the person a pronoun rules out: "half of these have
-        Johnny Depp, I can't stand him" asks for nothing with Johnny Depp in it."""
-        text = r.topic_text
-        if any(p.text.lower() in _PRONOUNS for p in r.exclude):
-            person = self._last_person(state, r.text)
-            if person:
-                # the name, or its surname alone ("Spielberg movies are overrated, skip him")
-                for name in (person, person.split()[-1]):
-                    text = re.sub(rf"(?i)\b{re.escape(name)}(?:['’]s)?\b", " ", text)
-                text = " ".join(text.split())
-        return text
 
     # ---- each kind -------------------------------------------------------------------------
     def _references(self, state: SessionState, r: Reading, u: Understanding) -> None:
@@ -222,12 +213,11 @@ class Tracker:
                     out.append({"kind": "exclude", "phrase": p.text.lower(), "items": sorted(series),
                                 "label": f"not: {p.text}", "source": "user"})
                 continue
-            if p.text.lower() in _PRONOUNS:
+            if names_a_person(p.text):
                 # "without him": the person last named ("too much Johnny Depp ... without him")
-                person = self._last_person(state, r.text)
-                if person is None:
+                if u.person is None:
                     continue
-                p = type(p)(person, p.start, p.end)
+                p = type(p)(u.person, p.start, p.end)
             res = self.terms.resolve(p.text)
             if not res.found:
                 u.unresolved.append(p.text)
@@ -271,20 +261,27 @@ class Tracker:
         """ "a different brand": rule out the brands of the items just shown."""
         out = []
         for word in r.different:
-            rx = next((rx for words, rx in _FIELD_WORDS if word.split()[0] in words), None)
-            items = state.shown or state.mentioned[-1:]
-            name = next((f for i in items for f in self.terms.meta.get(i, {})
-                         if rx is not None and rx.search(f) and f in self.terms.value_counts), None)
-            values = sorted({v for i in items for v in _text_values(self.terms.meta.get(i, {}).get(name))}) if name else []
-            if not values:
+            c = self._their_values_out(state.shown or state.mentioned[-1:], word, f"different {word}")
+            if c is None:
                 u.unresolved.append(f"a different {word}")
                 continue
-            pairs = [(name, v) for v in values]
-            label = f"not: {', '.join(values[:2])}" + (" …" if len(values) > 2 else "")
-            out.append({"kind": "exclude", "phrase": f"different {word}", "values": [list(p) for p in pairs],
-                        "where": _where_not(pairs), "items": [], "label": label, "source": "user"})
-            u.notes.append(label)
+            out.append(c)
+            u.notes.append(c["label"])
         return out
+
+    def _their_values_out(self, items: list[str], word: str, phrase: str) -> dict[str, Any] | None:
+        """An exclusion of the values ``items`` hold in the field ``word`` names ("brand":
+        manufacturer), or None when they hold none."""
+        rx = next((rx for words, rx in _FIELD_WORDS if word.split()[0] in words), None)
+        name = next((f for i in items for f in self.terms.meta.get(i, {})
+                     if rx is not None and rx.search(f) and f in self.terms.value_counts), None)
+        values = sorted({v for i in items for v in _text_values(self.terms.meta.get(i, {}).get(name))}) if name else []
+        if not values:
+            return None
+        pairs = [(name, v) for v in values]
+        label = f"not: {', '.join(values[:2])}" + (" …" if len(values) > 2 else "")
+        return {"kind": "exclude", "phrase": phrase, "values": [list(p) for p in pairs],
+                "where": _where_not(pairs), "items": [], "label": label, "source": "user"}
 
     def _only(self, r: Reading, u: Understanding) -> list[dict[str, Any]]:
         """ "only the organic ones": a wanted word; its items alone (kept as a filter of
@@ -444,18 +441,12 @@ class Tracker:
         for word, position in r.not_same:
             # "not a fan of that brand": its values ruled out
             item = self._item_at(state, position)
-            rx = next((rx for words, rx in _FIELD_WORDS if word.split()[0] in words), None)
-            meta = self.terms.meta.get(item, {}) if item is not None else {}
-            name = next((f for f in meta if rx is not None and rx.search(f) and f in self.terms.value_counts), None)
-            values = _text_values(meta.get(name)) if name else []
-            if not values:
+            c = self._their_values_out([item] if item is not None else [], word, f"not same {word}")
+            if c is None:
                 u.unresolved.append(f"not that {word}")
                 continue
-            pairs = [(name, v) for v in values]
-            label = f"not: {', '.join(values[:2])}" + (" …" if len(values) > 2 else "")
-            out.append({"kind": "exclude", "phrase": f"not same {word}", "values": [list(p) for p in pairs],
-                        "where": _where_not(pairs), "items": [], "label": label, "source": "user"})
-            u.notes.append(label)
+            out.append(c)
+            u.notes.append(c["label"])
         for word, position in r.same:
             item = self._item_at(state, position)
             if item is not None and word in ("year", "decade"):
@@ -520,7 +511,7 @@ class Tracker:
     def _preferences(self, r: Reading, u: Understanding) -> list[dict[str, Any]]:
         out = []
         for word in dict.fromkeys(r.lacking):
-            if word.lower() in _PRONOUNS:
+            if names_a_person(word):
                 continue
             items = self.terms.items_lacking(terms(word))
             if items:
@@ -543,12 +534,19 @@ _YEAR_RX = re.compile(r"year|date|decade", re.I)
 # "forget the year thing", "old is fine", "older ones are ok too": every year condition goes
 _YEAR_WORDS = ("year", "years", "decade", "decades", "date", "old", "older", "new", "newer", "recent", "age")
 _SERIES_HEAD = re.compile(r"(?i)\b(?:ones|movies|films|series|franchise|sequels|saga|trilogy|stuff)\b")
-_PRONOUNS = ("him", "her", "them", "his", "hers", "their", "his stuff", "her stuff", "his movies", "her movies",
-             "the guy", "that guy", "this guy", "the man", "that man", "the woman", "that woman", "the dude",
-             "that dude", "the lady", "that lady", "his films", "her films", "his work", "her work",
-             "guy", "man", "woman", "dude", "lady")
 # "recent": the catalog's newest year minus this many
 RECENT_YEARS = 5
+
+
+def _without_person(text: str, person: str | None) -> str:
+    """The topic text without the person a pronoun rules out: "half of these have Johnny
+    Depp, I can't stand him" asks for nothing with Johnny Depp in it; nor does "Spielberg
+    movies are overrated, skip him" (the surname alone)."""
+    if not person:
+        return text
+    for name in (person, person.split()[-1]):
+        text = re.sub(rf"(?i)\b{re.escape(name)}(?:['’]s)?\b", " ", text)
+    return " ".join(text.split())
 
 
 def _is_number(value: Any) -> bool:
