@@ -51,6 +51,15 @@ SHORT_FOR = {"veg": "vegetables", "veggie": "vegetables", "doc": "documentary", 
              "romcoms": "romance comedy", "rom-com": "romance comedy", "rom-coms": "romance comedy",
              "toon": "animation", "toons": "animation", "flick": "movie", "flicks": "movies",
              "rom com": "romance comedy", "rom coms": "romance comedy"}
+# everyday words that describe a kind, read as that kind when the catalog has it ("something
+# funny": comedy; the encoder puts "funny" only 0.48 from "comedy", below any safe threshold)
+DESCRIBES = {"funny": "comedy", "hilarious": "comedy", "comedic": "comedy", "laugh": "comedy",
+             "scary": "horror", "scarry": "horror", "spooky": "horror", "creepy": "horror",
+             "frightening": "horror", "terrifying": "horror", "romantic": "romance",
+             "adventurous": "adventure", "dramatic": "drama", "suspenseful": "thriller",
+             "thrilling": "thriller", "animated": "animation", "cartoon": "animation",
+             "cartoons": "animation", "mysterious": "mystery", "historical": "history",
+             "biographical": "biography", "musicals": "musical", "documentaries": "documentary"}
 # everyday words that hint at a kind when the message names none ("kids movie for saturday":
 # family; "an animated movie for my kids" is animation alone)
 HINT_OF = {"kids": "family", "kid": "family", "children's": "family", "childrens": "family"}
@@ -251,10 +260,11 @@ class CatalogTerms:
                 out.items |= self.items_saying(terms(m), where="text")
             if out.values or out.items:
                 return out
-        full = SHORT_FOR.get(phrase.lower().strip())
+        full = SHORT_FOR.get(phrase.lower().strip()) or DESCRIBES.get(phrase.lower().strip())
         if full and " " not in full:
-            r = self._resolve(full)  # "no veg": vegetables
-            return Resolved(phrase, r.values, r.items, r.how)
+            r = self._resolve(full)  # "no veg": vegetables; "nothing scary": horror
+            if r.values or r.items:
+                return Resolved(phrase, r.values, r.items, r.how)
         words = terms(phrase)
         out = Resolved(phrase)
         if not words or all(len(w) < 2 for w in words):
@@ -556,7 +566,8 @@ class CatalogTerms:
 
         words = [w for w in dict.fromkeys(content_words(text)) if len(w) >= 3 and not self.kinds_in(w)]
         said = " ".join(text.lower().replace("-", " ").split())
-        short = [w for w in words if w in SHORT_FOR] + [k for k in SHORT_FOR if " " in k and re.search(rf"\b{k}\b", said)]
+        short = [w for w in words if w in SHORT_FOR or w in DESCRIBES] + [
+            k for k in SHORT_FOR if " " in k and re.search(rf"\b{k}\b", said)]
         hints = [w for w in words if w in HINT_OF]
         words = [w for w in words if w not in hints and not any(w in k.split() for k in short)]
         added: list[str] = []
@@ -567,7 +578,7 @@ class CatalogTerms:
                     added.append(kind)
 
         for w in short:
-            add(SHORT_FOR[w])
+            add(SHORT_FOR.get(w) or DESCRIBES[w])
         pairs, vectors = self._kind_vectors() if self.encoder is not None and words else ([], None)
         if pairs:
             import numpy as np

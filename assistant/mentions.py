@@ -36,6 +36,13 @@ very really just so too also one two all new old good great best bad big small u
 what which who how when where why well much many movie movies film films show item items thing things
 something anything please thanks thank hello hi ok okay sure maybe think know see seen watch watched
 """.split())
+# words after which the next words name something the user knows ("seen frozen and moana",
+# "just finished gone girl", "stuff like superbad"): there a lower-case one-word title, or a
+# title of words the catalog uses often, is taken for the title it is
+KNOWN_CUES = frozenset("""seen saw watched rewatched finished loved liked like enjoyed adored
+done""".split())
+# what may stand between a cue and the title, or between two titles of one list
+_CUE_GAP = re.compile(r"(?i)^[\s,]*(?:(?:and|or|&|the|all|both|already|also|of)\b[\s,]*)*$")
 MAX_TOKENS = 12
 # texts whose mentions are remembered (per matcher); cleared when full
 MEMO_SIZE = 4096
@@ -118,6 +125,8 @@ class TitleMatcher:
             partial_words = len(titles) <= 2000
         self._shared_words = _shared_words(documents) if documents and partial_words else None
         self.exact: dict[tuple[str, ...], list[str]] = defaultdict(list)
+        # titles of words the catalog uses often ("Gone Girl"): mentions only after a cue
+        self.cued: dict[tuple[str, ...], list[str]] = defaultdict(list)
         # parts of a title that name one item only: "granny smith" for "Apple Granny Smith Class 1"
         self.partial: dict[tuple[str, ...], list[str]] = {}
         self.years: dict[str, int | None] = {}
@@ -134,6 +143,9 @@ class TitleMatcher:
             for form in forms:
                 if self._matchable(form) and item_id not in self.exact[form]:
                     self.exact[form].append(item_id)
+                elif len(form) > 1 and not all(w in COMMON or w in FILLER for w in form) \
+                        and item_id not in self.cued[form]:
+                    self.cued[form].append(item_id)
                 joined = "".join(form)
                 if typo_budget(len(joined)) and len(form) <= MAX_TOKENS:
                     fuzzy.append((joined, item_id))
@@ -207,21 +219,49 @@ class TitleMatcher:
         words = [w for w, _, _ in spans]
         out: list[Mention] = []
         i = 0
+        cued_end = -1  # where the last mention after a cue ended (a list goes on after it)
         while i < len(words):
+            cued = self._cued(text, spans, i, cued_end)
             hit = self._exact_at(words, i) or self._partial_at(words, i) or self._fuzzy_at(words, i)
-            if (hit is not None and hit[0] == 1 and hit[2] and self._capital_single
+            if cued:
+                longer = self._cued_at(words, i)  # "finished gone girl": Gone Girl, not Gone
+                if longer is not None and (hit is None or longer[0] > hit[0]):
+                    hit = longer
+            if (hit is not None and hit[0] == 1 and hit[2] and self._capital_single and not cued
                     and not text[spans[i][1]].isupper() and not (i + 1 < len(words) and words[i + 1].isdigit())):
                 hit = None  # "an action flick" is no mention of "Flick"; "titanic (1997)" is one
-            if hit is not None and hit[0] == 1 and words[i] in self._frequent and not self._written_as_name(text, spans, i):
+            if hit is not None and hit[0] == 1 and words[i] in self._frequent and not cued \
+                    and not self._written_as_name(text, spans, i):
                 hit = None
             if hit is None:
                 i += 1
                 continue
+            if cued:
+                cued_end = spans[i + hit[0] - 1][2]
             n, ids, exact = hit
             ids = self._by_year(ids, _year_after(words[i + n: i + n + 4]))
             out.append(Mention(ids, spans[i][1], spans[i + n - 1][2], exact))
             i += n
         return out
+
+    @staticmethod
+    def _cued(text: str, spans, i: int, cued_end: int) -> bool:
+        """Whether word ``i`` follows a :data:`KNOWN_CUES` word, or a mention after one
+        with only list words between ("seen frozen and moana")."""
+        start = spans[i][1]
+        if cued_end >= 0 and _CUE_GAP.match(text[cued_end:start]):
+            return True
+        for k in range(i - 1, max(i - 4, -1), -1):
+            if spans[k][0] in KNOWN_CUES:
+                return bool(_CUE_GAP.match(text[spans[k][2]:start]))
+        return False
+
+    def _cued_at(self, words, i):
+        for n in range(min(MAX_TOKENS, len(words) - i), 1, -1):
+            ids = self.cued.get(tuple(words[i: i + n]))
+            if ids:
+                return n, list(ids), True
+        return None
 
     def find(self, text: str) -> list[str]:
         """Catalog ids mentioned in ``text``, in order of first mention, without repeats."""

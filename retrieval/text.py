@@ -26,10 +26,17 @@ _WORD_APOSTROPHES = re.compile(r"[\w']+")
 _ASCII = re.compile(r"[a-z0-9]+")
 _STOP = frozenset("""a an and are as at be but by for from has have i in is it its me my
 of on or our so that the their this to was we what with you your new""".split())
+# the words of asking, not of what is asked for: in a chat message they match titles by
+# accident ("something funny" -> "Something Wicked This Way Comes", "any good 90s action" ->
+# "Any Given Sunday", "Good Will Hunting"), and a title that holds one still matches on
+# its other words. "movie" and "film" name the catalog's own kind of item, not one item.
+_ASKING = frozenset("""something anything any some good great best pls please plz thanks
+thank want wanna need looking recommend suggest maybe really just like tonight tonite
+movie movies film films flick flicks""".split())
 
 
 def _normalise(word: str) -> str | None:
-    if word in _STOP or (len(word) < 2 and not word.isdigit()):
+    if word in _STOP or word in _ASKING or (len(word) < 2 and not word.isdigit()):
         return None
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]

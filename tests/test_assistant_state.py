@@ -173,3 +173,22 @@ def test_the_year_said_of_a_title_picks_among_same_titles_and_asking_for_it_is_n
     assert [redial_titles[i] for i in m.ids] == ["Titanic (1997)"]
     assert knows_item("I loved ", ", is it in there?") is False
     assert knows_item("I loved ", ", anything like it?") is True
+
+
+def test_after_seen_or_liked_a_lower_case_title_counts(redial_titles):
+    # chat is typed in lower case: after "seen", "finished", "stuff like" the next words (and
+    # a list going on with "and") name titles, even one-word ones and ones of everyday words
+    m = TitleMatcher(redial_titles, common=frozenset({"gone", "girl", "toy", "story", "action"}),
+                     frequent=frozenset({"frozen"}))
+
+    def titles(text):
+        return {redial_titles[x.ids[0]].split(" (")[0] for x in m.find_mentions(text)}
+
+    assert titles("they've all seen frozen and moana a million times") == {"Frozen", "Moana"}
+    assert titles("just finished gone girl and i'm obsessed") == {"Gone Girl"}
+    assert titles("stuff like superbad? seen it obviously") == {"Superbad"}
+    assert "Toy Story" in titles("i've done forrest gump, cast away and toy story")
+    # without a cue the same words name nothing
+    for text in ("a frozen dessert", "a girl who has gone missing",
+                 "something superbad", "I like action movies"):
+        assert titles(text) == set(), text

@@ -286,12 +286,20 @@ def test_filters_are_normalised_for_chroma():
     assert adapt_to_lists({"year": 1999}, {"genre"}) == {"year": 1999}
 
 
-def test_keyword_index_prefers_title_words():
-    kw = KeywordIndex([("m1", "The Matrix", "A hacker learns the truth about reality."),
-                       ("m2", "Reality Bites", "Friends after college."),
-                       ("m3", "Heat", "A thief and a detective; the matrix of crime.")])
-    hits = kw.find("something like the matrix please", 5)
-    assert [h[0] for h in hits] == ["m1", "m3"]
-    assert hits[0][2] == {"words": ["matrix"], "title": True} and "title" not in hits[1][2]
-    assert kw.find("matrix", 5, keep=lambda i: i != "m1")[0][0] == "m3"
+def test_keyword_index_reads_titles_in_documents_without_boosting_them():
+    # documents hold their titles, as the index writes them
+    kw = KeywordIndex([("m1", "The Matrix", "The Matrix.\nA hacker learns the truth about reality."),
+                       ("m2", "Reality Bites", "Reality Bites.\nFriends after college."),
+                       ("m3", "Heat", "Heat.\nA thief and a detective; the matrix of crime.")])
+    hits = {h[0]: h[2] for h in kw.find("something like the matrix please", 5)}
+    assert hits == {"m1": {"words": ["matrix"], "title": True}, "m3": {"words": ["matrix"]}}
+    assert [h[0] for h in kw.find("matrix", 5, keep=lambda i: i != "m1")] == ["m3"]
+    # a word that happens to be a title is no stronger than the same word in a plot: the
+    # film holding both words asked for comes first ("Weekend" used to)
+    records = [("w", "Weekend", "Weekend.\nTwo strangers meet at a club and talk all night."),
+               ("s", "Star Trek", "Star Trek.\nA crew explores outer space."),
+               ("h", "Heat", "Heat.\nA thief and a detective.")]
+    asked = "a space movie, he puts one on every weekend"
+    assert [h[0] for h in KeywordIndex(records).find(asked, 5)] == ["s", "w"]
+    assert [h[0] for h in KeywordIndex(records, title_boost=3.0).find(asked, 5)] == ["w", "s"]
     assert kw.find("", 5) == []
