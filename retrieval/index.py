@@ -21,7 +21,7 @@ from typing import Any
 from .catalog import STORE_KEYS
 from .errors import IndexMissing, InputError, ModelUnavailable
 from .filters import adapt_to_lists, normalise_where
-from .fusion import fuse, load_fusion, load_fusion_meta
+from .fusion import PRIOR_WEIGHTS, fuse, load_fusion, load_fusion_meta
 from .settings import Settings
 from .types import Candidate, Query
 from .vectors import VectorTable
@@ -230,7 +230,8 @@ class CatalogIndex:
 
     def weights(self) -> dict[str, float]:
         """Channel weights: ``fusion.json`` beside the index when present, else
-        ``settings.fusion_weights``; a channel named in neither weighs 1.0."""
+        ``settings.fusion_weights``, else :data:`retrieval.fusion.PRIOR_WEIGHTS`; a
+        channel none of them names weighs 1.0."""
         with self._lock:
             if self._weights is None:
                 learned = load_fusion(self.settings.index_dir)
@@ -244,7 +245,7 @@ class CatalogIndex:
                 elif self.settings.fusion_weights:
                     self._weights, self._weights_source = dict(self.settings.fusion_weights), "settings"
                 else:
-                    self._weights, self._weights_source = {}, "default"
+                    self._weights, self._weights_source = dict(PRIOR_WEIGHTS), "prior"
             return self._weights
 
     def rrf_k(self) -> int:
@@ -290,7 +291,7 @@ class CatalogIndex:
     def use_weights(self, weights: dict[str, float] | None, source: str = "override",
                     rrf_k: int | None = None) -> None:
         """Fuse with ``weights`` (channels not named weigh 1.0; 0 skips a channel) and
-        ``rrf_k`` (None: the settings'); None goes back to ``fusion.json`` / settings."""
+        ``rrf_k`` (None: the settings'); None goes back to ``fusion.json`` / settings / the prior."""
         with self._lock:
             self._weights = None if weights is None else {c: float(w) for c, w in weights.items()}
             self._rrf_k = rrf_k if weights is not None else None

@@ -135,7 +135,7 @@ def test_lookups(index):
     assert {"title", "image", "content_hash"}.isdisjoint(fields)
     stats = index.stats()
     assert stats["items"] == 81 and stats["channels"]["dense"] and not stats["channels"]["clip_image"]
-    assert stats["fusion"]["source"] == "default"
+    assert stats["fusion"]["source"] == "prior" and stats["fusion"]["weights"]["named"] == 1.0
 
 
 @pytest.mark.model
@@ -171,7 +171,7 @@ def test_weights_can_be_overridden_in_process(index):
         assert index.stats()["fusion"]["source"] == "override"
     finally:
         index.use_weights(None)
-    assert index.stats()["fusion"]["source"] == "default"
+    assert index.stats()["fusion"]["source"] == "prior"
 
 
 # ---- photos through CLIP ------------------------------------------------------------------
