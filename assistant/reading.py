@@ -66,6 +66,9 @@ class Reading:
     same: list[tuple[str, int | None]] = field(default_factory=list)
     # the same, ruled out: "not a fan of that brand", "nothing else by that director"
     not_same: list[tuple[str, int | None]] = field(default_factory=list)
+    # "I've seen all the ones with Kevin Hart": whose items are all known (the tracker rules
+    # them out when the phrase names a person)
+    seen_all: list[Phrase] = field(default_factory=list)
     # the message without the constructions above: what the user is asking for
     topic_text: str = ""
 
@@ -165,7 +168,7 @@ _EXCLUDE_CUE = re.compile(r"""(?ix)\b(?:
   | but\s+not | and\s+not | not | no
 )\s+""")
 # someone already named: "skip him", "not by her", "I can't stand the guy"
-_PERSON = re.compile(r"(?i)(?:him|her|them|his|hers|their|(?:(?:the|that|this)\s+)?(?:guy|man|woman|dude|lady))"
+_PERSON = re.compile(r"(?i)(?:him|her|them|his|hers|their|theirs|(?:(?:the|that|this)\s+)?(?:guy|man|woman|dude|lady))"
                      r"(?:\s+(?:stuff|movies|films|work))?")
 
 
@@ -412,6 +415,13 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
         r.retract.append(phrase)
         taken.append((phrase.start, phrase.end))
 
+    for m in _SEEN_ALL.finditer(text):
+        x = m.group("x")
+        if _spans_free(m.start(), m.end(), taken) and (names_a_person(x) or (
+                content_words(x) and not re.match(r"(?i)(?:them|those|these|that|this|it)\b", x))):
+            r.seen_all.append(Phrase(clean_phrase(x), m.start("x"), m.end("x")))
+            taken.append((m.start(), m.end()))
+
     # "arla is a no-go for me", "melons are too much for me", "a soy allergy"
     for m in _SUBJECT_RULED_OUT.finditer(text):
         if _spans_free(m.start(), m.end(), taken):
@@ -447,6 +457,14 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
         # "no movies where ...": a generic head alone names nothing to rule out
         phrases = [p for p in said if not is_reference(p.text)
                    and (content_words(p.text) or re.search(r"\d", p.text) or names_a_person(p.text))]
+        # "not his 90s stuff": "his" says whose; the range is what is ruled out
+        phrases = [p for p in phrases if not (_POSSESSIVE.fullmatch(p.text.strip())
+                                              and any(g.negated and 0 <= g.start - p.end <= 2 for g in r.ranges))]
+        # "not a fan of The Rock (Dwayne Johnson)": the name in brackets is who is meant
+        bracket = re.match(r"\s*\(([^()]{3,40})\)", text[end:]) if len(phrases) == 1 else None
+        if bracket and content_words(bracket.group(1)):
+            phrases = [Phrase(clean_phrase(bracket.group(1)), end + bracket.start(1), end + bracket.end(1))]
+            end += bracket.end()
         # "no tearjerkers where someone has cancer or is dying": what the clause names too
         clause = _CONTENT_CLAUSE.match(text, end) if said else None
         if clause:
@@ -477,6 +495,11 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
                     "fragrance", "sodium", "grain", "peanut") and _spans_free(m.start(), m.end(), taken):
             r.lacking.append(word)
 
+    # "any of his", "more of hers": the person last named, wanted
+    for m in re.finditer(r"(?i)\b(?:any|some|more|others?|ones?|anything|something)\s+(?:else\s+)?of\s+(?P<x>his|hers|theirs)\b", text):
+        if _spans_free(m.start(), m.end(), taken):
+            r.want.append(Phrase(m.group("x"), m.start(), m.end(), "of"))
+            taken.append((m.start(), m.end()))
     # wanted attributes: "from Sweden", "with Tom Hanks", "by Nolan"
     for m in re.finditer(r"(?i)\b(?:from|made\s+in|made\s+by|by|with|starring|featuring|directed\s+by|written\s+by|produced\s+by|grown\s+in)\s+", text):
         if not _spans_free(m.start(), m.end(), taken):
@@ -511,7 +534,16 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
 
 # what an exclusion cue governs: "not into [80s stuff]", "not a fan of [that brand]"
 _AFTER_CUE = re.compile(_EXCLUDE_CUE.pattern + r"(?:(?:the|any|anything|something|movies?|films?|stuff|ones?"
-                        r"|from|in|of|made|released|all)\s+)*$")
+                        r"|from|in|of|made|released|all|his|her|their|its)\s+)*$")
+# whose: "not his 90s stuff" rules out the range, not the person
+_POSSESSIVE = re.compile(r"(?i)his|her|their|its")
+# "seen all the ones with Kevin Hart", "he's seen every clint eastwood movie", "I've seen
+# all of his": everything by someone is known already (ruled out when it names a person)
+_SEEN_ALL = re.compile(r"""(?ix)\b(?:seen|watched|saw|done)\s+(?:them\s+)?(?:all|every(?:\s+single)?)\s+
+    (?:(?:one|ones|movie|movies|film|films)\s+)?(?:of\s+)?(?:the\s+)?(?:(?:ones?|movies?|films?)\s+)?
+    (?:(?:with|by|from|starring)\s+)?
+    (?P<x>[\w'’.-]+(?:\s+[\w'’.-]+){0,2}?)
+    (?=\s+(?:in\s+them|movies?|films?|ones?|stuff|ever|already|too|as\s+well|so)\b|\s*(?:[.,;:!?]|$))""")
 # a complaint about what was shown: "these are all so 80s", "they're way too 90s"
 _RANGE_COMPLAINT = re.compile(r"(?i)\b(?:these|those|they|them|all\s+of\s+them|it|this|that)\s*(?:all\s+)?"
                               r"(?:are\s+|is\s+|['’]re\s+|['’]s\s+|looks?\s+|feels?\s+|seems?\s+)?(?:all\s+)?"

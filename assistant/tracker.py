@@ -27,7 +27,8 @@ from typing import Any
 from . import constraints as cons
 from .catalog_terms import CatalogTerms, terms, values_where
 from .diets import Diet, excluded_items, triggers
-from .reading import Range, Reading, content_words, names_a_person, read
+from .mentions import COMMON
+from .reading import FILLER, Range, Reading, content_words, names_a_person, read
 from .state import SessionState
 
 
@@ -72,8 +73,15 @@ class Tracker:
         self._references(state, r, u)
         self._retractions(state, r, u)
 
-        if any(names_a_person(p.text) for p in r.exclude):
-            u.person = self._last_person(state, r.text)
+        pointed = [p.text for p in r.exclude + r.seen_all if names_a_person(p.text)]
+        if pointed:
+            people = self._last_people(state, r.text)
+            # "any of hers without him?": the other pronoun is the one named last, so the
+            # one ruled out is the one before
+            other = _FEMALE if _MALE.search(pointed[0]) else _MALE if _FEMALE.search(pointed[0]) else None
+            outside = _without_phrases(r.text, pointed)
+            skip = 1 if other is not None and other.search(outside) and len(people) > 1 else 0
+            u.person = people[skip] if len(people) > skip else None
         topic_text = _without_person(r.topic_text, u.person)
         words = content_words(topic_text) or list(r.instead_of)
         if words:
@@ -95,7 +103,7 @@ class Tracker:
         new += self._exclusions(state, r, u)
         new += self._diets(state, r, u)
         new += self._ranges(state, r, u)
-        new += self._wants(r, u)
+        new += self._wants(state, r, u)
         new += self._countries(r, u)
         new += self._same(state, r, u)
         new += self._different(state, r, u)
@@ -200,7 +208,8 @@ class Tracker:
 
     def _exclusions(self, state: SessionState, r: Reading, u: Understanding) -> list[dict[str, Any]]:
         out = []
-        for p in r.exclude:
+        # "I've seen every clint eastwood movie": a person's items, all known already
+        for p in r.exclude + [p for p in r.seen_all if self._names_person(p.text)]:
             titled = self._is_title(p.text)
             if titled:
                 # an item by name ("skip The Shining"): rejected as an item
@@ -239,23 +248,41 @@ class Tracker:
             return set()
         return self.terms.items_saying(words, where="title")
 
-    def _last_person(self, state: SessionState, text: str) -> str | None:
-        """The name of the person last talked about: in this message, else the ones before."""
+    def _last_people(self, state: SessionState, text: str) -> list[str]:
+        """The names of the people talked about, the last one first: in this message, then
+        the ones before."""
+        out: list[str] = []
         for said in [text] + [m["content"] for m in reversed(state.messages) if m.get("role") == "user"][:4]:
-            people = self.terms.people_in(said)
-            if people:
-                return people[-1][1]
-            # a surname alone ("Spielberg movies are overrated, skip him"), when it names one person
-            for word in reversed(re.findall(r"\b[A-Z][\w'’-]{2,}", said)):
-                values, how = self.terms.values_named((word.lower(),), fuzzy=False)
-                counts: dict[str, int] = {}
-                for f, v in values:
-                    if f not in self.terms.few:
-                        counts[v] = counts.get(v, 0) + self.terms.value_counts.get(f, {}).get(v, 0)
-                ranked = sorted(counts.items(), key=lambda kv: -kv[1])
-                if how in ("value", "part") and ranked and (len(ranked) == 1 or ranked[0][1] > 2 * ranked[1][1]):
-                    return ranked[0][0]  # the one person it names, or the one far better known
+            found = [v for _, v in self.terms.people_in(said)]
+            if not found:
+                # a surname alone ("Spielberg movies are overrated, skip him", "tarantino
+                # movies"), when it names one person
+                found = [v for v in map(self._surname_person, re.findall(r"[\w'’-]{3,}", said)) if v]
+            for name in reversed(found):
+                if name not in out:
+                    out.append(name)
+        return out
+
+    def _surname_person(self, word: str) -> str | None:
+        """The one person a surname names ("Nolan", "tarantino"), or the one far better
+        known; None when it names nobody. In lower case only a word of five letters or
+        more that is no everyday word."""
+        if not word[0].isupper() and (len(word) < 5 or word.lower() in COMMON or word.lower() in FILLER):
+            return None
+        values, how = self.terms.values_named((word.lower(),), fuzzy=False)
+        counts: dict[str, int] = {}
+        for f, v in values:
+            if f not in self.terms.few:
+                counts[v] = counts.get(v, 0) + self.terms.value_counts.get(f, {}).get(v, 0)
+        ranked = sorted(counts.items(), key=lambda kv: -kv[1])
+        if how in ("value", "part") and ranked and (len(ranked) == 1 or ranked[0][1] > 2 * ranked[1][1]):
+            return ranked[0][0]
         return None
+
+    def _names_person(self, phrase: str) -> bool:
+        """Whether ``phrase`` names a person: a pronoun, a full name, or a surname."""
+        return names_a_person(phrase) or bool(self.terms.people_in(phrase)) or (
+            len(phrase.split()) == 1 and self._surname_person(phrase) is not None)
 
     def _different(self, state: SessionState, r: Reading, u: Understanding) -> list[dict[str, Any]]:
         """ "a different brand": rule out the brands of the items just shown."""
@@ -408,9 +435,16 @@ class Tracker:
         # "cheaper" than what was shown: below the cheapest of them
         return min(values) if rg.op in ("<", "<=") else max(values)
 
-    def _wants(self, r: Reading, u: Understanding) -> list[dict[str, Any]]:
+    def _wants(self, state: SessionState, r: Reading, u: Understanding) -> list[dict[str, Any]]:
         out = []
         for p in r.want:
+            if names_a_person(p.text):
+                # "what do you have with him?", "any of hers": the person last named (not
+                # the one this message rules out)
+                people = [n for n in self._last_people(state, r.text) if n != u.person]
+                if not people:
+                    continue
+                p = type(p)(people[0], p.start, p.end, p.cue)
             words = terms(p.text)
             if not words:
                 continue
@@ -536,6 +570,15 @@ _YEAR_WORDS = ("year", "years", "decade", "decades", "date", "old", "older", "ne
 _SERIES_HEAD = re.compile(r"(?i)\b(?:ones|movies|films|series|franchise|sequels|saga|trilogy|stuff)\b")
 # "recent": the catalog's newest year minus this many
 RECENT_YEARS = 5
+
+
+_MALE = re.compile(r"(?i)\b(?:he|him|his|guy|man|dude)\b")
+_FEMALE = re.compile(r"(?i)\b(?:she|her|hers|woman|lady)\b")
+def _without_phrases(text: str, phrases: list[str]) -> str:
+    """``text`` with the first occurrence of each phrase cut out."""
+    for phrase in phrases:
+        text = re.sub(rf"(?i)\b{re.escape(phrase)}\b", " ", text, count=1)
+    return text
 
 
 def _without_person(text: str, person: str | None) -> str:

@@ -487,3 +487,25 @@ def test_a_family_reaches_every_member_the_catalog_names(grocery):
     assert {"Bravo-Apple-Juice", "Tropicana-Apple-Juice", "Banana"} <= kept
     state = _run(grocery, "no stone fruit please")
     assert {"Peach", "Nectarine", "Plum"}.isdisjoint(_kept(grocery, state)) and "Kiwi" in _kept(grocery, state)
+
+
+def test_whose_items_and_which_person_a_pronoun_means(movies):
+    # "not his 90s stuff": the range is ruled out, the person stays wanted
+    state = _run(movies, "jim carrey movie but not his 90s stuff, i grew up on those")
+    assert [c["label"] for c in state.constraints] == ["not: year 1990–1999"]
+    # everything by someone seen already rules them out; "seen all the marvel movies" names nobody
+    state = _run(movies, "a western for my dad", "he's seen every clint eastwood movie ever made")
+    assert [c["label"] for c in state.constraints] == ["not: Clint Eastwood"]
+    state = _run(movies, "comedies with Dwayne Johnson", "seen all the ones with Kevin Hart in them already")
+    assert "not: Kevin Hart" in [c["label"] for c in state.constraints]
+    state = _run(movies, "tarantino movies", "ok turns out i've seen all of his")
+    assert [c["label"] for c in state.constraints] == ["not: Quentin Tarantino"]
+    assert not _run(movies, "I have seen all the marvel movies").constraints
+    # a name in brackets is who is meant
+    state = _run(movies, "an action flick. not a fan of The Rock (Dwayne Johnson) tho")
+    assert [c["label"] for c in state.constraints] == ["not: Dwayne Johnson"]
+    # two people named, two pronouns: "hers" is the one named last, "him" the one before
+    state = _run(movies, "movies with Leonardo DiCaprio?", "what about Kate Winslet", "any of hers without him?")
+    assert sorted(c["label"] for c in state.constraints) == ["not: Leonardo DiCaprio", "star: Kate Winslet"]
+    state = _run(movies, "I love Dwayne Johnson movies, what do you have with him?")
+    assert [c["label"] for c in state.constraints] == ["star: Dwayne Johnson"]
