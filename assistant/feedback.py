@@ -83,10 +83,14 @@ def classify_mentions(text: str, mentions: list[Mention]) -> list[str]:
 # recommended back. Without them a name is a request ("I want X", "do you have X?", "I'd
 # like X": a wish, not a taste) and the item stays searchable.
 _KNOWN_BEFORE = re.compile(r"\b(love|loved|loves|like|liked|likes|enjoy|enjoyed|adore|adored|"
-                           r"favou?rite|saw|seen|watched|tried|bought|had|read|played|finished)\b"
+                           r"favou?rite|saw|seen|watched|tried|bought|had|read|played|finished|"
+                           r"already\s+(?:got|have|has|own))\b"
                            r"[^.!?;:]*$", re.I)
 _WISH = re.compile(r"(?i)\b(?:would|['’]d|wanna|want\s+to|to)\s+(?:really\s+)?(?:love|like|enjoy|try|have)\b")
-_KNOWN_AFTER = re.compile(r"^[^.!?;:]*?\b(was|were)\b", re.I)
+_KNOWN_AFTER = re.compile(r"^[^.!?;:]*?\b(was|were)\b|^\s*(?:already\s+)?at\s+home\b"
+                          # "a back to the future vibe? (seen that one obviously)"
+                          r"|^[^.!;:]{0,20}?[?(]\s*\(?\s*(?:i['’]ve\s+|already\s+)?(?:seen|watched|had)\s+(?:it|that(?:\s+one)?|this(?:\s+one)?)\b",
+                          re.I)
 _ASKS_FOR_IT = re.compile(r"(?i)^\W{0,3}(?:so\s+|and\s+)?(?:is\s+it\s+(?:in\s+(?:there|here|the\s+catalog)|available|there)"
                           r"|do\s+you\s+(?:have|sell|carry)\s+it|have\s+you\s+got\s+it|got\s+it|can\s+i\s+(?:get|have|find)\s+it)\b")
 

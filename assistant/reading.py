@@ -93,7 +93,7 @@ instead actually now wait forget never mind again still either rather kind sort 
 sure not no don't dont im i'm i'd id i've ive let's lets tell option options pick choice
 item items thing things stuff product products after all
 he him his she her hers they them their theirs half without though tho older newer recent cheaper pricier
-both either neither
+both either neither hmm hm hmmm umm um uh ah oh eh ooh welp lol haha
 """.split())
 GENERIC_HEADS = ("ones", "one", "stuff", "things", "thing", "products", "product", "items", "item",
                  "movies", "movie", "films", "film", "flavours", "flavour", "flavors", "flavor",
@@ -141,7 +141,7 @@ _EXCLUDE_CUE = re.compile(r"""(?ix)\b(?:
   | (?:that|which)\s+(?:is|are|['’]s|['’]re)\s*(?:n[o']?['’]?t|not)
   | never\s+(?:buy|eat|drink|watch|want|use) | try\s+not\s+to\s+(?:buy|eat|get|use|watch|have)
   | avoid\s+(?:buying|eating|getting|watching|using)
-  | (?<![\w'’])(?:can['’]?t|cannot)\s+(?:have|eat|drink|take|tolerate|digest)
+  | (?<![\w'’])(?:can['’]?t|cannot)\s+(?:have|eat|drink|take|tolerate|digest|do)(?!\s+(?:that|this|it|much|without)\b)
   | none\s+(?:from|with|by|starring|featuring|about)
   | (?:does|do)\s*n['’]?o?t\s+(?:contain|have|include)
   | (?:i\s+am|i['’]m|we\s+are|we['’]re|am|is|are)\s+(?:very\s+|severely\s+|also\s+)?allergic\s+to | allergic\s+to
@@ -192,8 +192,13 @@ _NOT_AN_EXCLUSION = re.compile(r"""(?ix)^(?:
 _SUBJECT_RULED_OUT = re.compile(
     r"(?i)(?P<x>[\w'’ -]{2,40}?)\s+(?:is|are|['’]s|['’]re)\s+(?:a\s+)?(?:no[\s-]go|not\s+for\s+(?:me|us)|off[\s-]limits|"
     r"off\s+the\s+(?:table|list|menu)|out\s+of\s+the\s+question|a\s+no|banned|(?:a\s+)?deal[\s-]?breaker|"
-    r"(?:way\s+|far\s+)?too\s+(?:much|big|large|expensive|pricey|heavy)\s+for\s+(?:me|us))\b"
+    r"(?:way\s+|far\s+)?too\s+(?:much|big|large|expensive|pricey|heavy)\s+for\s+(?:me|us)|"
+    # "lemons and limes are way too sour for that": what the subject is like rules it out
+    r"(?:(?:way|far|much|just|a\s+bit|kinda|kind\s+of|really)\s+)?too\s+(?:sour|bitter|sweet|spicy|hot|salty|"
+    r"tart|acidic|sugary|fatty|greasy|bland|strong|old|long|slow|violent|scary|gory|sad|depressing|cheesy))\b"
     r"|(?P<y>\b(?:[a-z]+\s)?[a-z]+)\s+allerg(?:y|ies)\b".replace("(?P<y>", "(?P<x2>"))
+# a clause of its own, not a thing named: "I love it", "we tried"
+_CLAUSE_START = re.compile(r"(?i)(?:i|we|you|he|she|they|it|this|that|there)\b")
 # allergies the diets table reads itself ("nut allergy", "milk allergy")
 _DIET_WORDS = frozenset({"nut", "nuts", "peanut", "milk", "dairy", "lactose", "gluten", "wheat", "food"})
 IDIOMS = (r"without\s+(?:a\s+)?doubt|no\s+doubt|no\s+wonder|not\s+only|not\s+to\s+mention|nothing\s+beats|"
@@ -206,10 +211,13 @@ _IDIOMS = re.compile(rf"(?i)\b(?:{IDIOMS})\b")
 # "not sweet enough", "not too": degree words: the phrase is a soft preference, cut from the text
 _DEGREE_NOT = re.compile(r"(?i)\bnot\s+(?:too|very|so|overly|that|super|extremely|particularly)\s+" + _WORD)
 
+# "the vegan experiment lasted 4 days, forget it": the diet is given up
+_DIET_GIVEN_UP = re.compile(r"(?i)[^.!?]{0,40}?(?:[.!?,]|\s)\s*\W{0,4}\s*(?:forget\s+it|scratch\s+that|never\s*mind|nvm"
+                            r"|(?:i\s+)?gave\s+(?:it\s+)?up|is\s+over|didn['’]?t\s+(?:work\s+out|last))\b")
 _DIET_PATTERNS = [
     ("vegan", r"\bvegans?\b|\bplant[- ]based\b|\bno\s+animal\s+products\b"),
     ("vegetarian", r"\bvegetarians?\b|\b(?:i|we)\s+(?:do\s*n[o']?t|don['’]?t|never)\s+eat\s+meat\b|\bno\s+meat\b|\bmeat[- ]free\b"),
-    ("dairy-free", r"\bdairy[- ]free\b|\bno\s+dairy\b|\bwithout\s+dairy\b|\b(?:milk|dairy)\s+allerg(?:y|ies|ic)\b"
+    ("dairy-free", r"\bdairy[- ]free\b|\bno\s+dairy\b|\bwithout\s+dairy\b|\b(?:plant|non[- ]?dairy)(?=\s+(?:milks?|drinks?)\b)|\b(?:milk|dairy)\s+allerg(?:y|ies|ic)\b"
                    r"|\ballergic\s+to\s+(?:milk|dairy)\b|\b(?:i|we)\s+(?:can['’]?t|cannot|do\s*n[o']?t|don['’]?t)\s+(?:have|eat|drink|do)\s+dairy\b"),
     ("lactose-free", r"\blactose[- ]intoleran(?:t|ce)\b|\bintoleran(?:t|ce)\s+to\s+lactose\b|\ballergic\s+to\s+lactose\b"
                      r"|\b(?:i|we)\s+(?:can['’]?t|cannot|do\s*n[o']?t|don['’]?t)\s+(?:have|digest|tolerate|take|do)\s+lactose\b"
@@ -253,7 +261,7 @@ _MORE_CUE = re.compile(r"(?i)\b(?:another|more|others?|else|next|one\s+more|diff
 # a request of its own: "any drink?", "do you have X", "I need X", "show me X"
 _REQUEST = re.compile(r"""(?ix)(?:^|[.,;:!?]\s*|\b(?:and|but|so)\s+)(?:
     any | do\s+you\s+have | have\s+you\s+got | got\s+any | is\s+there | are\s+there
-  | (?:i|we)\s+(?:really\s+)?(?:want|need|['’]d\s+like|would\s+like|['’]d\s+love|would\s+love|am\s+looking\s+for|['’]m\s+looking\s+for
+  | (?:i|we)\s+(?:really\s+|just\s+|only\s+)?(?:want|need|['’]d\s+like|would\s+like|['’]d\s+love|would\s+love|am\s+looking\s+for|['’]m\s+looking\s+for
         |look\s+for|fancy|feel\s+like|['’]m\s+in\s+the\s+mood\s+for|am\s+in\s+the\s+mood\s+for|['’]m\s+after|am\s+after|crave)
   | show\s+me | give\s+me | find\s+me | get\s+me | recommend | suggest
   | can\s+you\s+(?:recommend|suggest|find|show) | looking\s+for | in\s+the\s+mood\s+for
@@ -356,7 +364,7 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
             if re.search(r"(?i)\b(?:is|am|are|['’]m|['’]s|['’]re)\s*(?:n['’]t|not|no\s+longer)\s+(?:a\s+)?$|\bnot\s+$"
                          # "never mind the dairy-free thing"
                          r"|\b(?:forget|ignore|scratch|drop|disregard|never\s*mind)\s+(?:about\s+)?(?:the|that|my)\s+$",
-                         text[max(0, m.start() - 24):m.start()]):
+                         text[max(0, m.start() - 24):m.start()]) or _DIET_GIVEN_UP.match(text, m.end()):
                 r.diets_off.append(name)
             elif name not in r.diets:
                 r.diets.append(name)
@@ -426,11 +434,17 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
     for m in _SUBJECT_RULED_OUT.finditer(text):
         if _spans_free(m.start(), m.end(), taken):
             group = "x" if m.group("x") else "x2"
-            phrase = clean_phrase(re.split(r"(?i)\b(?:but|and|so|though|also|oh|hmm|well|ok|okay|right|has|have|a|an)\b|[,.;:!?]",
-                                            m.group(group))[-1])
-            if phrase and not is_reference(phrase) and phrase.lower() not in FILLER and phrase.lower() not in _DIET_WORDS:
-                r.exclude.append(Phrase(phrase, m.start(group), m.end(group)))
-                taken.append((m.start(), m.end()))
+            clause = re.split(r"(?i)\b(?:but|so|though|also|oh|hmm|well|ok|okay|right|has|have|a|an)\b|[,.;:!?]",
+                              m.group(group))[-1]
+            # "lemons and limes are way too sour": each of a list of things; "I love it and
+            # apples are a no-go": the last clause's subject only
+            members = [clean_phrase(x) for x in re.split(r"(?i)\s+(?:and|or|&)\s+", clause)]
+            if len(members) > 1 and any(len(x.split()) > 3 or _CLAUSE_START.match(x) for x in members):
+                members = members[-1:]
+            for phrase in members:
+                if phrase and not is_reference(phrase) and phrase.lower() not in FILLER and phrase.lower() not in _DIET_WORDS:
+                    r.exclude.append(Phrase(phrase, m.start(group), m.end(group)))
+                    taken.append((m.start(), m.end()))
     # "keep Tom Cruise out of it", "leave the onions out"
     for m in re.finditer(r"(?i)\b(?:keep|leave|cut|take)\s+(?P<x>[\w\s'’.-]{2,40}?)\s+out\b(?:\s+of\s+(?:it|this|that|them))?", text):
         if _spans_free(m.start(), m.end(), taken):
@@ -496,9 +510,11 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
             r.lacking.append(word)
 
     # "any of his", "more of hers": the person last named, wanted
-    for m in re.finditer(r"(?i)\b(?:any|some|more|others?|ones?|anything|something)\s+(?:else\s+)?of\s+(?P<x>his|hers|theirs)\b", text):
+    for m in re.finditer(r"(?i)\b(?:any|some|more|others?|ones?|anything|something)\s+(?:else\s+)?of\s+(?P<x>his|hers|theirs)\b"
+                         r"|\b(?:show\s+me|give\s+me|what\s+about|how\s+about|let['’]?s\s+see|try)\s+(?P<y>his|her|their)\s+"
+                         r"(?:stuff|movies|films|work|ones|best)\b", text):
         if _spans_free(m.start(), m.end(), taken):
-            r.want.append(Phrase(m.group("x"), m.start(), m.end(), "of"))
+            r.want.append(Phrase(m.group("x") or m.group("y"), m.start(), m.end(), "of"))
             taken.append((m.start(), m.end()))
     # wanted attributes: "from Sweden", "with Tom Hanks", "by Nolan"
     for m in re.finditer(r"(?i)\b(?:from|made\s+in|made\s+by|by|with|starring|featuring|directed\s+by|written\s+by|produced\s+by|grown\s+in)\s+", text):

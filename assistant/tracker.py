@@ -99,6 +99,8 @@ class Tracker:
             if p.text.lower() not in r.topic_text.lower():
                 state.topic.append(p.text)
 
+        if r.request and topic_text:
+            self._asked_again(state, topic_text, u)
         new: list[dict[str, Any]] = []
         new += self._exclusions(state, r, u)
         new += self._diets(state, r, u)
@@ -233,11 +235,29 @@ class Tracker:
                 continue
             names = list(dict.fromkeys(v for _, v in res.values))
             shown = names[0] if len(names) == 1 else p.text
+            if any(c.get("label") == f"not: {shown}" for c in out):
+                continue  # "Scorsese films are way too long, skip him": one exclusion
             out.append({"kind": "exclude", "phrase": p.text.lower(), "values": [list(v) for v in res.values],
                         "where": res.where_not(), "items": sorted(res.items), "label": f"not: {shown}",
                         "source": "user"})
             u.notes.append(f"no {p.text}")
         return out
+
+    def _asked_again(self, state: SessionState, asked: str, u: Understanding) -> None:
+        """A request for a kind an earlier exclusion ruled out by name ("no yoghurt" ... "I
+        just want a really good vanilla yoghurt"): the newest word wins, the exclusion goes.
+        An exclusion of something else ("no Arla", then "yoghurt then") stays."""
+        named = self.terms.kinds_in(asked)
+        if not named:
+            return
+        kept = []
+        for c in state.constraints:
+            values = {tuple(v) for v in c.get("values") or ()}
+            if cons.kind_of(c) == "exclude" and values and values <= named:
+                u.notes.append(f"{c.get('phrase', '')} allowed again")
+                continue
+            kept.append(c)
+        state.constraints = kept
 
     def _series(self, phrase: str, said: str) -> set[str]:
         """The items whose titles say a title ruled out, when it reads as a series: a name
@@ -533,6 +553,10 @@ class Tracker:
         if kinds is not None:
             fitting = [v for v in values if kinds.search(v[0])]
             values = fitting or values
+        else:
+            # no cue says which field: the one the name holds most items in first ("any of
+            # his" for Adam Sandler: star, then writer)
+            values = sorted(values, key=lambda v: -self.terms.value_counts.get(v[0], {}).get(v[1], 0))
         if how == "part":
             best: dict[str, tuple[str, str]] = {}
             counts = self.terms.value_counts

@@ -509,3 +509,28 @@ def test_whose_items_and_which_person_a_pronoun_means(movies):
     assert sorted(c["label"] for c in state.constraints) == ["not: Leonardo DiCaprio", "star: Kate Winslet"]
     state = _run(movies, "I love Dwayne Johnson movies, what do you have with him?")
     assert [c["label"] for c in state.constraints] == ["star: Dwayne Johnson"]
+    # "show me his stuff" after taking a refusal back: the person, wanted
+    state = _run(movies, "comedies, but no Adam Sandler", "eh, Sandler is fine after all. show me his stuff")
+    assert [c["label"] for c in state.constraints] == ["star: Adam Sandler"]  # his most items: as a star
+
+
+def test_more_ways_to_rule_out_and_to_give_up(grocery):
+    labels = lambda state: sorted(c["label"] for c in state.constraints)  # noqa: E731
+    assert "not: Soy-Milk" in labels(_run(grocery, "dairy free yoghurt please", "oh and i cant do soy either"))
+    assert not _run(grocery, "i cant do that").constraints
+    # a list of things "way too sour": each one
+    state = _run(grocery, "something i can eat on its own please, lemons and limes are way too sour for that")
+    assert labels(state) == ["not: Lemon", "not: Lime"]
+    assert labels(_run(grocery, "i love it and apples are a no-go")) == ["not: Apple"]
+    # "plant milk" is dairy-free, and milk stays what is asked for
+    state = _run(grocery, "need a plant milk for my coffee")
+    assert labels(state) == ["diet: dairy-free"] and "milk" in " ".join(state.topic)
+    # a diet given up, and a kind ruled out asked for by name again: the newest word wins
+    state = _run(grocery, "vegan breakfast ideas, no yoghurt obviously",
+                 "ok the vegan experiment lasted 4 days 😂 forget it. i just want a really good vanilla yoghurt")
+    assert labels(state) == []
+    # ... but asking for a kind leaves an exclusion of something else alone
+    assert labels(_run(grocery, "no Arla please", "ok, yoghurt then")) == ["not: Arla"]
+    # "hmm" starts no new topic
+    state = _run(grocery, "need an oat milk", "hmm actually skip soy")
+    assert "oat" in " ".join(state.topic)
