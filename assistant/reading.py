@@ -425,9 +425,11 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
 
     for m in _SEEN_ALL.finditer(text):
         x = m.group("x")
-        if _spans_free(m.start(), m.end(), taken) and (names_a_person(x) or (
+        # "those": the series the message names ("like harry potter, but I've seen every
+        # single one of those")
+        if _spans_free(m.start(), m.end(), taken) and (names_a_person(x) or x.lower() in ("those", "these") or (
                 content_words(x) and not re.match(r"(?i)(?:them|those|these|that|this|it)\b", x))):
-            r.seen_all.append(Phrase(clean_phrase(x), m.start("x"), m.end("x")))
+            r.seen_all.append(Phrase(x if x.lower() in ("those", "these") else clean_phrase(x), m.start("x"), m.end("x")))
             taken.append((m.start(), m.end()))
 
     # "arla is a no-go for me", "melons are too much for me", "a soy allergy"

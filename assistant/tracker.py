@@ -210,6 +210,16 @@ class Tracker:
 
     def _exclusions(self, state: SessionState, r: Reading, u: Understanding) -> list[dict[str, Any]]:
         out = []
+        for p in r.seen_all:
+            if p.text.lower() in ("those", "these"):
+                # "fantasy like harry potter, but I've seen every one of those": the series
+                name, items = self._series_named(r.text)
+                for item in items:
+                    state.reject(item)
+                if items:
+                    out.append({"kind": "exclude", "phrase": name, "items": sorted(items),
+                                "label": f"not: {name}", "source": "user"})
+                    u.notes.append(f"no {name}")
         # "I've seen every clint eastwood movie": a person's items, all known already
         for p in r.exclude + [p for p in r.seen_all if self._names_person(p.text)]:
             titled = self._is_title(p.text)
@@ -258,6 +268,20 @@ class Tracker:
                 continue
             kept.append(c)
         state.constraints = kept
+
+    def _series_named(self, text: str) -> tuple[str, set[str]]:
+        """The longest run of two to four words of ``text`` that several titles say and
+        that is not everyday words ("harry potter"), and those titles' items."""
+        words = terms(text)
+        for size in (4, 3, 2):
+            for i in range(len(words) - size + 1):
+                run = words[i:i + size]
+                if sum(w not in COMMON and w not in FILLER for w in run) < 2:
+                    continue
+                items = self.terms.items_saying(run, where="title")
+                if len(items) >= 2:
+                    return " ".join(run), items
+        return "", set()
 
     def _series(self, phrase: str, said: str) -> set[str]:
         """The items whose titles say a title ruled out, when it reads as a series: a name

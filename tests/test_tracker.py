@@ -501,6 +501,11 @@ def test_whose_items_and_which_person_a_pronoun_means(movies):
     state = _run(movies, "tarantino movies", "ok turns out i've seen all of his")
     assert [c["label"] for c in state.constraints] == ["not: Quentin Tarantino"]
     assert not _run(movies, "I have seen all the marvel movies").constraints
+    # "every single one of those": the series the message names
+    state = _run(movies, "fantasy stuff like harry potter, but i've seen every single one of those so not them")
+    (series,) = [c for c in state.constraints if c["label"] == "not: harry potter"]
+    assert len(series["items"]) >= 7 and set(series["items"]) <= set(state.rejected)
+    assert all("harry potter" in movies.meta[i]["title"].lower() for i in series["items"])
     # a name in brackets is who is meant
     state = _run(movies, "an action flick. not a fan of The Rock (Dwayne Johnson) tho")
     assert [c["label"] for c in state.constraints] == ["not: Dwayne Johnson"]
