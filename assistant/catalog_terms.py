@@ -316,10 +316,12 @@ class CatalogTerms:
         return out
 
     def country(self, phrase: str) -> list[tuple[str, str]]:
-        """The values naming the country of a demonym ("Dutch" -> origin The Netherlands)."""
-        from .demonyms import DEMONYMS
+        """The values naming the country of a demonym ("Dutch" -> origin The Netherlands), or
+        the countries of a region ("europe" -> origin Italy, Spain, ...)."""
+        from .demonyms import DEMONYMS, REGIONS
 
-        names = DEMONYMS.get(" ".join(normalise(phrase).split()))
+        said = " ".join(normalise(phrase).split())
+        names = DEMONYMS.get(said) or REGIONS.get(said)
         if not names:
             return []
         return [p for name in names for p in self._values.get(terms(name), [])]

@@ -244,6 +244,8 @@ _REFINE_CUE = re.compile(r"""(?ix)\b(?:
   | cheaper | less\s+expensive | more\s+expensive | pricier | newer | older | more\s+recent
   | sweeter | less\s+\w+ | more\s+\w+er | \w+er\s+ones? | \w+\s+ones\b
   | like\s+(?:that|this|those|these|it|them)\b | the\s+same
+  | (?:in|of|from|among|out\s+of)\s+that\s+lot
+  | (?:any|which|anything|one)\s+(?:[\w-]+\s+){0,3}?(?:of|among|from)\s+(?:those|these|them)
 )\b""")
 _FIELD_WORD = (r"director|directors|brand|maker|manufacturer|company|actors?|actress|stars?|cast|lead(?:\s+actors?|\s+actress|\s+role)?"
                r"|writer|author|genre|country|origin|studio|producer|year|decade")

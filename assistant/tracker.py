@@ -382,10 +382,14 @@ class Tracker:
         out = []
         # "avoiding italian produce this week": a country said in what is ruled out is not wanted
         ruled_out = {w for p in r.exclude for w in [p.text.lower()] + content_words(p.text)}
-        for word in content_words(r.topic_text) + [w for w in r.only if self.terms.country(w)]:
+        words = content_words(r.topic_text)
+        # two-word names first: "south american" is no "american"
+        pairs = [f"{a} {b}" for a, b in zip(words, words[1:]) if self.terms.country(f"{a} {b}")]
+        paired = {w for p in pairs for w in p.split()}
+        for word in pairs + [w for w in words if w not in paired] + [w for w in r.only if self.terms.country(w)]:
             values = self.terms.country(word)
             if values and word.lower() not in ruled_out:
-                label = f"{values[0][0]}: {values[0][1]}"
+                label = f"{values[0][0]}: {values[0][1] if len(values) == 1 else word}"
                 out.append({"kind": "want", "field": values[0][0], "phrase": word, "values": [list(v) for v in values],
                             "where": _where_any(values), "label": label, "source": "user"})
                 u.notes.append(label)

@@ -539,3 +539,20 @@ def test_more_ways_to_rule_out_and_to_give_up(grocery):
     # "hmm" starts no new topic
     state = _run(grocery, "need an oat milk", "hmm actually skip soy")
     assert "oat" in " ".join(state.topic)
+
+
+def test_regions_name_their_countries_and_that_lot_refines(grocery):
+    state = _run(grocery, "fruit grown in europe only please")
+    (want,) = state.constraints
+    origins = {v for _, v in want["values"]}
+    assert want["label"] == "origin: europe" and {"Sweden", "Spain", "Italy", "The Netherlands"} <= origins
+    assert not origins & {"Peru", "Brazil", "China", "USA"}
+    # "in that lot" refines: the region stays
+    state = _run(grocery, "fruit grown in europe only please", "any stone fruit in that lot?")
+    assert [c["label"] for c in state.constraints] == ["origin: europe"]
+    # "south american" is no "american"
+    (want,) = _run(grocery, "south american fruit?").constraints
+    assert {v for _, v in want["values"]} >= {"Peru", "Argentina", "Brazil"} and "USA" not in {v for _, v in want["values"]}
+    # ruled out as a region too
+    state = _run(grocery, "apples but nothing from europe")
+    assert _kept(grocery, state) and all(grocery.meta[i].get("origin") not in origins for i in _kept(grocery, state))
