@@ -220,8 +220,9 @@ class TitleMatcher:
         out: list[Mention] = []
         i = 0
         cued_end = -1  # where the last mention after a cue ended (a list goes on after it)
+        any_cue = not KNOWN_CUES.isdisjoint(words)
         while i < len(words):
-            cued = self._cued(text, spans, i, cued_end)
+            cued = any_cue and self._cued(text, spans, i, cued_end)
             hit = self._exact_at(words, i) or self._partial_at(words, i) or self._fuzzy_at(words, i)
             if cued:
                 longer = self._cued_at(words, i)  # "finished gone girl": Gone Girl, not Gone
@@ -256,13 +257,6 @@ class TitleMatcher:
                 return bool(_CUE_GAP.match(text[spans[k][2]:start]))
         return False
 
-    def _cued_at(self, words, i):
-        for n in range(min(MAX_TOKENS, len(words) - i), 1, -1):
-            ids = self.cued.get(tuple(words[i: i + n]))
-            if ids:
-                return n, list(ids), True
-        return None
-
     def find(self, text: str) -> list[str]:
         """Catalog ids mentioned in ``text``, in order of first mention, without repeats."""
         seen: list[str] = []
@@ -270,19 +264,23 @@ class TitleMatcher:
             seen.extend(i for i in m.ids if i not in seen)
         return seen
 
-    def _exact_at(self, words, i):
-        for n in range(min(MAX_TOKENS, len(words) - i), 0, -1):
-            ids = self.exact.get(tuple(words[i: i + n]))
+    @staticmethod
+    def _longest_at(table, words, i, longest: int, shortest: int = 1, exact: bool = True):
+        """``(words, ids, exact)`` of the longest run of words from ``i`` that ``table`` holds."""
+        for n in range(min(longest, len(words) - i), shortest - 1, -1):
+            ids = table.get(tuple(words[i: i + n]))
             if ids:
-                return n, list(ids), True
+                return n, list(ids), exact
         return None
 
+    def _exact_at(self, words, i):
+        return self._longest_at(self.exact, words, i, MAX_TOKENS)
+
     def _partial_at(self, words, i):
-        for n in range(min(6, len(words) - i), 0, -1):
-            ids = self.partial.get(tuple(words[i: i + n]))
-            if ids:
-                return n, list(ids), False
-        return None
+        return self._longest_at(self.partial, words, i, 6, exact=False)
+
+    def _cued_at(self, words, i):
+        return self._longest_at(self.cued, words, i, MAX_TOKENS, shortest=2)
 
     def _fuzzy_at(self, words, i):
         """The longest stretch of text from word ``i`` within its typo budget of some

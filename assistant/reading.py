@@ -172,9 +172,19 @@ _PERSON = re.compile(r"(?i)(?:him|her|them|his|hers|their|theirs|(?:(?:the|that|
                      r"(?:\s+(?:stuff|movies|films|work))?")
 
 
+_MALE = re.compile(r"(?i)\b(?:he|him|his|guy|man|dude)\b")
+_FEMALE = re.compile(r"(?i)\b(?:she|her|hers|woman|lady)\b")
+
+
 def names_a_person(phrase: str) -> bool:
     """Whether a phrase only points at someone already named ("him", "his movies", "the guy")."""
     return bool(_PERSON.fullmatch(phrase.strip()))
+
+
+def the_other_gender(phrase: str) -> re.Pattern | None:
+    """The pronouns of the other gender than ``phrase``'s ("him" -> she/her/hers), None
+    when it has none ("them")."""
+    return _FEMALE if _MALE.search(phrase) else _MALE if _FEMALE.search(phrase) else None
 # a clause saying what the ruled-out things show, and its subject and verb
 _CONTENT_CLAUSE = re.compile(r"(?i)\s*(?:where|in\s+which|(?:that|which)\s+(?:has|have|involves?|shows?))\s+")
 _CLAUSE_SUBJECT = re.compile(r"(?i)^(?:(?:someone|somebody|anyone|anybody|people|a\s+character|characters|a\s+person|they|it)\s+)?"

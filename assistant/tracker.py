@@ -28,7 +28,7 @@ from . import constraints as cons
 from .catalog_terms import CatalogTerms, terms, values_where
 from .diets import Diet, excluded_items, triggers
 from .mentions import COMMON
-from .reading import FILLER, Range, Reading, content_words, names_a_person, read
+from .reading import FILLER, Range, Reading, content_words, names_a_person, read, the_other_gender
 from .state import SessionState
 
 
@@ -47,6 +47,8 @@ class Understanding:
     narrowing: bool = False
     # the person a pronoun of this message rules out ("I can't stand him"), found once
     person: str | None = None
+    # the people talked about, the last one first (found once, when a pronoun points at one)
+    people: list[str] | None = None
 
 
 class Tracker:
@@ -74,14 +76,15 @@ class Tracker:
         self._retractions(state, r, u)
 
         pointed = [p.text for p in r.exclude + r.seen_all if names_a_person(p.text)]
+        if pointed or any(names_a_person(p.text) for p in r.want):
+            u.people = self._last_people(state, r.text)
         if pointed:
-            people = self._last_people(state, r.text)
             # "any of hers without him?": the other pronoun is the one named last, so the
             # one ruled out is the one before
-            other = _FEMALE if _MALE.search(pointed[0]) else _MALE if _FEMALE.search(pointed[0]) else None
-            outside = _without_phrases(r.text, pointed)
-            skip = 1 if other is not None and other.search(outside) and len(people) > 1 else 0
-            u.person = people[skip] if len(people) > skip else None
+            other = the_other_gender(pointed[0])
+            outside = _without_phrases(r.text, pointed, count=1)
+            skip = 1 if other is not None and other.search(outside) and len(u.people) > 1 else 0
+            u.person = u.people[skip] if len(u.people) > skip else None
         topic_text = _without_person(r.topic_text, u.person)
         words = content_words(topic_text) or list(r.instead_of)
         if words:
@@ -489,7 +492,7 @@ class Tracker:
             if names_a_person(p.text):
                 # "what do you have with him?", "any of hers": the person last named (not
                 # the one this message rules out)
-                people = [n for n in self._last_people(state, r.text) if n != u.person]
+                people = [n for n in u.people or () if n != u.person]
                 if not people:
                     continue
                 p = type(p)(people[0], p.start, p.end, p.cue)
@@ -624,24 +627,19 @@ _SERIES_HEAD = re.compile(r"(?i)\b(?:ones|movies|films|series|franchise|sequels|
 RECENT_YEARS = 5
 
 
-_MALE = re.compile(r"(?i)\b(?:he|him|his|guy|man|dude)\b")
-_FEMALE = re.compile(r"(?i)\b(?:she|her|hers|woman|lady)\b")
-def _without_phrases(text: str, phrases: list[str]) -> str:
-    """``text`` with the first occurrence of each phrase cut out."""
+def _without_phrases(text: str, phrases: list[str], count: int = 0) -> str:
+    """``text`` with each phrase (and its possessive "'s") cut out: every occurrence, or
+    the first ``count``."""
     for phrase in phrases:
-        text = re.sub(rf"(?i)\b{re.escape(phrase)}\b", " ", text, count=1)
-    return text
+        text = re.sub(rf"(?i)\b{re.escape(phrase)}(?:['’]s)?\b", " ", text, count=count)
+    return " ".join(text.split())
 
 
 def _without_person(text: str, person: str | None) -> str:
     """The topic text without the person a pronoun rules out: "half of these have Johnny
     Depp, I can't stand him" asks for nothing with Johnny Depp in it; nor does "Spielberg
     movies are overrated, skip him" (the surname alone)."""
-    if not person:
-        return text
-    for name in (person, person.split()[-1]):
-        text = re.sub(rf"(?i)\b{re.escape(name)}(?:['’]s)?\b", " ", text)
-    return " ".join(text.split())
+    return _without_phrases(text, [person, person.split()[-1]]) if person else text
 
 
 def _is_number(value: Any) -> bool:
