@@ -329,10 +329,18 @@ class _Turn:
         asked_again.difference_update(known_now - named_now)
         # asked for by name now: first in the list (unless rejected)
         self.requested = [i for i in dict.fromkeys(named_now) if i not in self.state.rejected]
-        # a message that only narrows ("no vanilla", "not the green ones") filters the
-        # list: what was shown and still fits may come back; otherwise shown items are done
-        narrowing = getattr(self.understood, "narrowing", False)
-        shown_before = set() if narrowing else set(self.state.recommended)
+        # shown items are done when the message asks for others ("anything else?", "more
+        # like that"); a new topic ("oat milk instead") leaves out the last list; one that
+        # narrows ("no vanilla"), asks about the list ("which of those is organic?") or adds
+        # a condition ("btw nothing from China") filters the list: what was shown and
+        # still fits may come back
+        understood = self.understood
+        if getattr(understood, "narrowing", False):
+            shown_before = set()
+        elif getattr(understood, "wants_new", True):
+            shown_before = set(self.state.recommended)
+        else:
+            shown_before = set(self.state.shown) if getattr(understood, "shifted", False) else set()
         exclude = (shown_before | set(self.state.rejected)
                    | (set(self.state.mentioned) - named_now)) - asked_again
         rejected = set(self.state.rejected)

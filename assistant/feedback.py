@@ -83,8 +83,8 @@ def classify_mentions(text: str, mentions: list[Mention]) -> list[str]:
 # recommended back. Without them a name is a request ("I want X", "do you have X?", "I'd
 # like X": a wish, not a taste) and the item stays searchable.
 _KNOWN_BEFORE = re.compile(r"\b(love|loved|loves|like|liked|likes|enjoy|enjoyed|adore|adored|"
-                           r"favou?rite|saw|seen|watched|tried|bought|had|read|played|finished|"
-                           r"already\s+(?:got|have|has|own)|(?:i|we)\s*(?:['’]ve|\s+have)\s+(?:already\s+)?done)\b"
+                           r"favou?rite|saw|seen|watched|tried|bought|had|read|played|finished|obsessed\s+with|"
+                           r"already\s+(?:got|have|has|owns?|bought)|(?:i|we)\s*(?:['’]ve|\s+have)\s+(?:already\s+)?done)\b"
                            r"[^.!?;:]*$", re.I)
 _WISH = re.compile(r"(?i)\b(?:would|['’]d|wanna|want\s+to|to)\s+(?:really\s+)?(?:love|like|enjoy|try|have)\b")
 _KNOWN_AFTER = re.compile(r"^[^.!?;:]*?\b(was|were)\b|^\s*(?:already\s+)?at\s+home\b"

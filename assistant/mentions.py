@@ -40,9 +40,9 @@ something anything please thanks thank hello hi ok okay sure maybe think know se
 # "just finished gone girl", "stuff like superbad"): there a lower-case one-word title, or a
 # title of words the catalog uses often, is taken for the title it is
 KNOWN_CUES = frozenset("""seen saw watched rewatched finished loved liked like enjoyed adored
-done""".split())
+done owns obsessed""".split())
 # what may stand between a cue and the title, or between two titles of one list
-_CUE_GAP = re.compile(r"(?i)^[\s,]*(?:(?:and|or|&|the|all|both|already|also|of)\b[\s,]*)*$")
+_CUE_GAP = re.compile(r"(?i)^[\s,]*(?:(?:and|or|&|the|all|both|already|also|of|with)\b[\s,]*)*$")
 MAX_TOKENS = 12
 # texts whose mentions are remembered (per matcher); cleared when full
 MEMO_SIZE = 4096
@@ -130,6 +130,11 @@ class TitleMatcher:
         # parts of a title that name one item only: "granny smith" for "Apple Granny Smith Class 1"
         self.partial: dict[tuple[str, ...], list[str]] = {}
         self.years: dict[str, int | None] = {}
+        # one-word titles written in capitals ("JFK", "MASH"): "OBSESSED with moana" is
+        # emphasis, not a mention of Obsessed
+        self._capital_titles = frozenset(str(t).split()[0].lower() for t in titles.values()
+                                         if (len(str(t).split()) == 1 or re.fullmatch(r"\S+\s+\(\d{4}\)", str(t)))
+                                         and str(t).split()[0].isupper())
         # titles long enough to match with a typo, spaces left out: (joined, id) in order
         fuzzy: list[tuple[str, str]] = []
         for item_id, title in titles.items():
@@ -184,6 +189,16 @@ class TitleMatcher:
             self.partial[part] = sorted(ids)
 
     @staticmethod
+    def _shouted(text: str, spans, i: int) -> bool:
+        """Word ``i`` written in capitals for emphasis: three letters or more, in a text
+        mostly in lower case."""
+        word = text[spans[i][1]:spans[i][2]]
+        if len(word) < 3 or not word.isupper():
+            return False
+        letters = [c for c in text if c.isalpha()]
+        return sum(c.islower() for c in letters) > len(letters) / 2
+
+    @staticmethod
     def _written_as_name(text: str, spans, i: int) -> bool:
         """A word written as a one-word title: followed by its year, or capitalised inside
         a sentence and not followed by another capitalised word (a person's name)."""
@@ -231,6 +246,9 @@ class TitleMatcher:
             if (hit is not None and hit[0] == 1 and hit[2] and self._capital_single and not cued
                     and not text[spans[i][1]].isupper() and not (i + 1 < len(words) and words[i + 1].isdigit())):
                 hit = None  # "an action flick" is no mention of "Flick"; "titanic (1997)" is one
+            if hit is not None and hit[0] == 1 and self._shouted(text, spans, i) \
+                    and words[i] not in self._capital_titles and not (i + 1 < len(words) and words[i + 1].isdigit()):
+                hit = None
             if hit is not None and hit[0] == 1 and words[i] in self._frequent and not cued \
                     and not self._written_as_name(text, spans, i):
                 hit = None

@@ -37,6 +37,22 @@ _DECADE_WORDS = {"twenties": 20, "thirties": 30, "forties": 40, "fifties": 50, "
 
 
 _YEAR = r"(?:1[89]\d\d|20\d\d|['’‘]\d\d(?![\d'’]?s\b)(?!\d))"
+_DECADE = r"(?:(?P<d1>(?:19|20)\d)0['’]?s|['’]?(?P<d2>\d)0['’]?s|(?P<word>twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties))"
+# "the 70s or 80s", "the 60s to the 80s": a second decade ends the range
+_DECADE_SPAN = re.compile(rf"(?i)\s*(?:or|and|to|through|till|until|-|–)\s*(?:the\s+)?{_DECADE}\b")
+# "the 80s or earlier", "the 90s and later": one side of the decade open
+_OR_BEYOND = re.compile(r"(?i)\s+(?:or|and)\s+(?:even\s+)?(earlier|older|before|later|newer|after|up|since)\b")
+
+
+def _decade_start(century_digit: str | None, digit: str | None, word: str | None) -> int:
+    """First year of a decade written "199" (of "1990s"), "9" (of "90s") or "nineties";
+    "the 00s" / "10s" / "20s" are this century's."""
+    if word:
+        return 1900 + _DECADE_WORDS[word.lower()]
+    if century_digit:
+        return int(century_digit) * 10
+    d = int(digit)
+    return 2000 + d * 10 if d <= 2 else 1900 + d * 10
 
 
 def _to_year(text: str) -> int:
@@ -105,14 +121,7 @@ def read_ranges(text: str, taken: list[tuple[int, int]]) -> list[Range]:
             g = m.groupdict()
             new: list[Range] = []
             if kind == "decade":
-                if g["word"]:
-                    lo = 1900 + _DECADE_WORDS[g["word"].lower()]
-                elif g["century"]:
-                    lo = int(g["century"]) * 100 + int(g["d1"]) * 10
-                else:
-                    d = int(g["d2"])
-                    # "the 90s" -> 1990s, "the 00s" / "10s" / "20s" -> this century
-                    lo = 2000 + d * 10 if d <= 2 else 1900 + d * 10
+                lo = _decade_start(g["century"] and g["century"] + g["d1"], g["d2"], g["word"])
                 hi = lo + 9
                 decade = lo
                 part = (g.get("part") or "").lower()
@@ -123,7 +132,19 @@ def read_ranges(text: str, taken: list[tuple[int, int]]) -> list[Range]:
                 elif part == "late":
                     lo = lo + 5
                 label = f"{part} {decade}s" if part else f"{decade}s"
-                new = [Range("year", ">=", lo, label, s, e), Range("year", "<=", hi, label, s, e)]
+                span = _DECADE_SPAN.match(text, e)
+                if span:  # "70s or 80s classics": one range over both
+                    hi = _decade_start(span.group("d1"), span.group("d2"), span.group("word")) + 9
+                    label, e = f"{label}–{hi - 9}s", span.end()
+                side = _OR_BEYOND.match(text, e)
+                if side:  # "the 80s or earlier": up to the decade's end
+                    e = side.end()
+                    if side.group(1).lower() in ("earlier", "older", "before"):
+                        new = [Range("year", "<=", hi, f"year <= {hi}", s, e)]
+                    else:
+                        new = [Range("year", ">=", lo, f"year >= {lo}", s, e)]
+                else:
+                    new = [Range("year", ">=", lo, label, s, e), Range("year", "<=", hi, label, s, e)]
             elif kind == "recent":
                 # the catalog's latest years: the tracker reads "recent" against them
                 new = [Range("recent", ">=", None, "recent", s, e)]

@@ -94,6 +94,7 @@ sure not no don't dont im i'm i'd id i've ive let's lets tell option options pic
 item items thing things stuff product products after all
 he him his she her hers they them their theirs half without though tho older newer recent cheaper pricier
 both either neither hmm hm hmmm umm um uh ah oh eh ooh welp lol haha
+home cellar pantry cupboard dvd
 """.split())
 GENERIC_HEADS = ("ones", "one", "stuff", "things", "thing", "products", "product", "items", "item",
                  "movies", "movie", "films", "film", "flavours", "flavour", "flavors", "flavor",
@@ -107,7 +108,8 @@ _LEADING = ("the", "a", "an", "any", "more", "those", "these", "that", "this", "
             "ones with", "ones from", "ones by", "ones starring", "ones about", "movies about", "films about",
             "stuff from", "products from", "those with", "those from", "any of the", "of the", "grown in",
             "made in", "produced in", "coming from", "imported from", "produced by", "to buy", "to eat",
-            "to get", "to use", "to watch", "buying", "eating")
+            "to get", "to use", "to watch", "buying", "eating", "ones made from", "ones made with", "made from",
+            "made with", "the ones made from", "any made from")
 _TRAILING = ("please", "pls", "plz", "thanks", "thank you", "btw", "by the way", "lol", "tho", "anymore",
              "in those", "in these", "in them", "in there", "in that", "anything", "stuff", "whatsoever",
              "inside", "produce", "either", "at all",
@@ -115,7 +117,7 @@ _TRAILING = ("please", "pls", "plz", "thanks", "thank you", "btw", "by the way",
              "now", "today", "then", "either", "though", "tonight", "this time", "this evening",
              "after all", "in it", "in them", "included", "whatsoever", "ok", "okay", "at the moment", "right now",
              "for now", "these days", "lately", "tbh", "honestly", "this week", "this month", "this year",
-             "for a while", "for the moment")
+             "for a while", "for the moment", "fyi", "imo", "haha", "obviously", "either way", "and", "or")
 
 # "right now" before "now": a phrase ends without either
 _TRAILING_LONGEST_FIRST = sorted(_TRAILING + GENERIC_HEADS, key=lambda t: -len(t.split()))
@@ -125,6 +127,7 @@ _BOUNDARY = re.compile(
     r"[.,;:!?()\n]|\s(?:but|and\s+(?:i|we|it|maybe|also|please|something|anything|show|give)|so|because|"
     r"since|though|although|which|that\s+(?:is|are|has|have)|if|unless|please|for|to|instead|rather|"
     r"while|when|where|in\s+(?:a|an|the|my)|as|like|just|except|without|not|no|or\s+(?:something|anything|maybe)"
+    r"|at\s+home|on\s+(?:dvd|blu-?ray)|already|(?:i|we|you|they|he|she)['’](?:d|ll|m|re|ve)"
     r"|(?:they|it|he|she|we|i|you)\s+(?:give|make|are|is|was|were|taste|get|have|had|do|did|will|would)|(?:is|are)\s+(?:a|an|the|way|so|too)"
     r")\b|\s[-–—]\s|[\U0001F300-\U0001FAFF\u2600-\u27BF]",
     re.I)
@@ -165,8 +168,11 @@ _EXCLUDE_CUE = re.compile(r"""(?ix)\b(?:
         |do\s*n['’]?t\s+(?:like|want|fancy|enjoy|care\s+for))
   | nothing(?!\s+(?:beats|compares|else|but|more|special|at\s+all|too|much|wrong|fancy|in\s+particular|like\s+(?:a|an|the)\b)\b)
   | keep\s+away\s+from | stay\s+away\s+from | spare\s+me(?:\s+the)?
+  | already\s+(?:got|have|has|own|owns|bought|seen|watched)(?:\s+(?:some|all(?:\s+of)?))?
   | but\s+not | and\s+not | not | no
 )\s+""")
+# the usual variety of a kind: "instead of normal milk" asks for a milk
+_USUAL_KIND = re.compile(r"(?i)^(?:normal|regular|ordinary|usual|standard|plain\s+old|conventional|traditional)\s+(?=\w)")
 # someone already named: "skip him", "not by her", "I can't stand the guy"
 _PERSON = re.compile(r"(?i)(?:him|her|them|his|hers|their|theirs|(?:(?:the|that|this)\s+)?(?:guy|man|woman|dude|lady))"
                      r"(?:\s+(?:stuff|movies|films|work))?")
@@ -206,7 +212,11 @@ _SUBJECT_RULED_OUT = re.compile(
     # "lemons and limes are way too sour for that": what the subject is like rules it out
     r"(?:(?:way|far|much|just|a\s+bit|kinda|kind\s+of|really)\s+)?too\s+(?:sour|bitter|sweet|spicy|hot|salty|"
     r"tart|acidic|sugary|fatty|greasy|bland|strong|old|long|slow|violent|scary|gory|sad|depressing|cheesy))\b"
-    r"|(?P<y>\b(?:[a-z]+\s)?[a-z]+)\s+allerg(?:y|ies)\b".replace("(?P<y>", "(?P<x2>"))
+    r"|(?P<y>\b(?:[a-z]+\s)?[a-z]+)\s+allerg(?:y|ies)\b".replace("(?P<y>", "(?P<x2>")
+    # "soy tastes like cardboard", "the cheap ones taste awful"
+    + r"|(?P<x3>[\w'’ -]{2,40}?)\s+(?:tastes?|tasted|smells?|smelled)\s+(?:like\s+(?:cardboard|crap|soap|dirt|chalk|"
+    r"plastic|water|nothing|medicine|feet|sh\w+)|(?:so\s+|really\s+|just\s+)?(?:awful|bad|gross|horrible|disgusting|"
+    r"terrible|vile|nasty|off|weird|funny|wrong))\b")
 # a clause of its own, not a thing named: "I love it", "we tried"
 _CLAUSE_START = re.compile(r"(?i)(?:i|we|you|he|she|they|it|this|that|there)\b")
 # allergies the diets table reads itself ("nut allergy", "milk allergy")
@@ -275,6 +285,7 @@ _REQUEST = re.compile(r"""(?ix)(?:^|[.,;:!?]\s*|\b(?:and|but|so)\s+)(?:
     any | do\s+you\s+have | have\s+you\s+got | got\s+any | is\s+there | are\s+there
   | (?:i|we)\s+(?:really\s+|just\s+|only\s+)?(?:want|need|['’]d\s+like|would\s+like|['’]d\s+love|would\s+love|am\s+looking\s+for|['’]m\s+looking\s+for
         |look\s+for|fancy|feel\s+like|['’]m\s+in\s+the\s+mood\s+for|am\s+in\s+the\s+mood\s+for|['’]m\s+after|am\s+after|crave)
+  | (?:my\s+\w+|he|she|they|the\s+kids)\s+(?:really\s+|just\s+)?(?:wants|want|needs|need|would\s+like|['’]d\s+like)\s+(?=(?:something|anything|a|an|some)\b)
   | show\s+me | give\s+me | find\s+me | get\s+me | recommend | suggest
   | can\s+you\s+(?:recommend|suggest|find|show) | looking\s+for | in\s+the\s+mood\s+for
   | what\s+(?:\w+\s+)?(?:goes|go|is\s+good|are\s+good|would\s+you) | which\s+\w+
@@ -447,8 +458,8 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
     # "arla is a no-go for me", "melons are too much for me", "a soy allergy"
     for m in _SUBJECT_RULED_OUT.finditer(text):
         if _spans_free(m.start(), m.end(), taken):
-            group = "x" if m.group("x") else "x2"
-            clause = re.split(r"(?i)\b(?:but|so|though|also|oh|hmm|well|ok|okay|right|has|have|a|an)\b|[,.;:!?]",
+            group = next(g for g in ("x", "x2", "x3") if m.group(g))
+            clause = re.split(r"(?i)\b(?:but|so|though|also|oh|hmm|well|ok|okay|right|has|have|a|an|says|said|thinks|reckons)\b|[,.;:!?]",
                               m.group(group))[-1]
             # "lemons and limes are way too sour": each of a list of things; "I love it and
             # apples are a no-go": the last clause's subject only
@@ -507,12 +518,15 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
                 # "my partner hates them": about what was already named; not a request
                 taken.append((m.start(), end))
             continue
+        if re.fullmatch(r"(?:instead\s+of|rather\s+than|other\s+than|(?:an?\s+)?(?:alternative|substitute|replacement)\s+(?:to|for))", cue):
+            # "something instead of yoghurt": things like yoghurt, but not yoghurt;
+            # "instead of normal milk": a milk, only not the usual kind (the diet says which)
+            usual = [p for p in phrases if _USUAL_KIND.match(p.text)]
+            r.instead_of.extend(_USUAL_KIND.sub("", p.text) if p in usual else p.text for p in phrases)
+            phrases = [p for p in phrases if p not in usual]
         r.exclude.extend(phrases)
         if cue in ("without", "w/o", "hold the", "minus"):
             r.lacking.extend(p.text for p in phrases)
-        if re.fullmatch(r"(?:instead\s+of|rather\s+than|other\s+than|(?:an?\s+)?(?:alternative|substitute|replacement)\s+(?:to|for))", cue):
-            # "something instead of yoghurt": things like yoghurt, but not yoghurt
-            r.instead_of.extend(p.text for p in phrases)
         taken.append((m.start(), end))
 
     # "X-free": items saying so are preferred (not a diet, nothing excluded)

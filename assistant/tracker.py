@@ -45,6 +45,9 @@ class Understanding:
     # the message only narrowed the request ("no vanilla", "not the green ones", "from the
     # 90s"): the items shown before that still fit may be shown again
     narrowing: bool = False
+    # the message asks for items not shown yet ("anything else?", "more like that",
+    # "another one"); otherwise the items shown before that still fit may come back
+    wants_new: bool = True
     # the person a pronoun of this message rules out ("I can't stand him"), found once
     person: str | None = None
     # the people talked about, the last one first (found once, when a pronoun points at one)
@@ -118,6 +121,7 @@ class Tracker:
             state.constraints = cons.merge(_without_contradicted(state.constraints, new), new)
         u.narrowing = (bool(new) or any(x.feeling == "rejected" for x in r.references)) and not words \
             and not r.more_cue and not r.retract
+        u.wants_new = r.more_cue and not _AMONG_SHOWN.search(r.text)
         return u
 
     # ---- each kind -------------------------------------------------------------------------
@@ -224,7 +228,7 @@ class Tracker:
                                 "label": f"not: {name}", "source": "user"})
                     u.notes.append(f"no {name}")
         # "I've seen every clint eastwood movie": a person's items, all known already
-        for p in r.exclude + [p for p in r.seen_all if self._names_person(p.text)]:
+        for p in self._titles_joined(r) + [p for p in r.seen_all if self._names_person(p.text)]:
             titled = self._is_title(p.text)
             if titled:
                 # an item by name ("skip The Shining"): rejected as an item
@@ -254,6 +258,20 @@ class Tracker:
                         "where": res.where_not(), "items": sorted(res.items), "label": f"not: {shown}",
                         "source": "user"})
             u.notes.append(f"no {p.text}")
+        return out
+
+    def _titles_joined(self, r: Reading) -> list:
+        """The exclusions, two joined by "and" read as one where together they are a
+        title: "no fast and furious" is the franchise, not "fast" and "furious"."""
+        out = list(r.exclude)
+        k = 0
+        while k + 1 < len(out):
+            p, q = out[k], out[k + 1]
+            if re.fullmatch(r"(?i)\s+(?:and|&)\s+(?:the\s+)?", r.text[p.end:q.start]) \
+                    and self._is_title(r.text[p.start:q.end]):
+                out[k:k + 2] = [type(p)(r.text[p.start:q.end], p.start, q.end, p.cue)]
+            else:
+                k += 1
         return out
 
     def _asked_again(self, state: SessionState, asked: str, u: Understanding) -> None:
@@ -293,7 +311,12 @@ class Tracker:
         words = terms(phrase)
         if len(words) < 2 and not _SERIES_HEAD.search(said):
             return set()
-        return self.terms.items_saying(words, where="title")
+        items = self.terms.items_saying(words, where="title")
+        named = [w for w in words if w not in ("and", "the", "of", "a")]
+        if "and" in words and len(named) >= 2:
+            # "fast and furious": every title saying its words, "2 Fast 2 Furious" too
+            items |= set.intersection(*(self.terms.items_saying((w,), where="title") for w in named))
+        return items
 
     def _last_people(self, state: SessionState, text: str) -> list[str]:
         """The names of the people talked about, the last one first: in this message, then
@@ -622,6 +645,8 @@ _PERFORMER = re.compile(r"star|cast|actor|actress|perform|feat|voice", re.I)
 _YEAR_RX = re.compile(r"year|date|decade", re.I)
 # "forget the year thing", "old is fine", "older ones are ok too": every year condition goes
 _YEAR_WORDS = ("year", "years", "decade", "decades", "date", "old", "older", "new", "newer", "recent", "age")
+# a question about the list shown: "which of the others isn't from concentrate?"
+_AMONG_SHOWN = re.compile(r"(?i)\b(?:which|any|one|either|both|all)\s+of\s+(?:the\s+)?(?:others|those|these|them)\b")
 _SERIES_HEAD = re.compile(r"(?i)\b(?:ones|movies|films|series|franchise|sequels|saga|trilogy|stuff)\b")
 # "recent": the catalog's newest year minus this many
 RECENT_YEARS = 5

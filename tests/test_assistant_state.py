@@ -192,3 +192,20 @@ def test_after_seen_or_liked_a_lower_case_title_counts(redial_titles):
     for text in ("a frozen dessert", "a girl who has gone missing",
                  "something superbad", "I like action movies"):
         assert titles(text) == set(), text
+    # "owns", "obsessed with" are cues too
+    assert titles("my nephew owns coco and is obsessed with zootopia") >= {"Coco", "Zootopia"}
+
+
+def test_a_word_in_capitals_for_emphasis_is_no_title_a_title_in_capitals_is(redial_titles):
+    m = TitleMatcher(redial_titles)
+
+    def titles(text):
+        return {redial_titles[i].split(" (")[0] for x in m.find_mentions(text) for i in x.ids}
+
+    # "Obsessed", "Unbroken", "Speed" are titles; shouted in a lower-case message they are emphasis
+    assert "Unbroken" not in titles("my phone screen is UNBROKEN somehow, anything for a long flight")
+    assert "Obsessed" not in titles("she is totally OBSESSED with horses, what would she like")
+    # a one-word title written in capitals by the catalog stays one ("JFK")
+    assert "JFK" in titles("have you got JFK? my dad keeps asking")
+    # a message written all in capitals is no emphasis
+    assert "Unbroken" in titles("I LOVED UNBROKEN")

@@ -7,6 +7,7 @@ adds to what the user's words set and never drops it."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -35,9 +36,9 @@ def test_exclusions_hold_over_turns_topic_shifts_and_refinements(rec):
     for message in ("something sweet", "another one please", "actually, a juice instead", "more like the first one"):
         reply = chat.send(message)
         assert reply.items, message
-        # no apple, and no juice whose own words say apple
+        # no apple, and no juice whose own words say apple (a pineapple is no apple)
         assert "Apple" not in _category(rec, reply), message
-        assert not any("apple" in (r.title + " " + (r.metadata.get("title") or "")).lower().replace("ä", "a")
+        assert not any(re.search(r"\bapple", (r.title + " " + (r.metadata.get("title") or "")).lower().replace("ä", "a"))
                        for r in reply.items), (message, [r.title for r in reply.items])
     assert [c["label"] for c in reply.constraints] == ["not: Apple"]
 
@@ -61,6 +62,20 @@ def test_a_narrowing_message_filters_the_list_it_was_shown(rec):
     assert "Granny-Smith" not in [r.id for r in narrowed.items]
     # the apples that are not green may come back: the user filtered the list
     assert {r.id for r in narrowed.items} & set(shown)
+
+
+def test_shown_items_that_still_fit_stay_unless_others_are_asked_for(rec):
+    chat = rec.chat()
+    shown = {r.id for r in chat.send("a juice for breakfast").items}
+    # a condition added in passing filters the list: the juices that fit may stay
+    kept = {r.id for r in chat.send("oh and I'd prefer nothing with pulp, thanks").items}
+    assert kept & shown
+    # a question about the list answers from it
+    among = {r.id for r in chat.send("which of those is not from concentrate?").items}
+    assert among & (shown | kept)
+    # asking for others leaves out everything shown so far
+    others = {r.id for r in chat.send("any other ones?").items}
+    assert others and not others & (shown | kept | among)
 
 
 def test_when_nothing_new_fits_the_items_shown_that_fit_come_back_before_a_condition_goes(rec):

@@ -5,6 +5,7 @@ test with the real MiniLM encoder for meaning)."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -556,3 +557,55 @@ def test_regions_name_their_countries_and_that_lot_refines(grocery):
     # ruled out as a region too
     state = _run(grocery, "apples but nothing from europe")
     assert _kept(grocery, state) and all(grocery.meta[i].get("origin") not in origins for i in _kept(grocery, state))
+
+
+@pytest.mark.parametrize("text, phrases", [
+    # what the user already has is not wanted, each member of a list, with where it is
+    ("we already have carrots, leeks and ginger in the fridge drawer", ["carrots", "leeks", "ginger"]),
+    ("already got bananas at home", ["bananas"]),
+    # "X tastes like cardboard": the subject is ruled out, "says" starts no name
+    ("my flatmate says rice milk tastes like water", ["rice milk"]),
+    ("he says kiwi tastes awful", ["kiwi"]),
+    # a contraction ends a phrase, an aside after it is no part of it
+    ("rather than pears we'd like plums", ["pears"]),
+    ("i'm allergic to melons fyi", ["melons"]),
+    ("none of the ones made with soy please", ["soy"]),
+])
+def test_known_things_complaints_and_phrase_ends(text, phrases):
+    assert [p.text for p in read(text).exclude] == phrases
+
+
+def test_instead_of_the_usual_kind_asks_for_that_kind(grocery):
+    r = read("I'm vegan, what do you have instead of regular yoghurt?")
+    assert r.exclude == [] and r.instead_of == ["yoghurt"]
+    # the plain "instead of X" still rules X out
+    assert [p.text for p in read("something instead of yoghurt").exclude] == ["yoghurt"]
+    state = _run(grocery, "I'm vegan, what do you have instead of regular yoghurt?")
+    assert "yoghurt" in " ".join(state.topic).lower() and [c["label"] for c in state.constraints] == ["diet: vegan"]
+
+
+@pytest.mark.parametrize("text, ranges", [
+    ("comedies from the 60s or 70s", [(">=", 1960), ("<=", 1979)]),
+    ("anything from the fifties to the seventies", [(">=", 1950), ("<=", 1979)]),
+    ("the 2000s or later", [(">=", 2000)]),
+    ("westerns from the 70s or earlier", [("<=", 1979)]),
+])
+def test_decade_spans_and_open_sides(text, ranges):
+    assert [(x.op, x.value) for x in read(text).ranges] == ranges
+
+
+def test_a_ruled_out_decade_or_earlier_keeps_the_later_years(movies):
+    state = _run(movies, "a thriller, but nothing from the 70s or earlier")
+    kept = _kept(movies, state)
+    years = {movies.meta[i].get("year") for i in kept} - {None}
+    assert kept and min(years) >= 1980
+
+
+def test_a_franchise_joined_by_and_is_one_exclusion(movies):
+    tracker, state = _titles_tracker(movies), SessionState()
+    tracker.update(state, "a heist movie please, but no fast and furious")
+    kept = _kept(movies, state) - set(state.rejected)
+    franchise = {i for i in movies.ids if re.search(r"\bfast\b.*\bfurious\b", movies.meta[i]["title"].lower())}
+    assert len(franchise) >= 4 and franchise.isdisjoint(kept)
+    # two things joined by "and" that are no title stay two exclusions
+    assert [p.text for p in read("no horror and no musicals").exclude] == ["horror", "musicals"]
