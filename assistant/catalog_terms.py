@@ -25,6 +25,8 @@ from typing import Any
 from retrieval.catalog import RESERVED_KEYS
 from retrieval.channels.values import ATTRIBUTE_MAX_VALUES
 
+from .glossary import glossed
+
 # a field with at most this many distinct text values is a kind of thing (category,
 # genre, brand; the attribute channel's fields): its values may also be reached by
 # meaning; others are names (casts)
@@ -157,7 +159,8 @@ class CatalogTerms:
         self.encoder = encoder
         self.similarity = SIMILARITY if similarity is None else similarity
         self.meta = {i: m for i, (_, m, _) in records.items()}
-        self.titles = {i: normalise(t) for i, (t, _, _) in records.items()}
+        # Swedish label words glossed in English ("blodgrape" -> "blood grapefruit")
+        self.titles = {i: glossed(normalise(t)) for i, (t, _, _) in records.items()}
         self.texts: dict[str, str] = {}
         self.documents: dict[str, str] = {}
         counts: dict[str, Counter] = {}
@@ -171,7 +174,7 @@ class CatalogTerms:
                         counts.setdefault(key, Counter())[v] += 1
                     elif isinstance(v, (int, float)) and not isinstance(v, bool):
                         numeric.setdefault(key, []).append(float(v))
-            self.texts[i] = normalise(_own_words(title, doc or "", counts.keys() | set(meta or {})))
+            self.texts[i] = glossed(normalise(_own_words(title, doc or "", counts.keys() | set(meta or {}))))
             self.documents[i] = normalise(doc or title)
         self.value_counts = counts
         self.few = {f for f, c in counts.items() if len(c) <= FEW_VALUES}
@@ -411,6 +414,9 @@ class CatalogTerms:
             counts = Counter(v for i in items for v in _values_of(self.meta[i].get(f)))
             for v, n in counts.items():
                 share, base = n / len(items), self.value_counts[f][v] / len(self.ids)
+                named = {stem(w) for w in terms(v)}
+                if named < {stem(w) for w in words}:
+                    continue  # "orange juice" is one kind of juice, not every juice
                 if share >= ASSOCIATION_SHARE and share >= ASSOCIATION_LIFT * base:
                     found.append((f, v))
         if found:

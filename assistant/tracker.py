@@ -410,7 +410,7 @@ class Tracker:
         ruled_out = {w for p in r.exclude for w in [p.text.lower()] + content_words(p.text)}
         words = content_words(r.topic_text)
         # two-word names first: "south american" is no "american"
-        pairs = [f"{a} {b}" for a, b in zip(words, words[1:]) if self.terms.country(f"{a} {b}")]
+        pairs = [f"{a} {b}" for a, b in zip(words, words[1:], strict=False) if self.terms.country(f"{a} {b}")]
         paired = {w for p in pairs for w in p.split()}
         for word in pairs + [w for w in words if w not in paired] + [w for w in r.only if self.terms.country(w)]:
             values = self.terms.country(word)

@@ -609,3 +609,19 @@ def test_a_franchise_joined_by_and_is_one_exclusion(movies):
     assert len(franchise) >= 4 and franchise.isdisjoint(kept)
     # two things joined by "and" that are no title stay two exclusions
     assert [p.text for p in read("no horror and no musicals").exclude] == ["horror", "musicals"]
+
+
+def test_swedish_label_words_are_read_in_english(grocery):
+    # "Ekologisk", "med Fruktkött", "Blodgrape": the labels' own words say what the user rules out
+    organic = {i for i in grocery.ids if "Ekologisk" in (grocery.meta[i].get("title") or "")}
+    assert organic and organic.isdisjoint(_kept(grocery, _run(grocery, "milk, but nothing organic")))
+    pulp = _kept(grocery, _run(grocery, "a juice without any pulp"))
+    titles = {i: grocery.meta[i].get("title") or "" for i in grocery.ids}
+    assert not any("med Fruktkött" in titles[i] for i in pulp)
+    assert any("Utan Fruktkött" in titles[i] for i in pulp)  # "without pulp" stays
+    red = _kept(grocery, _run(grocery, "juice, but no red grapefruit"))
+    assert not any("Blodgrape" in titles[i] for i in red)
+    # a narrower kind rules out itself, not the whole kind: juices stay
+    left = _kept(grocery, _run(grocery, "juice please, but no orange juice"))
+    assert any(grocery.meta[i].get("category") == "Juice" for i in left)
+    assert not any(titles[i].startswith("Apelsinjuice") for i in left)
