@@ -87,7 +87,7 @@ _KNOWN_BEFORE = re.compile(r"\b(love|loved|loves|like|liked|likes|enjoy|enjoyed|
                            r"already\s+(?:got|have|has|owns?|bought)|(?:i|we)\s*(?:['’]ve|\s+have)\s+(?:already\s+)?done)\b"
                            r"[^.!?;:]*$", re.I)
 _WISH = re.compile(r"(?i)\b(?:would|['’]d|wanna|want\s+to|to)\s+(?:really\s+)?(?:love|like|enjoy|try|have)\b")
-_KNOWN_AFTER = re.compile(r"^[^.!?;:]*?\b(was|were)\b|^\s*(?:already\s+)?at\s+home\b"
+_KNOWN_AFTER = re.compile(r"^[^.!?;:]*?\b(was|were)\b|^\s*(?:already\s+)?at\s+home\b|^\s*already\b"
                           # "a back to the future vibe? (seen that one obviously)"
                           r"|^[^.!;:]{0,20}?[?(]\s*\(?\s*(?:i['’]ve\s+|already\s+)?(?:seen|watched|had)\s+(?:it|that(?:\s+one)?|this(?:\s+one)?)\b",
                           re.I)

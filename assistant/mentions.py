@@ -116,7 +116,8 @@ class TitleMatcher:
         from .reading import FILLER
 
         self._frequent = frozenset(frequent) - COMMON - FILLER - frozenset(common)
-        self._common = COMMON | FILLER | frozenset(common) | self._frequent
+        self._everyday = COMMON | FILLER
+        self._common = self._everyday | frozenset(common) | self._frequent
         self._words = frozenset(words)
         # in a large catalog a one-word title in lower case is a word ("an action flick"),
         # a capitalised one may be a title ("I loved Flick")
@@ -169,10 +170,12 @@ class TitleMatcher:
     def _build_partial(self, titles: dict[str, str], single_words: bool) -> None:
         owners: dict[tuple[str, ...], set[str]] = defaultdict(set)
         for item_id, title in titles.items():
-            toks = normalise_title(str(title))[0]
-            for n in range(1, min(len(toks), 7)):
-                for i in range(len(toks) - n + 1):
-                    owners[tuple(toks[i: i + n])].add(item_id)
+            # "ferris bueller" is part of "Ferris Bueller's Day Off" too
+            bare = re.sub(r"(?<=\w)['’]s\b", "", str(title))
+            for toks in {tuple(normalise_title(t)[0]) for t in (str(title), bare)}:
+                for n in range(1, min(len(toks), 7)):
+                    for i in range(len(toks) - n + 1):
+                        owners[tuple(toks[i: i + n])].add(item_id)
         for part, ids in owners.items():
             if len(ids) != 1 or part in self.exact:
                 continue
@@ -239,6 +242,8 @@ class TitleMatcher:
         while i < len(words):
             cued = any_cue and self._cued(text, spans, i, cued_end)
             hit = self._exact_at(words, i) or self._partial_at(words, i) or self._fuzzy_at(words, i)
+            if hit is not None and not hit[2] and self._exact_within(words, i, hit[0]):
+                hit = None  # "seen wolf of wall street": not Teen Wolf, one letter off
             if cued:
                 longer = self._cued_at(words, i)  # "finished gone girl": Gone Girl, not Gone
                 if longer is not None and (hit is None or longer[0] > hit[0]):
@@ -291,6 +296,15 @@ class TitleMatcher:
                 return n, list(ids), exact
         return None
 
+    def _exact_within(self, words, i: int, n: int) -> bool:
+        """Whether a title (exact, or of everyday words) starts inside words ``i+1 .. i+n-1``
+        and reaches past them."""
+        for j in range(i + 1, i + n):
+            exact = self._exact_at(words, j) or self._cued_at(words, j)
+            if exact is not None and j + exact[0] > i + n:
+                return True
+        return False
+
     def _exact_at(self, words, i):
         return self._longest_at(self.exact, words, i, MAX_TOKENS)
 
@@ -309,6 +323,8 @@ class TitleMatcher:
             limit = typo_budget(len(window))
             if not limit or n == 1 and (words[i] in self._common or words[i] in self._words):
                 continue
+            if all(w in self._everyday for w in words[i: i + n]):
+                continue  # "the others?" asks for other items; it is no typo of The Others
             last = words[i + n - 1]
             # "scary movies" asks for a kind of film, not for Scary Movie (nor Scary Movie 3,
             # one letter away); "red onions" still names Red Onion

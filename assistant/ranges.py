@@ -37,6 +37,8 @@ _DECADE_WORDS = {"twenties": 20, "thirties": 30, "forties": 40, "fifties": 50, "
 
 
 _YEAR = r"(?:1[89]\d\d|20\d\d|['’‘]\d\d(?![\d'’]?s\b)(?!\d))"
+# "older than like 2000", "after about 2010": the hedge before a year
+_ROUGHLY = r"(?:(?:like|about|around|roughly|say|approx(?:imately)?|circa|ca\.?)[\s,]+)?"
 _DECADE = r"(?:(?P<d1>(?:19|20)\d)0['’]?s|['’]?(?P<d2>\d)0['’]?s|(?P<word>twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties))"
 # "the 70s or 80s", "the 60s to the 80s": a second decade ends the range
 _DECADE_SPAN = re.compile(rf"(?i)\s*(?:or|and|to|through|till|until|-|–)\s*(?:the\s+)?{_DECADE}\b")
@@ -69,9 +71,9 @@ _RANGE_PATTERNS = [
     ("recent", re.compile(r"(?i)\b(?:(?:something|anything|one|ones|movies?|films?|stuff)\s+)?(?:recent(?:ly)?|latest|newest|brand[\s-]new"
                           r"|from\s+the\s+(?:last|past)\s+(?:few|couple\s+of|\d+)\s+years|in\s+(?:the\s+)?(?:last|past|recent)\s+(?:few\s+)?years)\b")),
     ("between", re.compile(rf"(?i)\b(?:between|from)\s+(?P<a>{_YEAR})\s+(?:and|to|till|until|-)\s+(?P<b>{_YEAR})\b|\b(?P<a2>{_YEAR})\s*[-–]\s*(?P<b2>{_YEAR})\b")),
-    ("after", re.compile(rf"(?i)\b(?:(?P<strict>after|newer\s+than|later\s+than|post)|(?P<incl>since|starting(?:\s+from|\s+in)?|not\s+before|no\s+earlier\s+than|from(?=\s+\S+\s+(?:on\b|onwards?\b|or\s+later|and\s+later|and\s+up|to\s+(?:now|today)))))[\s-]+(?P<y>{_YEAR})(?!\s*(?:and|to|-)\s*{_YEAR})(?P<onwards>\s+(?:on(?:wards?)?|or\s+(?:later|newer|after)|and\s+(?:later|newer|up)|to\s+(?:now|today)))?\b")),
+    ("after", re.compile(rf"(?i)\b(?:(?P<strict>after|newer\s+than|later\s+than|post)|(?P<incl>since|starting(?:\s+from|\s+in)?|not\s+before|no\s+earlier\s+than|from(?=\s+\S+\s+(?:on\b|onwards?\b|or\s+later|and\s+later|and\s+up|to\s+(?:now|today)))))[\s-]+{_ROUGHLY}(?P<y>{_YEAR})(?!\s*(?:and|to|-)\s*{_YEAR})(?P<onwards>\s+(?:on(?:wards?)?|or\s+(?:later|newer|after)|and\s+(?:later|newer|up)|to\s+(?:now|today)))?\b")),
     ("after2", re.compile(rf"(?i)\b(?P<y>{_YEAR})\s+(?:or|and)\s+(?:later|newer|after|up)\b|\b(?P<y2>{_YEAR})\s+onwards?\b")),
-    ("before", re.compile(rf"(?i)\b(?:(?P<strict>before|older\s+than|earlier\s+than|pre)|(?P<incl>until|till|up\s+to|not\s+after|no\s+later\s+than))[\s-]+(?P<y>{_YEAR})\b")),
+    ("before", re.compile(rf"(?i)\b(?:(?P<strict>before|older\s+than|earlier\s+than|pre)|(?P<incl>until|till|up\s+to|not\s+after|no\s+later\s+than))[\s-]+{_ROUGHLY}(?P<y>{_YEAR})\b")),
     ("before2", re.compile(rf"(?i)\b(?P<y>{_YEAR})\s+(?:or|and)\s+(?:earlier|older|before)\b")),
     ("year", re.compile(rf"(?i)\b(?:from|in|released\s+in|made\s+in|of)\s+(?P<y>{_YEAR})\b")),
     ("under", re.compile(rf"(?i)\b(?:(?P<strict>under|below|less\s+than|cheaper\s+than|lower\s+than|beneath)|(?P<incl>at\s+most|max(?:imum)?|up\s+to|no\s+more\s+than|not\s+more\s+than|within|tops))\s+(?P<n>{_NUM})")),

@@ -129,7 +129,8 @@ _BOUNDARY = re.compile(
     r"while|when|where|in\s+(?:a|an|the|my)|as|like|just|except|without|not|no|or\s+(?:something|anything|maybe)"
     r"|at\s+home|on\s+(?:dvd|blu-?ray)|already|(?:i|we|you|they|he|she)['’](?:d|ll|m|re|ve)"
     r"|(?:they|it|he|she|we|i|you)\s+(?:give|make|are|is|was|were|taste|get|have|had|do|did|will|would)|(?:is|are)\s+(?:a|an|the|way|so|too)"
-    r")\b|\s[-–—]\s|[\U0001F300-\U0001FAFF\u2600-\u27BF]",
+    # a quoted aside ("no liam neeson 'particular set of skills' stuff") is no part of a name
+    r")\b|\s[-–—]\s|(?<!the)(?<!no)(?<!any)(?<!\ba)(?<!an)(?<!not)(?<!of)\s(?=['\"‘“]\w[^'\"’”]{0,40}\s[^'\"’”]{0,40}['\"’”])|[\U0001F300-\U0001FAFF\u2600-\u27BF]",
     re.I)
 
 # cues that rule out what follows
@@ -163,7 +164,7 @@ _EXCLUDE_CUE = re.compile(r"""(?ix)\b(?:
   | (?:my\s+\w+|he|she|they)\s+(?:really\s+)?(?:hates?|dislikes?|is\s+allergic\s+to|are\s+allergic\s+to)
   | (?:way\s+|far\s+)?too\s+much
   | (?:i|we)\s+(?:have|['’]ve)\s+had\s+enough\s+of | had\s+enough\s+of
-  | not\s+(?:a\s+)?(?:big\s+|huge\s+)?fan\s+of | not\s+into | not\s+(?:really\s+)?in\s+the\s+mood\s+for(?:\s+anything)?
+  | not\s+(?:a\s+)?(?:big\s+|huge\s+)?fan\s+of | not\s+(?:really\s+|that\s+|too\s+|very\s+|super\s+|big\s+)?into | not\s+(?:really\s+)?in\s+the\s+mood\s+for(?:\s+anything)?
   | (?:^|(?<=[.!?,;:]\s)|(?<=^\s))(?:really\s+)?(?:can['’]?t\s+stand|cannot\s+stand|hate|dislike|detest|loathe
         |do\s*n['’]?t\s+(?:like|want|fancy|enjoy|care\s+for))
   | nothing(?!\s+(?:beats|compares|else|but|more|special|at\s+all|too|much|wrong|fancy|in\s+particular|like\s+(?:a|an|the)\b)\b)

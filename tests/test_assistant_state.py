@@ -194,6 +194,10 @@ def test_after_seen_or_liked_a_lower_case_title_counts(redial_titles):
         assert titles(text) == set(), text
     # "owns", "obsessed with" are cues too
     assert titles("my nephew owns coco and is obsessed with zootopia") >= {"Coco", "Zootopia"}
+    # a title one letter off ("seen wolf" / Teen Wolf) gives way to the title it overlaps
+    assert titles("we've seen wolf of wall street twice") == {"The Wolf of Wall Street"}
+    # words that only ask for more are no typo of a title (The Others)
+    assert titles("seen it. the others?") == set()
 
 
 def test_a_word_in_capitals_for_emphasis_is_no_title_a_title_in_capitals_is(redial_titles):

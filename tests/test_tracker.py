@@ -625,3 +625,20 @@ def test_swedish_label_words_are_read_in_english(grocery):
     left = _kept(grocery, _run(grocery, "juice please, but no orange juice"))
     assert any(grocery.meta[i].get("category") == "Juice" for i in left)
     assert not any(titles[i].startswith("Apelsinjuice") for i in left)
+
+
+@pytest.mark.parametrize("text, phrases, ranges", [
+    # a hedge before a year
+    ("a comedy, nothing older than like 2005", [], [("<", 2005)]),
+    ("something after about 2012", [], [(">", 2012)]),
+    # a quoted aside after a name is no part of it
+    ("a thriller but no jason statham 'tough guy saves the day' stuff", ["jason statham"], []),
+    ('not the "Star Wars" ones', ["Star Wars"], []),
+    # "not really into": an exclusion, "not really sure" none
+    ("not really into musicals tbh", ["musicals"], []),
+    ("not really sure what I want", [], []),
+])
+def test_hedged_years_quoted_asides_and_not_really_into(text, phrases, ranges):
+    r = read(text)
+    assert [p.text for p in r.exclude] == phrases
+    assert [(x.op, x.value) for x in r.ranges] == ranges
