@@ -99,7 +99,8 @@ home cellar pantry cupboard dvd
 GENERIC_HEADS = ("ones", "one", "stuff", "things", "thing", "products", "product", "items", "item",
                  "movies", "movie", "films", "film", "flavours", "flavour", "flavors", "flavor",
                  "kinds", "kind", "types", "type", "sorts", "sort", "options", "option", "dishes",
-                 "brands", "brand", "genre", "genres", "sequels", "sequel", "franchise", "series", "saga", "trilogy")
+                 "brands", "brand", "genre", "genres", "sequels", "sequel", "franchise", "series", "saga", "trilogy",
+                 "adaptations", "adaptation", "books", "book", "novels", "novel")
 _LEADING = ("the", "a", "an", "any", "more", "those", "these", "that", "this", "some", "such",
             "other", "of", "kind of", "type of", "sort of", "too much", "so much", "much", "many",
             "with", "from", "like", "really", "all", "anything with", "anything from", "food with",
@@ -639,7 +640,8 @@ def _retractions(text: str, taken: list[tuple[int, int]]) -> list[Phrase]:
         m = re.search(r"(?i)\b(?:is|are|['’]s|['’]re|would\s+be|will\s+be)\s+(?:totally\s+|perfectly\s+|actually\s+|absolutely\s+|really\s+|completely\s+|still\s+)?"
                       r"(?:fine|ok|okay|good|alright|all\s+right|allowed|back|welcome|acceptable)\b", c)
         if m and not re.search(r"(?i)\b(?:not|no|never|isn['’]?t|aren['’]?t)\b", c[m.start(): m.end() + 1]):
-            subject = re.split(r"(?i)\b(?:actually|well|ok|okay|oh|hmm|but|and|so|then)\b|,", c[: m.start()])[-1]
+            subject = re.split(r"(?i)\b(?:actually|well|ok|okay|oh|hmm|but|and|so|then|on\s+second\s+thoughts?"
+                               r"|come\s+to\s+think\s+of\s+it)\b|,", c[: m.start()])[-1]
             phrase = clean_phrase(subject)
             if phrase and len(phrase.split()) <= 4 and phrase.lower() not in ("it", "that", "this", "they", "i", "everything", "all"):
                 out.append(Phrase(phrase, base + c.find(subject.strip()), base + m.end()))

@@ -480,6 +480,13 @@ class Tracker:
             else:
                 c = {"field": name, "op": first.op, "value": first.value}
             c.update(kind="filter", source="user", label=cons.filter_label(c["field"], c["op"], c["value"]))
+            if any(p.start < first.end and first.start < p.end for p in r.retract):
+                # "the 80s are fine": the exclusion it clashes with goes, nothing is asked for
+                kept = _without_contradicted(state.constraints, [c])
+                if len(kept) < len(state.constraints):
+                    state.constraints = kept
+                    u.notes.append(f"{first.label} allowed again")
+                continue
             out.append(c)
             u.notes.append(c["label"])
         return out

@@ -642,3 +642,12 @@ def test_hedged_years_quoted_asides_and_not_really_into(text, phrases, ranges):
     r = read(text)
     assert [p.text for p in r.exclude] == phrases
     assert [(x.op, x.value) for x in r.ranges] == ranges
+
+
+def test_a_writer_s_adaptations_and_a_decade_allowed_again(movies):
+    # "adaptations", "books" are heads: the person is what is ruled out
+    state = _run(movies, "a drama, but nothing based on a john grisham novel")
+    assert [c["label"] for c in state.constraints] == ["not: John Grisham"]
+    # "the 90s are fine" takes the exclusion back and asks for no decade
+    state = _run(movies, "a comedy but nothing from the 90s", "on second thought the 90s are fine. something silly?")
+    assert state.constraints == []
