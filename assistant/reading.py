@@ -52,6 +52,9 @@ class Reading:
     retract: list[Phrase] = field(default_factory=list)
     references: list[Reference] = field(default_factory=list)
     shift_cue: bool = False
+    # the only cue is "actually": "actually something old school" refines, "actually, a
+    # juice" names a new kind
+    shift_weak: bool = False
     refine_cue: bool = False
     # asks for items not shown yet: "another one", "more", "something else"
     more_cue: bool = False
@@ -557,7 +560,9 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
                 p.cue = " ".join(m.group(0).lower().split())
                 r.want.append(p)
 
-    r.shift_cue = bool(_SHIFT_CUE.search(text))
+    cues = [m.group(0).lower() for m in _SHIFT_CUE.finditer(text)]
+    r.shift_cue = bool(cues)
+    r.shift_weak = bool(cues) and all(c == "actually" for c in cues)
     r.refine_cue = bool(_REFINE_CUE.search(text)) or any(x.feeling == "seed" for x in r.references)
     r.more_cue = bool(_MORE_CUE.search(text)) or any(x.feeling == "seed" for x in r.references)
     r.request = _is_request(text, taken)

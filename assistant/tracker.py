@@ -93,7 +93,8 @@ class Tracker:
         if words:
             # the catalog's own words: typos of kinds mended, near-kinds named ("veggies")
             topic = self.terms.expand(self.terms.correct(" ".join([topic_text] + r.instead_of)))
-            u.shifted = bool(state.topic) and (r.shift_cue or (not r.refine_cue and (
+            strong_cue = r.shift_cue and not r.shift_weak
+            u.shifted = bool(state.topic) and (strong_cue or ((r.shift_weak or not r.refine_cue) and (
                 r.request or self._names_another_kind(state, topic))))
             if u.shifted:
                 state.topic = []

@@ -651,3 +651,13 @@ def test_a_writer_s_adaptations_and_a_decade_allowed_again(movies):
     # "the 90s are fine" takes the exclusion back and asks for no decade
     state = _run(movies, "a comedy but nothing from the 90s", "on second thought the 90s are fine. something silly?")
     assert state.constraints == []
+
+
+def test_actually_alone_refines_unless_a_new_kind_is_named(grocery, movies):
+    # "actually" with no new kind refines: the topic stays and the decade is added
+    state = _run(movies, "a western please", "hmm actually something older, like 50s or 60s classics")
+    assert "western" in " ".join(state.topic).lower()
+    assert [c["label"] for c in state.constraints] == ["year: 1950–1969"]
+    # a new kind after "actually" is a new topic
+    state = _run(grocery, "apples please", "actually a juice")
+    assert "apples" not in " ".join(state.topic).lower()
