@@ -14,10 +14,16 @@ FAMILIES: dict[str, tuple[str, ...]] = {
                 "gooseberry", "currant", "cloudberry"),
     "stone fruit": ("peach", "nectarine", "plum", "apricot", "cherry"),
     "melons": ("melon", "watermelon", "cantaloupe", "honeydew", "galia"),
+    # alliums ("anything in the onion family") and nightshades: common intolerances
+    "alliums": ("onion", "leek", "garlic", "shallot", "chive", "scallion", "spring onion"),
+    "nightshades": ("tomato", "potato", "pepper", "aubergine", "eggplant", "chili", "chilli", "paprika",
+                    "tomatillo", "goji"),
 }
 # the ways a family is said
 _SAID = {"citrus fruit": "citrus", "citrus fruits": "citrus", "citruses": "citrus", "berry": "berries",
-         "stone fruits": "stone fruit", "stonefruit": "stone fruit"}
+         "stone fruits": "stone fruit", "stonefruit": "stone fruit", "allium": "alliums",
+         "onion family": "alliums", "the onion family": "alliums", "nightshade": "nightshades",
+         "nightshade vegetables": "nightshades", "nightshade veg": "nightshades"}
 
 
 def family(phrase: str) -> tuple[str, ...]:

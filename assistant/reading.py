@@ -52,8 +52,8 @@ class Reading:
     retract: list[Phrase] = field(default_factory=list)
     references: list[Reference] = field(default_factory=list)
     shift_cue: bool = False
-    # the only cue is "actually": "actually something old school" refines, "actually, a
-    # juice" names a new kind
+    # the only cue is "actually" or "wait": "actually something old school" refines,
+    # "actually, a juice" names a new kind
     shift_weak: bool = False
     refine_cue: bool = False
     # asks for items not shown yet: "another one", "more", "something else"
@@ -153,6 +153,8 @@ _EXCLUDE_CUE = re.compile(r"""(?ix)\b(?:
   | none\s+(?:from|with|by|starring|featuring|about)
   | (?:does|do)\s*n['’]?o?t\s+(?:contain|have|include)
   | (?:i\s+am|i['’]m|we\s+are|we['’]re|am|is|are)\s+(?:very\s+|severely\s+|also\s+)?allergic\s+to | allergic\s+to
+  | (?:reacts?|reacted|reacting|is\s+sensitive|are\s+sensitive|(?:is|are)\s+intolerant)\s+(?:badly\s+|really\s+badly\s+)?(?:to|of)
+        (?:\s+(?:anything|everything)\s+(?:in|from|of))?
   | without | w/o | minus | hold\s+the | skip(?:\s+the)? | avoid(?:ing)?
   | rather\s+than | instead\s+of | never\s+(?:again\s+)?(?:liked?|enjoyed|want(?:ed)?)
   | (?:i|we)\s+(?:really\s+|just\s+|also\s+|still\s+)?(?:do\s*n[o']?t|don['’]?t|didn['’]?t|did\s+not|won['’]?t|will\s+not)
@@ -562,7 +564,7 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
 
     cues = [m.group(0).lower() for m in _SHIFT_CUE.finditer(text)]
     r.shift_cue = bool(cues)
-    r.shift_weak = bool(cues) and all(c == "actually" for c in cues)
+    r.shift_weak = bool(cues) and all(re.fullmatch(r"actually|(?:no,?\s+)?wait,?", c) for c in cues)
     r.refine_cue = bool(_REFINE_CUE.search(text)) or any(x.feeling == "seed" for x in r.references)
     r.more_cue = bool(_MORE_CUE.search(text)) or any(x.feeling == "seed" for x in r.references)
     r.request = _is_request(text, taken)

@@ -661,3 +661,16 @@ def test_actually_alone_refines_unless_a_new_kind_is_named(grocery, movies):
     # a new kind after "actually" is a new topic
     state = _run(grocery, "apples please", "actually a juice")
     assert "apples" not in " ".join(state.topic).lower()
+
+
+def test_onion_family_and_nightshades_reach_their_members(grocery):
+    titles = {i: (grocery.meta[i].get("title") or "").lower() for i in grocery.ids}
+    kept = _kept(grocery, _run(grocery, "veg for a stew", "wait, my sister reacts badly to anything in the onion family"))
+    assert not any(re.search(r"\b(?:onion|leek|garlic)", titles[i]) for i in kept)
+    assert any("carrot" in titles[i] for i in kept)
+    kept = _kept(grocery, _run(grocery, "I have to avoid nightshades"))
+    assert not any(re.search(r"\b(?:tomato|pepper|aubergine)", titles[i]) for i in kept)
+    assert not any(titles[i].startswith("potato") for i in kept) and any("carrot" in titles[i] for i in kept)
+    # "wait" alone keeps the topic: stew vegetables are still asked for
+    state = _run(grocery, "veg for a stew", "wait, my sister reacts badly to anything in the onion family")
+    assert "stew" in " ".join(state.topic)
