@@ -12,7 +12,8 @@ relevant  = items with want(x) and not avoid(x)   (movies: only the top-N by ReD
 forbidden = every catalog item with avoid(x).  A predicate on a field that an item lacks is
             False, so an item with an unknown field is never forbidden on that field.
 
-Usage:  cd /work/main && .venv/bin/python eval/scenarios/independent/set7/make.py --movies /tmp/movies.jsonl
+Usage (from the repo root; /tmp/movies.jsonl from ``python -m retrieval convert redial-movies``,
+see ../README.md):  .venv/bin/python eval/scenarios/independent/set7/make.py --movies /tmp/movies.jsonl
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import re
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[3]  # /work/main
+ROOT = HERE.parents[3]  # the repository
 
 # ----------------------------------------------------------------------------- grocery
 
