@@ -62,6 +62,8 @@ DESCRIBES = {"funny": "comedy", "hilarious": "comedy", "comedic": "comedy", "lau
              "thrilling": "thriller", "animated": "animation", "cartoon": "animation",
              "cartoons": "animation", "mysterious": "mystery", "historical": "history",
              "biographical": "biography", "musicals": "musical", "documentaries": "documentary"}
+# sizes and the like a user puts before a thing ("NOT a giant watermelon")
+_SIZES = frozenset("giant huge big large massive enormous small tiny little mini whole entire".split())
 # everyday words that hint at a kind when the message names none ("kids movie for saturday":
 # family; "an animated movie for my kids" is animation alone)
 HINT_OF = {"kids": "family", "kid": "family", "children's": "family", "childrens": "family"}
@@ -276,6 +278,10 @@ class CatalogTerms:
         if country:
             out.values, out.how = country, "value"
             return out
+        known = self.vocabulary()
+        while len(words) > 1 and words[0] in _SIZES and words[0] not in known and (words[0],) not in self._values:
+            # "a giant watermelon": a size no item states says nothing to look up
+            words = words[1:]
         words = self.spelled(words)
         if len(words[-1]) > 4 and words[-1].endswith("y") and words not in self._values \
                 and words[-1] not in self.vocabulary():
@@ -656,7 +662,8 @@ class CatalogTerms:
         for word in text.split():
             w = terms(word)
             if len(w) == 1 and len(w[0]) >= 4 and w[0] not in known:
-                fixed = [v for f, v in self._fuzzy(w) if f in self.few]
+                # a slip keeps the word's last letter: "thriler" is thriller, "miles" no milk
+                fixed = [v for f, v in self._fuzzy(w) if f in self.few and normalise(v)[-1:] == w[0][-1:]]
                 if fixed:
                     word = fixed[0]
                 elif len(w[0]) >= 5:

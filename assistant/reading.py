@@ -52,8 +52,8 @@ class Reading:
     retract: list[Phrase] = field(default_factory=list)
     references: list[Reference] = field(default_factory=list)
     shift_cue: bool = False
-    # the only cue is "actually" or "wait": "actually something old school" refines,
-    # "actually, a juice" names a new kind
+    # the only cue is "actually", "wait" or "what about": "actually something old school",
+    # "what about plain ones?" refine, "actually, a juice" names a new kind
     shift_weak: bool = False
     refine_cue: bool = False
     # asks for items not shown yet: "another one", "more", "something else"
@@ -564,7 +564,7 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
 
     cues = [m.group(0).lower() for m in _SHIFT_CUE.finditer(text)]
     r.shift_cue = bool(cues)
-    r.shift_weak = bool(cues) and all(re.fullmatch(r"actually|(?:no,?\s+)?wait,?", c) for c in cues)
+    r.shift_weak = bool(cues) and all(re.fullmatch(r"actually|(?:no,?\s+)?wait,?|(?:how|what)\s+about", c) for c in cues)
     r.refine_cue = bool(_REFINE_CUE.search(text)) or any(x.feeling == "seed" for x in r.references)
     r.more_cue = bool(_MORE_CUE.search(text)) or any(x.feeling == "seed" for x in r.references)
     r.request = _is_request(text, taken)

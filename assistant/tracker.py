@@ -94,7 +94,9 @@ class Tracker:
             # the catalog's own words: typos of kinds mended, near-kinds named ("veggies")
             topic = self.terms.expand(self.terms.correct(" ".join([topic_text] + r.instead_of)))
             strong_cue = r.shift_cue and not r.shift_weak
-            u.shifted = bool(state.topic) and (strong_cue or ((r.shift_weak or not r.refine_cue) and (
+            # "what about Kate Winslet": a weak cue with a person named is a new request
+            weak_with_person = r.shift_weak and bool(self.terms.people_in(r.text))
+            u.shifted = bool(state.topic) and (strong_cue or weak_with_person or ((r.shift_weak or not r.refine_cue) and (
                 r.request or self._names_another_kind(state, topic))))
             if u.shifted:
                 state.topic = []

@@ -674,3 +674,17 @@ def test_onion_family_and_nightshades_reach_their_members(grocery):
     # "wait" alone keeps the topic: stew vegetables are still asked for
     state = _run(grocery, "veg for a stew", "wait, my sister reacts badly to anything in the onion family")
     assert "stew" in " ".join(state.topic)
+
+
+def test_a_size_before_a_thing_and_real_words_near_a_kind(grocery, movies):
+    titles = {i: (grocery.meta[i].get("title") or "").lower() for i in grocery.ids}
+    kept = _kept(grocery, _run(grocery, "a melon for the picnic, but not a huge watermelon, i'm walking"))
+    assert not any("water melon" in titles[i] for i in kept) and any("galia" in titles[i] for i in kept)
+    # "miles" is no slip of "milk": the topic keeps its own words
+    state = _run(grocery, "cutting my air miles, so fruit grown in europe please")
+    assert "milk" not in " ".join(state.topic).lower() and "fruit" in " ".join(state.topic).lower()
+    # "what about" refines without a new kind, starts anew with a person
+    state = _run(grocery, "a yoghurt please", "ok what about plain ones")
+    assert "yoghurt" in " ".join(state.topic).lower()
+    state = _run(movies, "something with Tom Hanks", "what about Meg Ryan")
+    assert state.constraints == [] and "meg ryan" in " ".join(state.topic).lower()
