@@ -46,13 +46,13 @@ _DECADE_SPAN = re.compile(rf"(?i)\s*(?:or|and|to|through|till|until|-|–)\s*(?:
 _OR_BEYOND = re.compile(r"(?i)\s+(?:or|and)\s+(?:even\s+)?(earlier|older|before|later|newer|after|up|since)\b")
 
 
-def _decade_start(century_digit: str | None, digit: str | None, word: str | None) -> int:
+def _decade_start(first_digits: str | None, digit: str | None, word: str | None) -> int:
     """First year of a decade written "199" (of "1990s"), "9" (of "90s") or "nineties";
     "the 00s" / "10s" / "20s" are this century's."""
     if word:
         return 1900 + _DECADE_WORDS[word.lower()]
-    if century_digit:
-        return int(century_digit) * 10
+    if first_digits:
+        return int(first_digits) * 10
     d = int(digit)
     return 2000 + d * 10 if d <= 2 else 1900 + d * 10
 
@@ -67,7 +67,7 @@ def _to_year(text: str) -> int:
 _NUM = r"(?:[$€£]\s*)?\d+(?:[.,]\d+)?(?:\s*(?:[$€£]|euros?|dollars?|bucks|kr|sek|usd|eur|gbp|pounds?))?"
 _RANGE_PATTERNS = [
     # decades: "the 90s", "1990s", "'80s", "the nineties"
-    ("decade", re.compile(r"(?i)\b(?:from|in|of|during)?\s*(?:the\s+)?(?P<part>early|mid|late)?[\s-]*(?:(?P<century>19|20)(?P<d1>\d)0['’]?s|['’]?(?P<d2>\d)0['’]?s|(?P<word>twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties))\b")),
+    ("decade", re.compile(rf"(?i)\b(?:from|in|of|during)?\s*(?:the\s+)?(?P<part>early|mid|late)?[\s-]*{_DECADE}\b")),
     ("recent", re.compile(r"(?i)\b(?:(?:something|anything|one|ones|movies?|films?|stuff)\s+)?(?:recent(?:ly)?|latest|newest|brand[\s-]new"
                           r"|from\s+the\s+(?:last|past)\s+(?:few|couple\s+of|\d+)\s+years|in\s+(?:the\s+)?(?:last|past|recent)\s+(?:few\s+)?years)\b")),
     ("between", re.compile(rf"(?i)\b(?:between|from)\s+(?P<a>{_YEAR})\s+(?:and|to|till|until|-)\s+(?P<b>{_YEAR})\b|\b(?P<a2>{_YEAR})\s*[-–]\s*(?P<b2>{_YEAR})\b")),
@@ -123,7 +123,7 @@ def read_ranges(text: str, taken: list[tuple[int, int]]) -> list[Range]:
             g = m.groupdict()
             new: list[Range] = []
             if kind == "decade":
-                lo = _decade_start(g["century"] and g["century"] + g["d1"], g["d2"], g["word"])
+                lo = _decade_start(g["d1"], g["d2"], g["word"])
                 hi = lo + 9
                 decade = lo
                 part = (g.get("part") or "").lower()
