@@ -49,7 +49,7 @@ EXPANSION_SIMILARITY = 0.8
 # short forms people type for a kind, which a sentence encoder does not place near it
 # ("veg" is 0.6 from "vegetables"); read as the words they stand for (English only)
 SHORT_FOR = {"veg": "vegetables", "veggie": "vegetables", "doc": "documentary", "docs": "documentary",
-             "docu": "documentary", "docus": "documentary", "scifi": "sci-fi", "romcom": "romance comedy",
+             "docu": "documentary", "docus": "documentary", "eco": "organic", "scifi": "sci-fi", "romcom": "romance comedy",
              "romcoms": "romance comedy", "rom-com": "romance comedy", "rom-coms": "romance comedy",
              "toon": "animation", "toons": "animation", "flick": "movie", "flicks": "movies",
              "rom com": "romance comedy", "rom coms": "romance comedy"}
@@ -62,6 +62,10 @@ DESCRIBES = {"funny": "comedy", "hilarious": "comedy", "comedic": "comedy", "lau
              "thrilling": "thriller", "animated": "animation", "cartoon": "animation",
              "cartoons": "animation", "mysterious": "mystery", "historical": "history",
              "biographical": "biography", "musicals": "musical", "documentaries": "documentary"}
+# words of taste, colour and feel a user puts before a thing no item describes so ("the
+# sweet vanilla stuff"): the thing is what is meant
+_DESCRIPTIVE = frozenset("""sweet sour bitter tart acidic mild strong spicy hot salty creamy thick thin light dark
+plain fresh ripe green red yellow orange purple white black brown pink crunchy soft hard juicy""".split())
 # sizes and the like a user puts before a thing ("NOT a giant watermelon")
 _SIZES = frozenset("giant huge big large massive enormous small tiny little mini whole entire".split())
 # everyday words that hint at a kind when the message names none ("kids movie for saturday":
@@ -265,7 +269,8 @@ class CatalogTerms:
                 out.items |= self.items_saying(terms(m), where="text")
             if out.values or out.items:
                 return out
-        full = SHORT_FOR.get(phrase.lower().strip()) or DESCRIBES.get(phrase.lower().strip())
+        said = re.sub(r"(?i)\s+(?:movies?|films?|stuff|ones?)$", "", phrase.lower().strip())
+        full = SHORT_FOR.get(said) or DESCRIBES.get(said) or HINT_OF.get(said)
         if full and " " not in full:
             r = self._resolve(full)  # "no veg": vegetables; "nothing scary": horror
             if r.values or r.items:
@@ -274,7 +279,9 @@ class CatalogTerms:
         out = Resolved(phrase)
         if not words or all(len(w) < 2 for w in words):
             return out
-        country = self.country(phrase)
+        # "stuff flown in from south america": where from is what it says
+        place = re.search(r"(?i)^.*\b(?:from|in)\s+(?P<p>[a-z][a-z ]+)$", phrase.strip())
+        country = self.country(phrase) or (self.country(place.group("p")) if place else [])
         if country:
             out.values, out.how = country, "value"
             return out
@@ -323,6 +330,37 @@ class CatalogTerms:
             if head.how in ("value", "part"):
                 out.values, out.items, out.how = head.values, head.items, "head"
         return out
+
+    def resolve_ruled_out(self, phrase: str) -> Resolved:
+        """What a phrase ruling something out names: as :meth:`resolve`, and when nothing
+        says it whole, the items its words reach (see :meth:`_by_each_word`; only here:
+        "dairy-free" or "rice drink" in a diet's table must not reach word by word)."""
+        r = self.resolve(phrase)
+        words = terms(phrase)
+        if not r.found and len(words) > 1:
+            r.items = self._by_each_word(phrase, self.spelled(words))
+            r.how = "words" if r.items else ""
+        return r
+
+    def _by_each_word(self, phrase: str, words: tuple[str, ...]) -> set[str]:
+        """The items a phrase no item says whole reaches word by word: those every word
+        reaches ("light low fat"); else those titled with its percentage ("the full fat 3%
+        one"); else, after a word of taste, colour or feel, those the thing reaches ("the
+        sweet vanilla stuff", "the sour green one"); else the country it names."""
+        reached = [r for r in (self.reach(w) for w in words if len(w) > 2) if r]
+        if len(reached) > 1 and set.intersection(*reached):
+            return set.intersection(*reached)
+        percents = re.findall(r"\d+(?:[.,]\d+)?(?=\s*%)", phrase)
+        if percents:
+            said = [re.compile(rf"(?<![\d.,]){re.escape(p)}\s*%") for p in percents]
+            return {i for i, title in self.titles.items() if any(rx.search(str(title)) for rx in said)}
+        if len(words) == 2 and words[0] in _DESCRIPTIVE and self.reach(words[1]):
+            # a word of taste, colour or feel before the thing ("rice drink" is no drink)
+            return self.reach(words[1])
+        if len(reached) == 1 and not [w for w in words if len(w) > 2 and w in self.vocabulary()
+                                      and not self.reach(w)] and any(self.country(w) for w in words):
+            return reached[0]  # "dutch greenhouses": the country, what else it says no item knows
+        return set()
 
     def country(self, phrase: str) -> list[tuple[str, str]]:
         """The values naming the country of a demonym ("Dutch" -> origin The Netherlands), or

@@ -262,10 +262,12 @@ class _Turn:
         last, without the titles they rejected (searching for "not Granny Smith" would
         otherwise pull Granny Smith's neighbours up)."""
         rejected = set(self.state.rejected)
+        terms = self.rec.terms()
         texts = []
         for text in self.state.topic[-3:]:
             for m in reversed(self.rec.matcher().find_mentions(text)):
-                if set(m.ids) <= rejected:
+                # a title that is also a kind ("Äpple Juice": "apple juice") stays a request
+                if set(m.ids) <= rejected and not terms.kinds_in(text[m.start:m.end]):
                     text = text[: m.start] + text[m.end:]
             texts.append(" ".join(text.split()))
         return " ".join(texts)[-1000:]
@@ -341,9 +343,11 @@ class _Turn:
             shown_before = set(self.state.recommended)
         else:
             shown_before = set(self.state.shown) if getattr(understood, "shifted", False) else set()
-        exclude = (shown_before | set(self.state.rejected)
-                   | (set(self.state.mentioned) - named_now)) - asked_again
         rejected = set(self.state.rejected)
+        # named again in a message that rules it out ("cucumber and tomatoes are out"): the
+        # tracker's rejection wins (in place: the ranking step reads the same set)
+        asked_again.difference_update(rejected)
+        exclude = (shown_before | rejected | (set(self.state.mentioned) - named_now)) - asked_again
         seeds = list(dict.fromkeys(self.state.liked + [m for m in self.state.mentioned if m not in rejected]))
         constraints = self.state.constraints
         # exclusions and diets are never relaxed: their items are left out by id, their

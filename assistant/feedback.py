@@ -84,7 +84,7 @@ def classify_mentions(text: str, mentions: list[Mention]) -> list[str]:
 # like X": a wish, not a taste) and the item stays searchable.
 _KNOWN_BEFORE = re.compile(r"\b(love|loved|loves|like|liked|likes|enjoy|enjoyed|adore|adored|"
                            r"favou?rite|saw|seen|watched|tried|bought|had|read|played|finished|obsessed\s+with|"
-                           r"already\s+(?:got|have|has|owns?|bought)|(?:i|we)\s*(?:['’]ve|\s+have)\s+(?:already\s+)?done)\b"
+                           r"already\s+(?:got|have|has|owns?|bought)|(?:i|we|they|he|she|you)\s*(?:['’]ve|['’]s|\s+have|\s+has)\s+(?:already\s+)?done)\b"
                            r"[^.!?;:]*$", re.I)
 _WISH = re.compile(r"(?i)\b(?:would|['’]d|wanna|want\s+to|to)\s+(?:really\s+)?(?:love|like|enjoy|try|have)\b")
 _KNOWN_AFTER = re.compile(r"^[^.!?;:]*?\b(was|were)\b|^\s*(?:already\s+)?at\s+home\b|^\s*already\b"

@@ -42,8 +42,12 @@ _ROUGHLY = r"(?:(?:like|about|around|roughly|say|approx(?:imately)?|circa|ca\.?)
 _DECADE = r"(?:(?P<d1>(?:19|20)\d)0['’]?s|['’]?(?P<d2>\d)0['’]?s|(?P<word>twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties))"
 # "the 70s or 80s", "the 60s to the 80s": a second decade ends the range
 _DECADE_SPAN = re.compile(rf"(?i)\s*(?:or|and|to|through|till|until|-|–)\s*(?:the\s+)?{_DECADE}\b")
-# "the 80s or earlier", "the 90s and later": one side of the decade open
-_OR_BEYOND = re.compile(r"(?i)\s+(?:or|and)\s+(?:even\s+)?(earlier|older|before|later|newer|after|up|since)\b")
+# "the 80s or earlier", "the 90s and later", "2000s onwards": one side of the decade open
+_OR_BEYOND = re.compile(r"(?i)\s+(?:(?:or|and)\s+(?:even\s+)?(earlier|older|before|later|newer|after|up|since|beyond)"
+                        r"|(onwards?|forwards?))\b")
+# "newer than the 90s", "before the 80s": the years past one side of the decade
+_PAST_DECADE = re.compile(r"(?i)\b(?:(?P<after>(?:newer|later|more\s+recent)\s+than|after|post)"
+                          r"|(?P<before>(?:older|earlier)\s+than|before|pre))[\s-]*(?:the\s+)?(?:(?:early|mid|late)[\s-]*)?['’]?$")
 
 
 def _decade_start(first_digits: str | None, digit: str | None, word: str | None) -> int:
@@ -139,9 +143,14 @@ def read_ranges(text: str, taken: list[tuple[int, int]]) -> list[Range]:
                     hi = _decade_start(span.group("d1"), span.group("d2"), span.group("word")) + 9
                     label, e = f"{label}–{hi - 9}s", span.end()
                 side = _OR_BEYOND.match(text, e)
-                if side:  # "the 80s or earlier": up to the decade's end
+                past = _PAST_DECADE.search(text[:m.start("d1" if g["d1"] else "d2" if g["d2"] else "word")])
+                if past:  # "newer than the 90s": from 2000
+                    s = min(s, past.start())
+                    new = ([Range("year", ">", hi, f"year > {hi}", s, e)] if past.group("after")
+                           else [Range("year", "<", lo, f"year < {lo}", s, e)])
+                elif side:  # "the 80s or earlier": up to the decade's end
                     e = side.end()
-                    if side.group(1).lower() in ("earlier", "older", "before"):
+                    if (side.group(1) or "").lower() in ("earlier", "older", "before"):
                         new = [Range("year", "<=", hi, f"year <= {hi}", s, e)]
                     else:
                         new = [Range("year", ">=", lo, f"year >= {lo}", s, e)]

@@ -121,7 +121,8 @@ _TRAILING = ("please", "pls", "plz", "thanks", "thank you", "btw", "by the way",
              "now", "today", "then", "either", "though", "tonight", "this time", "this evening",
              "after all", "in it", "in them", "included", "whatsoever", "ok", "okay", "at the moment", "right now",
              "for now", "these days", "lately", "tbh", "honestly", "this week", "this month", "this year",
-             "for a while", "for the moment", "fyi", "imo", "haha", "obviously", "either way", "and", "or")
+             "for a while", "for the moment", "fyi", "imo", "haha", "obviously", "either way", "and", "or",
+             "now that i think about it", "come to think of it", "unfortunately", "sadly", "obvs", "obv", "tbf")
 
 # "right now" before "now": a phrase ends without either
 _TRAILING_LONGEST_FIRST = sorted(_TRAILING + GENERIC_HEADS, key=lambda t: -len(t.split()))
@@ -158,15 +159,17 @@ _EXCLUDE_CUE = re.compile(r"""(?ix)\b(?:
   | without | w/o | minus | hold\s+the | skip(?:\s+the)? | avoid(?:ing)?
   | rather\s+than | instead\s+of | never\s+(?:again\s+)?(?:liked?|enjoyed|want(?:ed)?)
   | (?:i|we)\s+(?:really\s+|just\s+|also\s+|still\s+)?(?:do\s*n[o']?t|don['’]?t|didn['’]?t|did\s+not|won['’]?t|will\s+not)
-        \s+(?:really\s+)?(?:like|want|eat|drink|care\s+for|enjoy|fancy|need|love|watch|do|dig)
-  | (?:i|we)\s+(?:really\s+|just\s+|also\s+)?(?:hate|hated|dislike|disliked|detest|loathe|can['’]?t\s+stand|cannot\s+stand
+        \s+(?:really\s+|ever\s+)?(?:like|want|eat|drink|care\s+for|enjoy|fancy|need|love|watch|do|dig|buy|purchase|touch|trust)
+  | (?:i|we)\s+(?:really\s+|just\s+|also\s+|honestly\s+|seriously\s+|literally\s+|genuinely\s+|absolutely\s+)?(?:hate|hated|dislike|disliked|detest|loathe|can['’]?t\s+stand|cannot\s+stand
         |can['’]?t\s+eat|cannot\s+eat|can['’]?t\s+have|cannot\s+have|can['’]?t\s+drink|cannot\s+drink
         |can['’]?t\s+handle|cannot\s+handle)
   | (?:i\s+am|i['’]m|we\s+are|we['’]re|i\s+get|i\s+got)\s+(?:so\s+|really\s+|a\s+bit\s+|totally\s+)?(?:tired|sick|bored)\s+of
   | (?:(?:i\s+am|i['’]m|im|we\s+are|we['’]re)\s+)?(?:s+o+\s+|really\s+|a\s+bit\s+|totally\s+|kinda\s+|completely\s+)?(?:(?:burnt|burned)\s+out\s+on|fed\s+up\s+with|done\s+with|sick\s+of|tired\s+of)
   | (?:(?:i\s+am|i['’]m|im|we\s+are|we['’]re)\s+)?boycott(?:ing)?
   | (?:i\s+am|i['’]m|we\s+are|we['’]re)\s+(?:so\s+|really\s+|totally\s+|kind\s+of\s+)?(?:not\s+(?:a\s+)?(?:big\s+|huge\s+)?fan\s+of|not\s+into|done\s+with|over)
-  | (?:my\s+\w+|he|she|they|the\s+kids|kids|everyone|nobody\s+here)\s+(?:really\s+)?(?:won['’]?t|will\s+not|doesn['’]?t|does\s+not|don['’]?t|do\s+not|can['’]?t|cannot)\s+(?:eat|drink|stand|like|want|have|tolerate|handle)
+  | (?:my\s+\w+|he|she|they|the\s+kids|kids|everyone|nobody\s+here)\s+(?:really\s+)?(?:won['’]?t|will\s+not|doesn['’]?t|does\s+not|don['’]?t|do\s+not|can['’]?t|cannot)\s+(?:eat|drink|stand|like|want|have|tolerate|handle|buy|touch|do|watch|see)
+  | (?:(?:my\s+\w+|he|she|they|i|we)\s+)?(?:refuses?|refused|refusing)\s+to\s+(?:eat|drink|buy|watch|have|touch|use|get|see)
+  | as\s+long\s+as\s+(?:it|they|its|it['’]s|they['’]re)\s*(?:is|are)?\s*(?:n['’]?t|not)
   | (?:my\s+\w+|he|she|they)\s+(?:really\s+)?(?:hates?|dislikes?|is\s+allergic\s+to|are\s+allergic\s+to)
   | (?:way\s+|far\s+)?too\s+much
   | (?:i|we)\s+(?:have|['’]ve)\s+had\s+enough\s+of | had\s+enough\s+of
@@ -178,11 +181,16 @@ _EXCLUDE_CUE = re.compile(r"""(?ix)\b(?:
   | already\s+(?:got|have|has|own|owns|bought|seen|watched)(?:\s+(?:some|all(?:\s+of)?))?
   | but\s+not | and\s+not | not | no
 )\s+""")
+_OWNED_ALREADY = re.compile(
+    r"(?i)\b(?:we|i|they)\s*(?:['’]ve\s+got|have\s+got|have|got|['’]ve)\s+(?:(?:a|an|some|plenty\s+of|loads\s+of|lots\s+of|tons\s+of)\s+)?"
+    r"(?:(?:whole|big|huge|massive|full)\s+)?(?:(?:sack|bag|box|crate|load|ton|bunch|pile|stack|kilo|jar|bottle|carton|tub)s?\s+of\s+)?"
+    r"(?!(?:seen|watched|done|tried|had|been|made|bought|read|eaten|finished|told|asked|said|it|that|this|them)\b)"
+    r"(?P<x>[\w'’ ,&-]{2,40}?)\s+(?:(?:at\s+home|in\s+the\s+\w+|on\s+dvd|in\s+stock)\s+)?already\b")
 # the usual variety of a kind: "instead of normal milk" asks for a milk
 _USUAL_KIND = re.compile(r"(?i)^(?:normal|regular|ordinary|usual|standard|plain\s+old|conventional|traditional)\s+(?=\w)")
 # someone already named: "skip him", "not by her", "I can't stand the guy"
 _PERSON = re.compile(r"(?i)(?:him|her|them|his|hers|their|theirs|(?:(?:the|that|this)\s+)?(?:guy|man|woman|dude|lady))"
-                     r"(?:\s+(?:stuff|movies|films|work))?")
+                     r"(?:\s+(?:stuff|movies|films|work|face|voice|acting|humou?r|style|ones))?")
 
 
 _MALE = re.compile(r"(?i)\b(?:he|him|his|guy|man|dude)\b")
@@ -223,7 +231,12 @@ _SUBJECT_RULED_OUT = re.compile(
     # "soy tastes like cardboard", "the cheap ones taste awful"
     + r"|(?P<x3>[\w'’ -]{2,40}?)\s+(?:tastes?|tasted|smells?|smelled)\s+(?:like\s+(?:cardboard|crap|soap|dirt|chalk|"
     r"plastic|water|nothing|medicine|feet|sh\w+)|(?:so\s+|really\s+|just\s+)?(?:awful|bad|gross|horrible|disgusting|"
-    r"terrible|vile|nasty|off|weird|funny|wrong))\b")
+    r"terrible|vile|nasty|off|weird|funny|wrong))\b"
+    # "soy makes him bloated", "cucumber and tomatoes are obviously out for that"
+    r"|(?P<x4>[\w'’ -]{2,40}?)(?<!\bthey)(?<!\bit)(?<!\bthat)(?<!\bthis)(?<!\bthese)(?<!\bthose)\s+(?:makes?|made|gives?|gave)\s+(?:me|him|her|them|us|my\s+\w+)\s+(?:feel\s+)?"
+    r"(?:sick|ill|bloated|gassy|nauseous|queasy|itchy|a\s+rash|hives|heartburn|migraines?|headaches?|a\s+stomach\s*ache)\b"
+    r"|(?P<x5>[\w'’ -]{2,40}?)(?<!\bthey)(?<!\bit)(?<!\bthat)(?<!\bthis)(?<!\bthese)(?<!\bthose)\s+(?:is|are|['’]s|['’]re)\s+(?:obviously\s+|definitely\s+|totally\s+|completely\s+|also\s+|so\s+)?"
+    r"out\b(?!\s+(?:of|there|now|yet|in|on|today|soon|here)\b)")
 # a clause of its own, not a thing named: "I love it", "we tried"
 _CLAUSE_START = re.compile(r"(?i)(?:i|we|you|he|she|they|it|this|that|there)\b")
 # allergies the diets table reads itself ("nut allergy", "milk allergy")
@@ -242,7 +255,7 @@ _DEGREE_NOT = re.compile(r"(?i)\bnot\s+(?:too|very|so|overly|that|super|extremel
 _DIET_GIVEN_UP = re.compile(r"(?i)[^.!?]{0,40}?(?:[.!?,]|\s)\s*\W{0,4}\s*(?:forget\s+it|scratch\s+that|never\s*mind|nvm"
                             r"|(?:i\s+)?gave\s+(?:it\s+)?up|is\s+over|didn['’]?t\s+(?:work\s+out|last))\b")
 _DIET_PATTERNS = [
-    ("vegan", r"\bvegans?\b|\bplant[- ]based\b|\bno\s+animal\s+products\b"),
+    ("vegan", r"\bve(?:ga|g|ag)ns?\b|\bplant[- ]based\b|\bno\s+animal\s+products\b"),
     ("vegetarian", r"\bvegetarians?\b|\b(?:i|we)\s+(?:do\s*n[o']?t|don['’]?t|never)\s+eat\s+meat\b|\bno\s+meat\b|\bmeat[- ]free\b"),
     ("dairy-free", r"\bdairy[- ]free\b|\bno\s+dairy\b|\bwithout\s+dairy\b|\b(?:plant|non[- ]?dairy)(?=\s+(?:milks?|drinks?)\b)|\b(?:milk|dairy)\s+allerg(?:y|ies|ic)\b"
                    r"|\ballergic\s+to\s+(?:milk|dairy)\b|\b(?:i|we)\s+(?:can['’]?t|cannot|do\s*n[o']?t|don['’]?t)\s+(?:have|eat|drink|do)\s+dairy\b"),
@@ -273,6 +286,12 @@ _REFINE_CUE = re.compile(r"""(?ix)\b(?:
   | like\s+(?:that|this|those|these|it|them)\b | the\s+same
   | (?:in|of|from|among|out\s+of)\s+that\s+lot
   | (?:any|which|anything|one)\s+(?:[\w-]+\s+){0,3}?(?:of|among|from)\s+(?:those|these|them)
+    # a wish about the request made so far: "one where he's being funny would be ideal",
+    # "with some comedy in it would be even better", "bonus points if it's short"
+  | ^\s*(?:(?:ideally|preferably|maybe|and|but|oh|ooh|ok)[,\s]+)*(?:one|ones)\s+(?:where|that|with|in\s+which|without)
+  | ^\s*(?:(?:ideally|preferably|maybe|and|but|oh|ooh|ok)[,\s]+)*with\s+(?:some|a\s+bit\s+of|a\s+little|a\s+touch\s+of|more)\s+\w+
+  | would\s+be\s+(?:even\s+)?(?:better|ideal|perfect|great|nice|a\s+bonus)
+  | bonus(?:\s+points)?\s+if | (?:ideally|preferably)
 )\b""")
 _FIELD_WORD = (r"director|directors|brand|maker|manufacturer|company|actors?|actress|stars?|cast|lead(?:\s+actors?|\s+actress|\s+role)?"
                r"|writer|author|genre|country|origin|studio|producer|year|decade")
@@ -332,6 +351,18 @@ def clean_phrase(text: str) -> str:
     phrase = " ".join(words).strip(" \t'\"‘’“”-")
     # "horror-ish", "sweetish": the word it comes from
     return re.sub(r"(?i)(?<=\w{3})-ish$", "", phrase)
+
+
+# "are the avocados from peru??": a question about the items, asking for nothing
+_ITEMS_QUESTION = re.compile(r"(?i)\s*(?:(?:wait|so|hmm+|oh|and|but|um+|also|btw|ok|okay)[,\s]+)*"
+                             r"(?:are|is|were|was|aren['’]?t|isn['’]?t)\s+(?:the|these|those|they|it|this|that|your)\b[^.!?]*\?")
+
+
+def _asks_of_the_items(text: str, at: int) -> bool:
+    """Whether ``at`` lies in a question about the items ("are the avocados from peru?")."""
+    start = max(text.rfind(c, 0, at) for c in ".!?\n") + 1
+    m = _ITEMS_QUESTION.match(text, start)
+    return bool(m) and m.end() > at
 
 
 def _object_after(text: str, start: int, max_words: int = 6,
@@ -419,7 +450,7 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
             taken.append((m.start(), m.end()))
     # "only the organic ones": a word the items must say
     for m in re.finditer(r"(?i)\b(?:only|just)\s+(?:the\s+|those\s+|ones\s+)?(?P<x>[\w'’-]+(?:\s+[\w'’-]+)?)\s+(?:ones|kind|kinds|stuff|products|ones\s+please)\b"
-                         r"|\bonly\s+(?P<y>organic|ecological|eco|vegan|fresh|local|swedish|italian|spanish)\b"
+                         r"|\bonly\s+(?:(?:ever\s+)?(?:buy|eat|get|want|drink|use|shop)\s+)?(?P<y>organic|ecological|eco|vegan|fresh|local|swedish|italian|spanish)\b"
                          # "just the veg though": one word closing the clause
                          r"|\b(?:just|only)\s+(?:the\s+|those\s+)(?P<z>[\w'’-]+)(?=\s*(?:though|tho|please|pls|then)?\s*(?:$|[.!?,;]))",
                          text):
@@ -454,18 +485,19 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
         taken.append((phrase.start, phrase.end))
 
     for m in _SEEN_ALL.finditer(text):
-        x = m.group("x")
+        g = "x" if m.group("x") else "y"
+        x = m.group(g)
         # "those": the series the message names ("like harry potter, but I've seen every
         # single one of those")
         if _spans_free(m.start(), m.end(), taken) and (names_a_person(x) or x.lower() in ("those", "these") or (
                 content_words(x) and not re.match(r"(?i)(?:them|those|these|that|this|it)\b", x))):
-            r.seen_all.append(Phrase(x if x.lower() in ("those", "these") else clean_phrase(x), m.start("x"), m.end("x")))
+            r.seen_all.append(Phrase(x if x.lower() in ("those", "these") else clean_phrase(x), m.start(g), m.end(g)))
             taken.append((m.start(), m.end()))
 
     # "arla is a no-go for me", "melons are too much for me", "a soy allergy"
     for m in _SUBJECT_RULED_OUT.finditer(text):
         if _spans_free(m.start(), m.end(), taken):
-            group = next(g for g in ("x", "x2", "x3") if m.group(g))
+            group = next(g for g in ("x", "x2", "x3", "x4", "x5") if m.group(g))
             clause = re.split(r"(?i)\b(?:but|so|though|also|oh|hmm|well|ok|okay|right|has|have|a|an|says|said|thinks|reckons)\b|[,.;:!?]",
                               m.group(group))[-1]
             # "lemons and limes are way too sour": each of a list of things; "I love it and
@@ -484,6 +516,13 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
             if phrase and not is_reference(phrase):
                 r.exclude.append(Phrase(phrase, m.start("x"), m.end("x")))
                 taken.append((m.start(), m.end()))
+    # "we have a whole sack of potatoes in the cellar already": owned, not wanted
+    for m in _OWNED_ALREADY.finditer(text):
+        if _spans_free(m.start(), m.end(), taken):
+            for phrase in [clean_phrase(x) for x in re.split(r"(?i)\s*(?:,|\band\b|&)\s*", m.group("x"))]:
+                if phrase and content_words(phrase) and not is_reference(phrase):
+                    r.exclude.append(Phrase(phrase, m.start("x"), m.end("x")))
+            taken.append((m.start(), m.end()))
     # exclusions
     for m in _EXCLUDE_CUE.finditer(text):
         if not _spans_free(m.start(), m.end(), taken):
@@ -508,7 +547,8 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
                                               and any(g.negated and 0 <= g.start - p.end <= 2 for g in r.ranges))]
         # "not a fan of The Rock (Dwayne Johnson)": the name in brackets is who is meant
         bracket = re.match(r"\s*\(([^()]{3,40})\)", text[end:]) if len(phrases) == 1 else None
-        if bracket and content_words(bracket.group(1)):
+        # ("he read an article", "she hates them" is an aside, not a name)
+        if bracket and content_words(bracket.group(1)) and not _CLAUSE_START.match(bracket.group(1)):
             phrases = [Phrase(clean_phrase(bracket.group(1)), end + bracket.start(1), end + bracket.end(1))]
             end += bracket.end()
         # "no tearjerkers where someone has cancer or is dying": what the clause names too
@@ -553,7 +593,7 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
             taken.append((m.start(), m.end()))
     # wanted attributes: "from Sweden", "with Tom Hanks", "by Nolan"
     for m in re.finditer(r"(?i)\b(?:from|made\s+in|made\s+by|by|with|starring|featuring|directed\s+by|written\s+by|produced\s+by|grown\s+in)\s+", text):
-        if not _spans_free(m.start(), m.end(), taken):
+        if not _spans_free(m.start(), m.end(), taken) or _asks_of_the_items(text, m.start()):
             continue
         phrases, end = _object_after(text, m.end(), max_words=4, taken=taken)
         for p in phrases:
@@ -592,11 +632,15 @@ _AFTER_CUE = re.compile(_EXCLUDE_CUE.pattern + r"(?:(?:the|any|anything|somethin
 _POSSESSIVE = re.compile(r"(?i)his|her|their|its")
 # "seen all the ones with Kevin Hart", "he's seen every clint eastwood movie", "I've seen
 # all of his": everything by someone is known already (ruled out when it names a person)
-_SEEN_ALL = re.compile(r"""(?ix)\b(?:seen|watched|saw|done)\s+(?:them\s+)?(?:all|every(?:\s+single)?)\s+
+_SEEN_ALL = re.compile(r"""(?ix)\b(?:seen|watched|saw|done)\s+(?:
+    (?:them\s+)?(?:(?:basically|pretty\s+much|literally|just\s+about|nearly|almost|practically)\s+)?(?:all|every(?:\s+single)?|both)\s+
     (?:(?:one|ones|movie|movies|film|films)\s+)?(?:of\s+)?(?:the\s+)?(?:(?:ones?|movies?|films?)\s+)?
     (?:(?:with|by|from|starring)\s+)?
     (?P<x>[\w'’.-]+(?:\s+[\w'’.-]+){0,2}?)
-    (?=\s+(?:in\s+them|movies?|films?|ones?|stuff|ever|already|too|as\s+well|so)\b|\s*(?:[.,;:!?]|$))""")
+    (?=\s+(?:in\s+them|movies?|films?|ones?|stuff|ever|already|too|as\s+well|so|like|about|a\s+(?:million|thousand|hundred)
+          |times|twice|tho|though|lol)\b|\s*(?:[.,;:!?]|$))
+    # "seen the dollars trilogy": the series by its name
+  | (?:all\s+(?:of\s+)?)?the\s+(?P<y>[\w'’.-]+(?:\s+[\w'’.-]+){0,2}?)\s+(?:trilogy|series|saga|franchise|sequels|films|movies)\b)""")
 # a complaint about what was shown: "these are all so 80s", "they're way too 90s"
 _RANGE_COMPLAINT = re.compile(r"(?i)\b(?:these|those|they|them|all\s+of\s+them|it|this|that)\s*(?:all\s+)?"
                               r"(?:are\s+|is\s+|['’]re\s+|['’]s\s+|looks?\s+|feels?\s+|seems?\s+)?(?:all\s+)?"

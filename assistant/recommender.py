@@ -297,7 +297,10 @@ class Recommender:
             whole = len(found) == 1 and found[0].start == 0 and found[0].end >= len(phrase.rstrip(" .!?"))
             return list(found[0].ids) if whole else []
 
-        return Tracker(self.terms, self.diets, is_title=is_title)
+        def title_spans(text: str) -> list[tuple[int, int]]:
+            return [(m.start, m.end) for m in matcher.find_mentions(text)]
+
+        return Tracker(self.terms, self.diets, is_title=is_title, title_spans=title_spans)
 
     def popularity(self) -> dict[str, int]:
         """Item id -> its rank in the collaborative model's log (0: the most interacted);

@@ -29,6 +29,7 @@ from .catalog_terms import CatalogTerms, terms, values_where
 from .diets import Diet, excluded_items, triggers
 from .mentions import COMMON
 from .reading import FILLER, Range, Reading, content_words, names_a_person, read, the_other_gender
+from .references import is_reference
 from .state import SessionState
 
 
@@ -60,12 +61,15 @@ class Tracker:
     their whole title (ruled out as items, not as words)."""
 
     def __init__(self, terms: Callable[[], CatalogTerms], diets: dict[str, Diet],
-                 is_title: Callable[[str], list[str]] | None = None):
+                 is_title: Callable[[str], list[str]] | None = None,
+                 title_spans: Callable[[str], list[tuple[int, int]]] | None = None):
         self._terms = terms
         self.diets = diets
         self._triggers = triggers(diets)
         # the items a phrase names by their whole title (empty when it names none)
         self._is_title = is_title or (lambda phrase: [])
+        # where a text names titles ("grease and the sound of music": no kind "music")
+        self._title_spans = title_spans or (lambda text: [])
 
     @property
     def terms(self) -> CatalogTerms:
@@ -90,6 +94,12 @@ class Tracker:
             u.person = u.people[skip] if len(u.people) > skip else None
         topic_text = _without_person(r.topic_text, u.person)
         words = content_words(topic_text) or list(r.instead_of)
+        picked = self._picked_by_description(state, r.text)
+        if picked:
+            # "the apple one" after a list of juices: that one of the list, within the
+            # request; the list may be shown again
+            state.topic.append(picked)
+            u.narrowing, words = True, []
         if words:
             # the catalog's own words: typos of kinds mended, near-kinds named ("veggies")
             topic = self.terms.expand(self.terms.correct(" ".join([topic_text] + r.instead_of)))
@@ -122,7 +132,7 @@ class Tracker:
         new += self._preferences(r, u)
         if new:
             state.constraints = cons.merge(_without_contradicted(state.constraints, new), new)
-        u.narrowing = (bool(new) or any(x.feeling == "rejected" for x in r.references)) and not words \
+        u.narrowing = u.narrowing or (bool(new) or any(x.feeling == "rejected" for x in r.references)) and not words \
             and not r.more_cue and not r.retract
         u.wants_new = r.more_cue and not _AMONG_SHOWN.search(r.text)
         return u
@@ -146,8 +156,20 @@ class Tracker:
                 state.reject(item)
                 u.notes.append("won't show it again")
 
+    def _picked_by_description(self, state: SessionState, text: str) -> str:
+        """ "the apple one", "I'll take the organic one": the words of a message that picks
+        items of the list just shown by what they are (some of them, not all); else ""."""
+        m = _DESCRIBED_ONE.fullmatch(text.strip())
+        if not m or not state.shown or is_reference(m.group(0).strip()) or not content_words(m.group("x")):
+            return ""
+        reached = self.terms.reach(m.group("x")) & set(state.shown)
+        return m.group("x") if reached and len(reached) < len(state.shown) else ""
+
     def _names_another_kind(self, state: SessionState, text: str) -> bool:
-        """ "and vegetables?" after fruit: a kind the current topic did not name."""
+        """ "and vegetables?" after fruit: a kind the current topic did not name (a word of a
+        title it names is none: "she's done the sound of music" after musicals)."""
+        for s, e in sorted(self._title_spans(text), reverse=True):
+            text = text[:s] + " " + text[e:]
         kinds = self.terms.kinds_in(text)
         return bool(kinds) and not kinds & self.terms.kinds_in(" ".join(state.topic))
 
@@ -185,6 +207,9 @@ class Tracker:
                     state.constraints = kept
                     u.notes.append(f"{p.text} allowed again")
                 continue
+            if self._part_of_name_retracted(state, p.text):
+                u.notes.append(f"{p.text} allowed again")
+                continue
             reached = self.terms.reach(p.text)
             if not reached:
                 continue
@@ -196,7 +221,10 @@ class Tracker:
                     kept.append(c)
                     continue
                 covered = set(c.get("items") or ()) | self.terms.items_with([tuple(v) for v in c.get("values") or ()])
-                if not covered & reached:
+                if not covered & reached or (kind == "exclude" and not reached <= covered
+                                              and not set(terms(p.text)) & set(terms(c.get("phrase") or ""))):
+                    # "going with yoghurt after all" after "not the sweet vanilla stuff": a
+                    # wider thing wanted again, not this exclusion taken back
                     kept.append(c)
                     continue
                 undone = True
@@ -218,6 +246,29 @@ class Tracker:
             if undone:
                 u.notes.append(f"{p.text} allowed again")
 
+    @staticmethod
+    def _part_of_name_retracted(state: SessionState, said: str) -> bool:
+        """ "julia's allowed" after "anything but julia roberts": the words said are part of
+        a longer value an exclusion rules out (a first name or surname of its person),
+        which then goes. Whether anything went."""
+        words = set(terms(said))
+        changed = False
+        kept = []
+        for c in state.constraints:
+            values = c.get("values") or []
+            if cons.kind_of(c) != "exclude" or not words or not values:
+                kept.append(c)
+                continue
+            rest = [v for v in values if not words < set(terms(str(v[-1])))]
+            if len(rest) == len(values):
+                kept.append(c)
+                continue
+            changed = True
+            if rest or c.get("items"):
+                kept.append(dict(c, values=rest, where=_where_not(rest)))
+        state.constraints = kept
+        return changed
+
     def _exclusions(self, state: SessionState, r: Reading, u: Understanding) -> list[dict[str, Any]]:
         out = []
         for p in r.seen_all:
@@ -230,6 +281,15 @@ class Tracker:
                     out.append({"kind": "exclude", "phrase": name, "items": sorted(items),
                                 "label": f"not: {name}", "source": "user"})
                     u.notes.append(f"no {name}")
+            elif not self._names_person(p.text) and not self.terms.kinds_in(p.text):
+                # "seen every toy story", "both kill bills", "the dollars trilogy": a series
+                items = self._series(p.text, "series") or self._series(_singular_last(p.text), "series")
+                for item in items:
+                    state.reject(item)
+                if items:
+                    out.append({"kind": "exclude", "phrase": p.text.lower(), "items": sorted(items),
+                                "label": f"not: {p.text}", "source": "user"})
+                    u.notes.append(f"no {p.text}")
         # "I've seen every clint eastwood movie": a person's items, all known already
         for p in self._titles_joined(r) + [p for p in r.seen_all if self._names_person(p.text)]:
             titled = self._is_title(p.text)
@@ -249,7 +309,7 @@ class Tracker:
                 if u.person is None:
                     continue
                 p = type(p)(u.person, p.start, p.end)
-            res = self.terms.resolve(p.text)
+            res = self.terms.resolve_ruled_out(p.text)
             if not res.found:
                 u.unresolved.append(p.text)
                 continue
@@ -411,13 +471,15 @@ class Tracker:
         out = []
         # "avoiding italian produce this week": a country said in what is ruled out is not wanted
         ruled_out = {w for p in r.exclude for w in [p.text.lower()] + content_words(p.text)}
+        # "isn't the ginger chinese? we don't buy produce from china": by the values too
+        ruled_values = {tuple(v) for p in r.exclude for v in self.terms.resolve(p.text).values}
         words = content_words(r.topic_text)
         # two-word names first: "south american" is no "american"
         pairs = [f"{a} {b}" for a, b in zip(words, words[1:], strict=False) if self.terms.country(f"{a} {b}")]
         paired = {w for p in pairs for w in p.split()}
         for word in pairs + [w for w in words if w not in paired] + [w for w in r.only if self.terms.country(w)]:
             values = self.terms.country(word)
-            if values and word.lower() not in ruled_out:
+            if values and word.lower() not in ruled_out and not {tuple(v) for v in values} & ruled_values:
                 label = f"{values[0][0]}: {values[0][1] if len(values) == 1 else word}"
                 out.append({"kind": "want", "field": values[0][0], "phrase": word, "values": [list(v) for v in values],
                             "where": _where_any(values), "label": label, "source": "user"})
@@ -656,10 +718,19 @@ _YEAR_RX = re.compile(r"year|date|decade", re.I)
 # "forget the year thing", "old is fine", "older ones are ok too": every year condition goes
 _YEAR_WORDS = ("year", "years", "decade", "decades", "date", "old", "older", "new", "newer", "recent", "age")
 # a question about the list shown: "which of the others isn't from concentrate?"
+# "the apple one", "ok the italian one please": items of the list picked by what they are
+_DESCRIBED_ONE = re.compile(r"(?i)(?:(?:ok(?:ay)?|yes|yeah|yep|hmm+|oh|ooh|so|and)[,!.\s]+)*"
+                            r"(?:(?:i['’]ll\s+(?:take|have|go\s+with)|i\s+(?:want|like|prefer)|give\s+me|what\s+about|how\s+about)\s+)?"
+                            r"the\s+(?P<x>[\w'’ -]{2,25}?)\s+ones?(?:\s+(?:please|pls|then|maybe))?\s*[.!?]*")
 _AMONG_SHOWN = re.compile(r"(?i)\b(?:which|any|one|either|both|all)\s+of\s+(?:the\s+)?(?:others|those|these|them)\b")
 _SERIES_HEAD = re.compile(r"(?i)\b(?:ones|movies|films|series|franchise|sequels|saga|trilogy|stuff)\b")
 # "recent": the catalog's newest year minus this many
 RECENT_YEARS = 5
+
+
+def _singular_last(phrase: str) -> str:
+    """ "kill bills" -> "kill bill": a title said in the plural for its parts."""
+    return re.sub(r"(?i)(?<=\w)s$", "", phrase.strip())
 
 
 def _without_phrases(text: str, phrases: list[str], count: int = 0) -> str:

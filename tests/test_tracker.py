@@ -234,6 +234,18 @@ def test_state_with_conditions_round_trips(grocery):
     ("rather than pears we'd like plums", ["pears"]),
     ("i'm allergic to melons fyi", ["melons"]),
     ("none of the ones made with soy please", ["soy"]),
+    # what something does to someone, "X are out", a refusal, "as long as it isn't",
+    # buying verbs; an aside in brackets is no name
+    ("he says soy makes him bloated, so anything else?", ["soy"]),
+    ("cucumber and tomatoes are obviously out for that lol", ["cucumber", "tomatoes"]),
+    ("skip the peppers they give me heartburn", ["peppers"]),
+    ("my husband refuses to eat anything from dutch greenhouses (he read an article). tomatoes?",
+     ["dutch greenhouses"]),
+    ("garlic for the base, as long as it isn't grown in china", ["china"]),
+    ("we don't buy produce from china, long story", ["produce from china"]),
+    ("we have a whole sack of potatoes in the cellar already", ["potatoes"]),
+    ("and no adam sandler either now that i think about it", ["adam sandler"]),
+    ("i'm allergic to oats unfortunately", ["oats"]),
 ])
 def test_more_exclusion_forms(text, phrases):
     assert [p.text for p in read(text).exclude] == phrases
@@ -249,6 +261,8 @@ def test_more_exclusion_forms(text, phrases):
     ("anything from the fifties to the seventies", [(">=", 1950), ("<=", 1979)]),
     ("the 2000s or later", [(">=", 2000)]),
     ("westerns from the 70s or earlier", [("<=", 1979)]),
+    ("but newer than the 90s stuff", [(">", 1999)]), ("2000s onwards, the older ones feel dated", [(">=", 2000)]),
+    ("older than the late eighties", [("<", 1985)]),
 ])
 def test_range_forms(text, ranges):
     assert [(x.op, x.value) for x in read(text).ranges] == ranges
@@ -516,7 +530,9 @@ def test_whose_items_and_which_person_a_pronoun_means(movies):
     assert "not: Kevin Hart" in [c["label"] for c in state.constraints]
     state = _run(movies, "tarantino movies", "ok turns out i've seen all of his")
     assert [c["label"] for c in state.constraints] == ["not: Quentin Tarantino"]
-    assert not _run(movies, "I have seen all the marvel movies").constraints
+    # "seen all the marvel movies" names nobody: only the titles saying it go
+    for c in _run(movies, "I have seen all the marvel movies").constraints:
+        assert not c.get("values") and all("marvel" in movies.meta[i]["title"].lower() for i in c["items"])
     # "every single one of those": the series the message names
     state = _run(movies, "fantasy stuff like harry potter, but i've seen every single one of those so not them")
     (series,) = [c for c in state.constraints if c["label"] == "not: harry potter"]
@@ -677,3 +693,80 @@ def test_a_size_before_a_thing_and_real_words_near_a_kind(grocery, movies):
     assert "yoghurt" in " ".join(state.topic).lower()
     state = _run(movies, "something with Tom Hanks", "what about Meg Ryan")
     assert state.constraints == [] and "meg ryan" in " ".join(state.topic).lower()
+
+
+def test_described_things_ruled_out_by_their_words(grocery):
+    titles = {i: grocery.meta[i].get("title") or "" for i in grocery.ids}
+    # no item says "sweet vanilla": the thing after a word of taste is what goes
+    kept = _kept(grocery, _run(grocery, "need plain yoghurt for a kebab sauce, NOT the sweet vanilla stuff"))
+    assert not any("vanil" in titles[i].lower() for i in kept) and "Arla-Natural-Yoghurt" in kept
+    # "going with yoghurt after all" wants yoghurt again; it does not take the vanilla back
+    state = _run(grocery, "plain yoghurt, NOT the sweet vanilla stuff", "or sour cream?",
+                 "nah going with yoghurt after all")
+    assert not any("vanil" in titles[i].lower() for i in _kept(grocery, state))
+    # a percentage names the items titled with it
+    kept = _kept(grocery, _run(grocery, "and milk, but not the full fat 3% one"))
+    assert not any(titles[i].endswith(" 3%") for i in kept) and "Arla-Medium-Fat-Milk" in kept
+    # where from, however it is said; a question about the items asks for no country
+    state = _run(grocery, "are the avocados from peru?? i try not to buy stuff flown in from south america")
+    assert not any(c["kind"] == "want" for c in state.constraints)
+    assert not any(grocery.meta[i].get("origin") in ("Peru", "Brazil") for i in _kept(grocery, state))
+    state = _run(grocery, "isn't the ginger chinese? we don't buy produce from china, long story")
+    assert [c["kind"] for c in state.constraints] == ["exclude"]
+    assert not any(grocery.meta[i].get("origin") == "China" for i in _kept(grocery, state))
+
+
+def test_seen_series_a_first_name_allowed_again_and_decade_sides(movies):
+    tracker, state = _titles_tracker(movies), SessionState()
+    tracker.update(state, "something animated for the kids")
+    tracker.update(state, "they've seen every toy story like a thousand times, i'm begging you")
+    kept = _kept(movies, state) - set(state.rejected)
+    toy = {i for i in movies.ids if "Toy Story" in movies.meta[i]["title"]}
+    assert len(toy) >= 4 and toy.isdisjoint(kept)
+    # a title said in the plural for its parts
+    tracker, state = _titles_tracker(movies), SessionState()
+    tracker.update(state, "in a tarantino mood. i've seen both kill bills tho")
+    assert not any("Kill Bill" in movies.meta[i]["title"] for i in _kept(movies, state) - set(state.rejected))
+    # "julia's allowed": part of the name an exclusion said takes it back
+    state = _run(movies, "romcom night! anything but julia roberts", "ok ok, julia's allowed, show me her romcoms")
+    assert not [c for c in state.constraints if c["kind"] == "exclude"]
+    state = _run(movies, "a comedy", "but newer than the 90s stuff")
+    assert [c["label"] for c in state.constraints] == ["year > 1999"]
+    # "not a kids movie": the family films go
+    kept = _kept(movies, _run(movies, "a light comedy", "and not a kids movie, i'm a grown woman"))
+    assert not any("family" in (movies.meta[i].get("genre") or []) for i in kept)
+
+
+def test_a_wish_about_the_request_refines_it(movies):
+    state = _run(movies, "my mom wants a tom hanks movie but she doesn't do war films",
+                 "one where he's being funny would be ideal")
+    assert "hanks" in " ".join(state.topic).lower()
+    assert [c["label"] for c in state.constraints] == ["not: war"]
+    state = _run(movies, "80s action please", "with some comedy in it would be even better")
+    assert "action" in " ".join(state.topic).lower()
+
+
+def test_titles_name_no_kind_and_the_x_one_picks_from_the_list(grocery, movies):
+    import re as _re
+
+    def title_spans(text):
+        spans = []
+        for i in movies.ids:
+            bare = _re.sub(r"\s*\(\d{4}\)$", "", movies.meta[i]["title"]).lower()
+            if len(bare) > 8:
+                spans += [(m.start(), m.end()) for m in _re.finditer(_re.escape(bare), text.lower())]
+        return spans
+
+    tracker, state = Tracker(lambda: movies, diet_table(), title_spans=title_spans), SessionState()
+    tracker.update(state, "what musicals could we watch together")
+    # "the sound of music" is a title, not the kind "music": the musicals stay asked for
+    assert not tracker.update(state, "she's done grease and the sound of music already").shifted
+    assert "musicals" in " ".join(state.topic)
+    juices = [i for i in grocery.ids if grocery.meta[i].get("category") == "Juice"][:5]
+    apple = [i for i in juices if "Äpple" in (grocery.meta[i].get("title") or "")]
+    assert apple and len(apple) < len(juices)
+    tracker, state = _tracker(grocery), SessionState()
+    tracker.update(state, "biggest juice carton you have?")
+    state.shown = juices
+    u = tracker.update(state, "the apple one")
+    assert u.narrowing and not u.shifted and "juice" in state.topic[0] and state.topic[-1] == "apple"
