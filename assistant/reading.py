@@ -487,6 +487,8 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
     for m in _SEEN_ALL.finditer(text):
         g = "x" if m.group("x") else "y"
         x = m.group(g)
+        if x.lower() not in ("those", "these") and not content_words(clean_phrase(x)):
+            continue  # "we've all seen both obviously": nothing named
         # "those": the series the message names ("like harry potter, but I've seen every
         # single one of those")
         if _spans_free(m.start(), m.end(), taken) and (names_a_person(x) or x.lower() in ("those", "these") or (

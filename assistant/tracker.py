@@ -169,7 +169,12 @@ class Tracker:
         """ "and vegetables?" after fruit: a kind the current topic did not name (a word of a
         title it names is none: "she's done the sound of music" after musicals)."""
         for s, e in sorted(self._title_spans(text), reverse=True):
-            text = text[:s] + " " + text[e:]
+            kinds = self.terms.kinds_in(text[s:e])
+            kind_words = {w for _, v in kinds for w in terms(v)}
+            if not kinds or set(terms(text[s:e])) - kind_words - COMMON - FILLER:
+                # a title saying more than a kind ("the sound of music"); "sour cream",
+                # also a title's start, stays the kind it names
+                text = text[:s] + " " + text[e:]
         kinds = self.terms.kinds_in(text)
         return bool(kinds) and not kinds & self.terms.kinds_in(" ".join(state.topic))
 
@@ -284,6 +289,8 @@ class Tracker:
             elif not self._names_person(p.text) and not self.terms.kinds_in(p.text):
                 # "seen every toy story", "both kill bills", "the dollars trilogy": a series
                 items = self._series(p.text, "series") or self._series(_singular_last(p.text), "series")
+                if len(items) > MAX_SERIES:
+                    continue  # a word many titles say is no series' name
                 for item in items:
                     state.reject(item)
                 if items:
@@ -724,6 +731,8 @@ _DESCRIBED_ONE = re.compile(r"(?i)(?:(?:ok(?:ay)?|yes|yeah|yep|hmm+|oh|ooh|so|an
                             r"the\s+(?P<x>[\w'’ -]{2,25}?)\s+ones?(?:\s+(?:please|pls|then|maybe))?\s*[.!?]*")
 _AMONG_SHOWN = re.compile(r"(?i)\b(?:which|any|one|either|both|all)\s+of\s+(?:the\s+)?(?:others|those|these|them)\b")
 _SERIES_HEAD = re.compile(r"(?i)\b(?:ones|movies|films|series|franchise|sequels|saga|trilogy|stuff)\b")
+# the most titles a series said by name may have ("every toy story": 6)
+MAX_SERIES = 30
 # "recent": the catalog's newest year minus this many
 RECENT_YEARS = 5
 
