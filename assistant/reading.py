@@ -487,7 +487,7 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
     for m in _SEEN_ALL.finditer(text):
         g = "x" if m.group("x") else "y"
         x = m.group(g)
-        if x.lower() not in ("those", "these") and not content_words(clean_phrase(x)):
+        if x.lower() not in ("those", "these") and not names_a_person(x) and not content_words(clean_phrase(x)):
             continue  # "we've all seen both obviously": nothing named
         # "those": the series the message names ("like harry potter, but I've seen every
         # single one of those")
