@@ -658,6 +658,22 @@ class CatalogTerms:
                     break
         return found
 
+    def people_by_first_name(self, word: str) -> list[tuple[str, int]]:
+        """The names (values of the fields of names) whose first word is ``word``, with
+        their item counts, most items first."""
+        with self._lock:
+            if "_first_names" not in self._cache:
+                index: dict[str, Counter] = {}
+                for f, counts in self.value_counts.items():
+                    if f in self.few:
+                        continue
+                    for v, n in counts.items():
+                        words = terms(v)
+                        if len(words) >= 2:
+                            index.setdefault(words[0], Counter())[v] += n
+                self._cache["_first_names"] = index
+        return self._cache["_first_names"].get(stem(normalise(word)), Counter()).most_common()
+
     def kinds_in(self, text: str) -> set[tuple[str, str]]:
         """The kinds (values of few-valued fields) ``text`` names by their words or their
         head ("vegetables", "a comedy", "some cream"), longest phrases first."""

@@ -550,7 +550,9 @@ def read(text: str, diets: list[tuple[str, str]] | None = None) -> Reading:
         # "not a fan of The Rock (Dwayne Johnson)": the name in brackets is who is meant
         bracket = re.match(r"\s*\(([^()]{3,40})\)", text[end:]) if len(phrases) == 1 else None
         # ("he read an article", "she hates them" is an aside, not a name)
-        if bracket and content_words(bracket.group(1)) and not _CLAUSE_START.match(bracket.group(1)):
+        # nor a list of examples ("the sci-fi stuff (aliens, dinosaurs etc)")
+        if bracket and content_words(bracket.group(1)) and not _CLAUSE_START.match(bracket.group(1)) \
+                and not re.search(r"(?i),|\betc\b|\be\.?g\b|\blike\b|\bsuch\s+as\b", bracket.group(1)):
             phrases = [Phrase(clean_phrase(bracket.group(1)), end + bracket.start(1), end + bracket.end(1))]
             end += bracket.end()
         # "no tearjerkers where someone has cancer or is dying": what the clause names too

@@ -103,6 +103,10 @@ class Tracker:
         if words:
             # the catalog's own words: typos of kinds mended, near-kinds named ("veggies")
             topic = self.terms.expand(self.terms.correct(" ".join([topic_text] + r.instead_of)))
+            # "denzel. action. go": the person a first name alone names, in full
+            named = {v for _, v in self.terms.people_in(topic_text)}
+            people = [p for p in map(self._first_name_person, re.findall(r"[\w'’-]{4,}", topic_text)) if p]
+            topic += "".join(f" ({p})" for p in dict.fromkeys(people) if p not in named)
             strong_cue = r.shift_cue and not r.shift_weak
             # "what about Kate Winslet": a weak cue with a person named is a new request
             weak_with_person = r.shift_weak and bool(self.terms.people_in(r.text))
@@ -419,6 +423,19 @@ class Tracker:
             return ranked[0][0]
         return None
 
+    def _first_name_person(self, word: str) -> str | None:
+        """The one well-known person a first name alone names ("denzel" -> Denzel
+        Washington): someone with at least FIRST_NAME_ITEMS items, far more than anyone
+        else of that first name, and a word the items' own texts hardly use ("rose",
+        "hope" stay words). None otherwise."""
+        w = word.lower()
+        if len(w) < 4 or w in COMMON or w in FILLER:
+            return None
+        ranked = self.terms.people_by_first_name(w)
+        if not ranked or ranked[0][1] < FIRST_NAME_ITEMS or (len(ranked) > 1 and ranked[0][1] <= 2 * ranked[1][1]):
+            return None
+        return ranked[0][0] if len(self.terms.items_saying((w,), where="text")) < ranked[0][1] else None
+
     def _names_person(self, phrase: str) -> bool:
         """Whether ``phrase`` names a person: a pronoun, a full name, or a surname."""
         return names_a_person(phrase) or bool(self.terms.people_in(phrase)) or (
@@ -731,6 +748,8 @@ _DESCRIBED_ONE = re.compile(r"(?i)(?:(?:ok(?:ay)?|yes|yeah|yep|hmm+|oh|ooh|so|an
                             r"the\s+(?P<x>[\w'’ -]{2,25}?)\s+ones?(?:\s+(?:please|pls|then|maybe))?\s*[.!?]*")
 _AMONG_SHOWN = re.compile(r"(?i)\b(?:which|any|one|either|both|all)\s+of\s+(?:the\s+)?(?:others|those|these|them)\b")
 _SERIES_HEAD = re.compile(r"(?i)\b(?:ones|movies|films|series|franchise|sequels|saga|trilogy|stuff)\b")
+# a first name alone names a person with at least this many items ("denzel")
+FIRST_NAME_ITEMS = 8
 # the most titles a series said by name may have ("every toy story": 6)
 MAX_SERIES = 30
 # "recent": the catalog's newest year minus this many

@@ -246,6 +246,8 @@ def test_state_with_conditions_round_trips(grocery):
     ("we have a whole sack of potatoes in the cellar already", ["potatoes"]),
     ("and no adam sandler either now that i think about it", ["adam sandler"]),
     ("i'm allergic to oats unfortunately", ["oats"]),
+    # "none of the X stuff"; a bracket of examples is no name
+    ("spielberg, but none of the sci-fi stuff (aliens, dinosaurs etc), not my thing", ["sci-fi"]),
 ])
 def test_more_exclusion_forms(text, phrases):
     assert [p.text for p in read(text).exclude] == phrases
@@ -770,3 +772,11 @@ def test_titles_name_no_kind_and_the_x_one_picks_from_the_list(grocery, movies):
     state.shown = juices
     u = tracker.update(state, "the apple one")
     assert u.narrowing and not u.shifted and "juice" in state.topic[0] and state.topic[-1] == "apple"
+
+
+def test_a_first_name_alone_names_the_one_well_known_person(movies):
+    state = _run(movies, "denzel. action. go")
+    assert "(Denzel Washington)" in state.topic[-1]
+    # a first name many share, or a word the plots use, names nobody
+    for said in ("tom cruise action", "a movie with a rose garden", "hope you have a good one"):
+        assert "(" not in _run(movies, said).topic[-1]
