@@ -255,11 +255,10 @@ class Tracker:
             if undone:
                 u.notes.append(f"{p.text} allowed again")
 
-    @staticmethod
-    def _part_of_name_retracted(state: SessionState, said: str) -> bool:
+    def _part_of_name_retracted(self, state: SessionState, said: str) -> bool:
         """ "julia's allowed" after "anything but julia roberts": the words said are part of
-        a longer value an exclusion rules out (a first name or surname of its person),
-        which then goes. Whether anything went."""
+        a longer name an exclusion rules out (a value of a field of names: a first name or
+        surname of its person), which then goes. Whether anything went."""
         words = set(terms(said))
         changed = False
         kept = []
@@ -268,7 +267,7 @@ class Tracker:
             if cons.kind_of(c) != "exclude" or not words or not values:
                 kept.append(c)
                 continue
-            rest = [v for v in values if not words < set(terms(str(v[-1])))]
+            rest = [v for v in values if v[0] in self.terms.few or not words < set(terms(str(v[-1])))]
             if len(rest) == len(values):
                 kept.append(c)
                 continue
