@@ -220,6 +220,9 @@ _NOT_AN_EXCLUSION = re.compile(r"""(?ix)^(?:
     i|we|you|it|it['’]s|its|that['’]s|thats|this|actually|please|seen|watched|tried|heard|
     \d|more\s+\d|before|after|since
 )\b""")
+# a subject that is a pronoun points back ("skip the peppers they give me heartburn"): what
+# it points at is read by the cue before it
+_NOT_A_PRONOUN = "".join(rf"(?<!\b{w})" for w in ("they", "it", "that", "this", "these", "those"))
 _SUBJECT_RULED_OUT = re.compile(
     r"(?i)(?P<x>[\w'’ -]{2,40}?)\s+(?:is|are|['’]s|['’]re)\s+(?:a\s+)?(?:no[\s-]go|not\s+for\s+(?:me|us)|off[\s-]limits|"
     r"off\s+the\s+(?:table|list|menu)|out\s+of\s+the\s+question|a\s+no|banned|(?:a\s+)?deal[\s-]?breaker|"
@@ -233,9 +236,9 @@ _SUBJECT_RULED_OUT = re.compile(
     r"plastic|water|nothing|medicine|feet|sh\w+)|(?:so\s+|really\s+|just\s+)?(?:awful|bad|gross|horrible|disgusting|"
     r"terrible|vile|nasty|off|weird|funny|wrong))\b"
     # "soy makes him bloated", "cucumber and tomatoes are obviously out for that"
-    r"|(?P<x4>[\w'’ -]{2,40}?)(?<!\bthey)(?<!\bit)(?<!\bthat)(?<!\bthis)(?<!\bthese)(?<!\bthose)\s+(?:makes?|made|gives?|gave)\s+(?:me|him|her|them|us|my\s+\w+)\s+(?:feel\s+)?"
+    r"|(?P<x4>[\w'’ -]{2,40}?)" + _NOT_A_PRONOUN + r"\s+(?:makes?|made|gives?|gave)\s+(?:me|him|her|them|us|my\s+\w+)\s+(?:feel\s+)?"
     r"(?:sick|ill|bloated|gassy|nauseous|queasy|itchy|a\s+rash|hives|heartburn|migraines?|headaches?|a\s+stomach\s*ache)\b"
-    r"|(?P<x5>[\w'’ -]{2,40}?)(?<!\bthey)(?<!\bit)(?<!\bthat)(?<!\bthis)(?<!\bthese)(?<!\bthose)\s+(?:is|are|['’]s|['’]re)\s+(?:obviously\s+|definitely\s+|totally\s+|completely\s+|also\s+|so\s+)?"
+    r"|(?P<x5>[\w'’ -]{2,40}?)" + _NOT_A_PRONOUN + r"\s+(?:is|are|['’]s|['’]re)\s+(?:obviously\s+|definitely\s+|totally\s+|completely\s+|also\s+|so\s+)?"
     r"out\b(?!\s+(?:of|there|now|yet|in|on|today|soon|here)\b)")
 # a clause of its own, not a thing named: "I love it", "we tried"
 _CLAUSE_START = re.compile(r"(?i)(?:i|we|you|he|she|they|it|this|that|there)\b")

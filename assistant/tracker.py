@@ -291,7 +291,7 @@ class Tracker:
                     u.notes.append(f"no {name}")
             elif not self._names_person(p.text) and not self.terms.kinds_in(p.text):
                 # "seen every toy story", "both kill bills", "the dollars trilogy": a series
-                items = self._series(p.text, "series") or self._series(_singular_last(p.text), "series")
+                items = self._series(p.text, "series")
                 if len(items) > MAX_SERIES:
                     continue  # a word many titles say is no series' name
                 for item in items:
@@ -753,11 +753,6 @@ FIRST_NAME_ITEMS = 8
 MAX_SERIES = 30
 # "recent": the catalog's newest year minus this many
 RECENT_YEARS = 5
-
-
-def _singular_last(phrase: str) -> str:
-    """ "kill bills" -> "kill bill": a title said in the plural for its parts."""
-    return re.sub(r"(?i)(?<=\w)s$", "", phrase.strip())
 
 
 def _without_phrases(text: str, phrases: list[str], count: int = 0) -> str:
